@@ -1,0 +1,33 @@
+# One interface target carries the language standard, warnings and sanitizer flags; every
+# Hoistway target links it.
+add_library(hoistway_options INTERFACE)
+add_library(hoistway::options ALIAS hoistway_options)
+target_compile_features(hoistway_options INTERFACE cxx_std_23)
+set(CMAKE_CXX_EXTENSIONS OFF)
+target_compile_options(hoistway_options INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion -Wnon-virtual-dtor
+  -Wold-style-cast -Wcast-align -Woverloaded-virtual -Wimplicit-fallthrough)
+if(HOISTWAY_WERROR)
+  target_compile_options(hoistway_options INTERFACE -Werror)
+endif()
+
+if(HOISTWAY_SANITIZE STREQUAL "address")
+  target_compile_options(hoistway_options INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer
+                         -fno-sanitize-recover=undefined)
+  target_link_options(hoistway_options INTERFACE -fsanitize=address,undefined)
+elseif(HOISTWAY_SANITIZE STREQUAL "thread")
+  target_compile_options(hoistway_options INTERFACE -fsanitize=thread -fno-omit-frame-pointer)
+  target_link_options(hoistway_options INTERFACE -fsanitize=thread)
+elseif(NOT HOISTWAY_SANITIZE STREQUAL "")
+  message(FATAL_ERROR "HOISTWAY_SANITIZE must be '', 'address' or 'thread'")
+endif()
+
+# Third-party headers are included as system headers so that their warnings are not ours.
+function(hoistway_system_includes target)
+  foreach(dep IN LISTS ARGN)
+    get_target_property(_inc ${dep} INTERFACE_INCLUDE_DIRECTORIES)
+    if(_inc)
+      target_include_directories(${target} SYSTEM PRIVATE ${_inc})
+    endif()
+  endforeach()
+endfunction()

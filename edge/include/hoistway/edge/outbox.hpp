@@ -1,0 +1,96 @@
+// The durable outbox: every record the agent derives is committed here before it is published,
+// and leaves only when the cloud acknowledges that it is stored (or under the size cap, for
+// samples only, counted).
+//
+// Architecture invariants:
+// - seq is strictly increasing per device and never reused, across restarts (AUTOINCREMENT).
+// - Every commit is durable (synchronous=FULL): a record the agent has seen is never lost.
+// - Events are never dropped; when the cap is reached, the oldest samples go first.
+//
+// Thread-safety: one thread owns an outbox (the agent's io_context thread).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "hoistway/common/records.hpp"
+#include "hoistway/common/result.hpp"
+#include "hoistway/common/sqlite.hpp"
+
+namespace hoistway::edge {
+
+struct outbox_options {
+  std::string path;
+  std::uint64_t max_records = 200'000;  // the cap; events may exceed it, samples may not
+};
+
+struct outbox_stats {
+  std::uint64_t depth = 0;
+  std::uint64_t samples = 0;
+  std::uint64_t events = 0;
+  std::optional<std::int64_t> oldest_wall_ms;
+  std::uint64_t dropped_samples = 0;  // since the outbox was created
+  std::uint64_t next_seq = 1;
+  std::uint64_t acked_through = 0;
+};
+
+// What the cap dropped that no OutboxDrop record reports yet.
+struct drop_report {
+  std::uint64_t dropped_samples = 0;
+  std::uint64_t first_seq = 0;
+  std::uint64_t last_seq = 0;
+};
+
+class outbox {
+ public:
+  static common::result<outbox> open(const outbox_options& options);
+
+  // Assigns the next seqs to `records` (in order) and commits them in one durable transaction.
+  // Then enforces the cap.
+  common::status append(std::span<common::record> records);
+
+  // Up to `limit` held records with seq > after_seq, in seq order.
+  common::result<std::vector<common::record>> read_after(std::uint64_t after_seq,
+                                                         std::size_t limit);
+  // The held record just before `seq`, if any (for a batch's covers_from).
+  std::optional<std::uint64_t> previous_held(std::uint64_t seq);
+
+  // Deletes every record with seq <= stored_through. Ignores an ack that goes backwards.
+  common::status acknowledge(std::uint64_t stored_through);
+
+  // The agent holds nothing below this seq.
+  std::uint64_t floor() const;
+  std::uint64_t acked_through() const { return acked_through_; }
+  std::uint64_t depth() const { return samples_ + events_; }
+  outbox_stats stats();
+
+  // Drops the cap made that no OutboxDrop record reports yet (the next append() reports them).
+  drop_report unreported_drops() const;
+
+  // The agent's boot counter: incremented and persisted once per start.
+  common::result<std::uint32_t> next_boot();
+
+ private:
+  explicit outbox(common::sqlite::database db, outbox_options options);
+  common::status load_state();
+  common::status insert_records(std::span<common::record> records, bool clear_report);
+  common::status enforce_cap();
+  common::status refresh_lowest();
+  common::status set_meta(std::string_view key, std::uint64_t value);
+  common::result<std::uint64_t> get_meta(std::string_view key, std::uint64_t fallback);
+
+  common::sqlite::database db_;
+  outbox_options options_;
+  std::uint64_t next_seq_ = 1;
+  std::uint64_t acked_through_ = 0;
+  std::uint64_t lowest_held_ = 0;  // 0 when empty
+  std::uint64_t samples_ = 0;
+  std::uint64_t events_ = 0;
+  std::uint64_t dropped_samples_total_ = 0;
+  drop_report unreported_{};
+};
+
+}  // namespace hoistway::edge

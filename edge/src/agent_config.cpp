@@ -1,0 +1,94 @@
+// Loading agent.toml.
+#include "hoistway/edge/agent_config.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include "hoistway/common/config.hpp"
+#include "hoistway/common/crypto.hpp"
+#include "hoistway/common/topics.hpp"
+
+namespace hoistway::edge {
+
+common::result<agent_config> agent_config::load(const std::string& path) {
+  auto table = common::config::load_file(path);
+  if (!table) return std::unexpected(table.error());
+  common::config::reader root(*table, path);
+  root.only({"device_id", "controller", "mqtt", "security", "outbox", "publish", "events"});
+
+  agent_config c;
+  c.device_id = root.required_text("device_id");
+  if (!c.device_id.empty() && !common::topics::valid_device_id(c.device_id)) {
+    root.add_error("device_id", "must be 1-64 characters of A-Z a-z 0-9 . _ -");
+  }
+
+  auto controller = root.child("controller");
+  controller.only({"socket", "sample_hz"});
+  c.controller_socket = controller.required_text("socket");
+  const auto hz = controller.number("sample_hz", 10.0, 0.5, 100.0);
+  c.sample_interval = std::chrono::milliseconds(static_cast<std::int64_t>(1000.0 / hz));
+
+  auto mqtt = root.child("mqtt");
+  mqtt.only({"uri", "username", "password", "keep_alive_s", "reconnect_min_ms", "reconnect_max_ms",
+             "tls"});
+  c.mqtt.server_uri = mqtt.text("uri", "tcp://127.0.0.1:1883");
+  c.mqtt.username = mqtt.text("username", "");
+  c.mqtt.password = mqtt.text("password", "");
+  c.mqtt.keep_alive = std::chrono::seconds(mqtt.integer("keep_alive_s", 20, 2, 3600));
+  c.mqtt.reconnect_min = std::chrono::milliseconds(mqtt.integer("reconnect_min_ms", 250, 10, 60'000));
+  c.mqtt.reconnect_max =
+      std::chrono::milliseconds(mqtt.integer("reconnect_max_ms", 30'000, 100, 3'600'000));
+  c.mqtt.client_id = "agent-" + c.device_id;
+  c.mqtt.session_kind = common::mqtt::session::clean;
+  if (mqtt.table("tls").size() > 0) {
+    auto tls = mqtt.child("tls");
+    tls.only({"ca_file", "cert_file", "key_file"});
+    c.mqtt.tls = common::mqtt::tls_options{tls.required_text("ca_file"), tls.text("cert_file", ""),
+                                           tls.text("key_file", ""), true};
+  }
+
+  auto security = root.child("security");
+  security.only({"key_id", "key_hex"});
+  c.key_id = static_cast<std::uint32_t>(security.integer("key_id", 1, 0, UINT32_MAX));
+  const auto key_hex = security.required_text("key_hex");
+  if (!key_hex.empty()) {
+    auto key = common::crypto::from_hex(key_hex);
+    if (!key) {
+      security.add_error("key_hex", key.error().message);
+    } else if (key->size() < 16 || key->size() > 64) {
+      security.add_error("key_hex", "must be 16 to 64 bytes (32 to 128 hex digits)");
+    } else {
+      c.key = std::move(*key);
+    }
+  }
+
+  auto outbox = root.child("outbox");
+  outbox.only({"path", "max_records"});
+  c.outbox_path = outbox.required_text("path");
+  c.outbox_max_records = static_cast<std::uint64_t>(outbox.integer("max_records", 200'000, 100, 100'000'000));
+
+  auto publish = root.child("publish");
+  publish.only({"max_batch_records", "max_unacked_records", "ack_timeout_s"});
+  c.max_batch_records = static_cast<std::size_t>(publish.integer("max_batch_records", 256, 1, 4096));
+  c.max_unacked_records =
+      static_cast<std::size_t>(publish.integer("max_unacked_records", 2048, 1, 1'000'000));
+  c.ack_timeout = std::chrono::seconds(publish.integer("ack_timeout_s", 10, 1, 3600));
+
+  auto events = root.child("events");
+  events.only({"snapshot_interval_s", "entrapment_after_s"});
+  c.derive.snapshot_interval = std::chrono::seconds(events.integer("snapshot_interval_s", 60, 1, 86'400));
+  c.derive.entrapment_after = std::chrono::seconds(events.integer("entrapment_after_s", 30, 1, 3600));
+
+  c.mqtt.will = common::mqtt::last_will{common::topics::state(c.device_id),
+                                        R"({"status":"offline"})",
+                                        common::mqtt::qos::at_least_once, common::mqtt::retain::yes};
+
+  if (auto st = root.finish(); !st) return std::unexpected(st.error());
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  c.config_hash = common::crypto::to_hex(common::crypto::sha256(common::crypto::as_bytes(text.str())));
+  return c;
+}
+
+}  // namespace hoistway::edge
