@@ -1,0 +1,178 @@
+// hoistway-sim's run loop: load files, build the model, then run it at max speed or in real
+// time with the link server, until the duration or a signal.
+#include "hoistway/sim/run.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio.hpp>
+#include <chrono>
+#include <cmath>
+#include <iostream>
+
+#include "hoistway/sim/building.hpp"
+#include "hoistway/sim/group_model.hpp"
+#include "hoistway/sim/link_server.hpp"
+#include "hoistway/sim/scenario.hpp"
+#include "hoistway/sim/time_text.hpp"
+#include "hoistway/sim/trace_writer.hpp"
+
+namespace hoistway::sim {
+
+namespace asio = boost::asio;
+
+namespace {
+
+int file_error_code(const common::error& e) {
+  return e.code == common::errc::io ? exit_code::no_input : exit_code::data_error;
+}
+
+void print_summary(const group_model& model) {
+  const auto& s = model.statistics();
+  std::string cars;
+  for (std::size_t i = 0; i < s.cars.size(); ++i) {
+    const auto& c = s.cars[i];
+    cars += fmt::format(
+        "{}{{\"car\":{},\"trips\":{},\"door_cycles\":{},\"reopens\":{},"
+        "\"passengers\":{},\"distance_m\":{:.1f},\"running_s\":{}}}",
+        i == 0 ? "" : ",", i, c.trips, c.door_cycles, c.reopens, c.passengers,
+        static_cast<double>(c.distance_mm) / 1000.0, c.running_ms / 1000);
+  }
+  const double mean_wait =
+      s.passengers_boarded == 0
+          ? 0.0
+          : static_cast<double>(s.wait_ms_total) / static_cast<double>(s.passengers_boarded) / 1e3;
+  std::cout << fmt::format(
+      "{{\"sim_time_ms\":{},\"passengers_arrived\":{},\"passengers_boarded\":{},"
+      "\"passengers_delivered\":{},\"hall_calls\":{},\"mean_wait_s\":{:.1f},\"max_wait_s\":{:.1f},"
+      "\"cars\":[{}]}}\n",
+      model.now_ms(), s.passengers_arrived, s.passengers_boarded, s.passengers_delivered,
+      s.hall_calls, mean_wait, static_cast<double>(s.wait_ms_max) / 1e3, cars);
+}
+
+}  // namespace
+
+int run(const run_options& options) {
+  auto building = load_building(options.building);
+  if (!building) {
+    std::cerr << "hoistway-sim: " << building.error().message << "\n";
+    return file_error_code(building.error());
+  }
+  scenario plan;
+  if (options.scenario) {
+    auto loaded =
+        load_scenario(*options.scenario, static_cast<std::int16_t>(building->landings.size()),
+                      static_cast<std::int16_t>(building->cars.size()));
+    if (!loaded) {
+      std::cerr << "hoistway-sim: " << loaded.error().message << "\n";
+      return file_error_code(loaded.error());
+    }
+    plan = std::move(*loaded);
+    if (plan.start_time) {
+      building->traffic.start_time_of_day_s = parse_time_of_day_s(*plan.start_time).value_or(0);
+    }
+  }
+  if (options.start_time_of_day_s) {
+    building->traffic.start_time_of_day_s = *options.start_time_of_day_s;
+  }
+  const std::optional<std::int64_t> duration =
+      options.duration_ms ? options.duration_ms : plan.duration_ms;
+  if (!options.speedup && !duration) {
+    std::cerr << "hoistway-sim: --speedup max needs --duration (or a scenario with a duration)\n";
+    return exit_code::usage;
+  }
+
+  std::optional<trace_writer> trace;
+  if (options.trace) {
+    auto opened = trace_writer::open(*options.trace);
+    if (!opened) {
+      std::cerr << "hoistway-sim: " << opened.error().message << "\n";
+      return exit_code::cant_create;
+    }
+    trace.emplace(std::move(*opened));
+  }
+
+  spdlog::info("building '{}' ({} landings, {} cars, {} traffic), seed {}{}", building->name,
+               building->landings.size(), building->cars.size(),
+               to_string(building->traffic.profile), options.seed,
+               plan.name.empty() ? std::string{} : ", scenario '" + plan.name + "'");
+  group_model model(std::move(*building), std::move(plan), options.seed);
+  if (trace) {
+    model.set_event_sink([&](const sim_event& e) { trace->write(e, model); });
+  }
+
+  int code = exit_code::ok;
+  if (!options.speedup) {
+    const auto wall0 = std::chrono::steady_clock::now();
+    model.advance_to(*duration);
+    const auto wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0);
+    spdlog::info("simulated {} in {:.2f} s", format_sim_time(model.now_ms()), wall.count());
+  } else {
+    asio::io_context io;
+    std::unique_ptr<link_server> server;
+    if (options.socket) {
+      auto started = link_server::start(io, *options.socket, [&] { return model.state(); });
+      if (!started) {
+        std::cerr << "hoistway-sim: " << started.error().message << "\n";
+        return exit_code::os_error;
+      }
+      server = std::move(*started);
+      spdlog::info("serving the controller link on {}", options.socket->string());
+    }
+    asio::steady_timer timer(io);
+    asio::signal_set signals(io, SIGINT, SIGTERM);
+    const double speedup = *options.speedup;
+    const auto wall0 = std::chrono::steady_clock::now();
+    const std::int64_t sim0 = model.now_ms();
+    auto stop = [&] {
+      timer.cancel();
+      signals.cancel();
+      if (server) server->stop();
+    };
+    signals.async_wait([&](boost::system::error_code ec, int signo) {
+      if (ec) return;
+      spdlog::info("signal {}: stopping at {}", signo, format_sim_time(model.now_ms()));
+      stop();
+    });
+    constexpr auto tick = std::chrono::milliseconds(10);
+    std::function<void()> on_tick = [&] {
+      const double elapsed_ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - wall0)
+              .count();
+      std::int64_t target = sim0 + static_cast<std::int64_t>(std::floor(elapsed_ms * speedup));
+      if (duration && target >= *duration) {
+        model.advance_to(*duration);
+        spdlog::info("duration reached: {}", format_sim_time(model.now_ms()));
+        stop();
+        return;
+      }
+      model.advance_to(target);
+      timer.expires_after(tick);
+      timer.async_wait([&](boost::system::error_code ec) {
+        if (!ec) on_tick();
+      });
+    };
+    on_tick();
+    try {
+      io.run();
+    } catch (const std::exception& e) {
+      spdlog::critical("event loop: {}", e.what());
+      code = exit_code::software;
+    }
+    if (server) {
+      const auto& c = server->counters();
+      spdlog::info("link: {} connections, {} requests, {} bad lengths, {} bad requests",
+                   c.connections, c.requests, c.bad_length, c.bad_request);
+    }
+  }
+  if (trace) {
+    if (auto ok = trace->close(); !ok) {
+      spdlog::error("{}", ok.error().message);
+      code = exit_code::cant_create;
+    }
+  }
+  if (options.summary) print_summary(model);
+  return code;
+}
+
+}  // namespace hoistway::sim
