@@ -496,3 +496,20 @@ TEST_CASE("random garbage never crashes the receiver") {
     if (result) CHECK(*result == original);
   }
 }
+
+// BUG: see report. encode_frame passes boot_id (and the batch's device_id) as c_str() to
+// CreateBatchDirect, and encode_ack does the same with device_id: text after an embedded NUL is
+// silently dropped.
+TEST_CASE("strings with an embedded NUL survive the frame and ack round trips" * doctest::skip()) {
+  const auto key = device_key();
+  auto b = full_batch();
+  b.boot_id = std::string("boot\0tail", 9);
+  const auto result = receive(wire::encode_frame(b, key_id, key), key);
+  REQUIRE(result.has_value());
+  CHECK(result->boot_id == b.boot_id);
+
+  const wire::stored_ack ack{std::string("dev\0x", 5), 1};
+  const auto decoded = wire::decode_ack(wire::encode_ack(ack));
+  REQUIRE(decoded.has_value());
+  CHECK(*decoded == ack);
+}
