@@ -10,10 +10,9 @@
 
 namespace {
 
-constexpr std::uint8_t fixed_key[32] = {0x68, 0x6f, 0x69, 0x73, 0x74, 0x77, 0x61, 0x79,
-                                        0x2d, 0x66, 0x75, 0x7a, 0x7a, 0x2d, 0x6b, 0x65,
-                                        0x79, 0x2d, 0x30, 0x31, 0x32, 0x33, 0x34, 0x35,
-                                        0x36, 0x37, 0x38, 0x39, 0x61, 0x62, 0x63, 0x64};
+constexpr std::uint8_t fixed_key[32] = {
+    0x68, 0x6f, 0x69, 0x73, 0x74, 0x77, 0x61, 0x79, 0x2d, 0x66, 0x75, 0x7a, 0x7a, 0x2d, 0x6b, 0x65,
+    0x79, 0x2d, 0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x61, 0x62, 0x63, 0x64};
 constexpr std::int64_t now_ms = 1'750'000'000'000;
 
 }  // namespace
@@ -25,8 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!envelope) return 0;
   // The views must lie inside the frame.
   const auto inside = [&frame](std::span<const std::uint8_t> part) {
-    return part.empty() ||
-           (part.data() >= frame.data() && part.data() + part.size() <= frame.data() + frame.size());
+    return part.empty() || (part.data() >= frame.data() &&
+                            part.data() + part.size() <= frame.data() + frame.size());
   };
   if (!inside(envelope->payload) || !inside(envelope->mac)) std::abort();
 
