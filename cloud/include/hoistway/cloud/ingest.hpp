@@ -1,0 +1,52 @@
+// The ingest pipeline: MQTT frames in → checked in order (size, identifier, envelope, device,
+// MAC, payload, meaning) → stored idempotently in batched transactions → stored-ack published
+// after the commit → the live view updated.
+//
+// Threading: Paho's callback thread only enqueues messages (a bounded queue: when it is full,
+// Paho waits, and the broker holds the rest). One writer thread owns the store, the device
+// table and the coverage; nothing else writes the database.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "hoistway/cloud/ingest_config.hpp"
+#include "hoistway/cloud/live_view.hpp"
+#include "hoistway/common/mqtt.hpp"
+#include "hoistway/common/result.hpp"
+#include "hoistway/common/time.hpp"
+#include "hoistway/common/wire_codec.hpp"
+
+namespace hoistway::cloud {
+
+struct ingest_counters {
+  std::atomic<std::uint64_t> frames_in{0};
+  std::atomic<std::uint64_t> frames_accepted{0};
+  std::atomic<std::uint64_t> records_stored{0};
+  std::atomic<std::uint64_t> records_duplicate{0};
+  std::atomic<std::uint64_t> acks_published{0};
+  std::atomic<std::uint64_t> transactions{0};
+  std::atomic<std::uint64_t> queue_depth{0};
+  std::array<std::atomic<std::uint64_t>, common::wire::reject_reason_count> rejected{};
+};
+
+class ingest {
+ public:
+  // Opens the store (migrating it), provisions the configured devices, loads the view.
+  static common::result<std::unique_ptr<ingest>> create(const ingest_config& config,
+                                                        std::shared_ptr<live_view> view,
+                                                        std::shared_ptr<common::clock> clock);
+  virtual ~ingest() = default;
+
+  // Connects to the broker and starts the writer thread.
+  virtual common::status start() = 0;
+  // Stops taking messages, finishes the queued ones, disconnects. Idempotent.
+  virtual void stop() = 0;
+  virtual const ingest_counters& counters() const = 0;
+  virtual bool broker_connected() const = 0;
+};
+
+}  // namespace hoistway::cloud

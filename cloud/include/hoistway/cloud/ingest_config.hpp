@@ -1,0 +1,37 @@
+// The ingest server's configuration (TOML; every key documented in config/ingest.example.toml).
+// Thread-safety: plain values.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hoistway/common/mqtt.hpp"
+#include "hoistway/common/result.hpp"
+
+namespace hoistway::cloud {
+
+// A device provisioned from the configuration file (hoistway-admin manages the same table).
+struct device_provision {
+  std::string device_id;
+  std::uint32_t key_id = 1;
+  std::vector<std::uint8_t> key;
+  std::vector<std::string> units;  // unit ids by car index
+};
+
+struct ingest_config {
+  common::mqtt::options mqtt;
+  std::string share_group = "ingest";  // "" subscribes without a shared subscription
+  std::string http_address = "127.0.0.1";
+  std::uint16_t http_port = 8080;
+  std::string store_path;
+  std::size_t max_frame_bytes = 256 * 1024;
+  std::size_t max_batch_frames = 512;            // frames per SQLite transaction
+  std::chrono::milliseconds offline_after{30'000};  // no frame for this long → offline
+  std::vector<device_provision> devices;
+
+  static common::result<ingest_config> load(const std::string& path);
+};
+
+}  // namespace hoistway::cloud

@@ -1,0 +1,81 @@
+// The cloud's SQLite store: devices, units, every record (idempotent on (device_id, seq)), the
+// latest status per unit, and the dead letters of rejected frames.
+//
+// Architecture invariants:
+// - A record is stored once: (device_id, seq) is the primary key and inserts ignore duplicates.
+// - A device's stored_through only grows, and is committed in the same transaction as the
+//   records it covers; the ack is published after that commit.
+// - The schema evolves by numbered migrations (PRAGMA user_version).
+//
+// Thread-safety: a store (one connection) belongs to one thread: the ingest writer. Readers
+// open their own connections with store::open_reader.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "hoistway/common/records.hpp"
+#include "hoistway/common/result.hpp"
+#include "hoistway/common/sqlite.hpp"
+#include "hoistway/cloud/ingest_config.hpp"
+
+namespace hoistway::cloud {
+
+struct device_row {
+  std::string device_id;
+  std::uint32_t key_id = 1;
+  std::vector<std::uint8_t> key;
+  bool active = true;
+  std::uint64_t stored_through = 0;
+};
+
+struct unit_row {
+  std::string unit_id;
+  std::string device_id;
+  std::uint8_t car = 0;
+};
+
+struct unit_status_row {
+  std::string unit_id;
+  std::string status_json;  // the last run state, as the API shows it
+  std::int64_t updated_ms = 0;
+};
+
+class store {
+ public:
+  static common::result<store> open(const std::string& path);
+
+  // Inserts or updates a device and its units (by car index).
+  common::status provision(const device_provision& device);
+  common::result<std::vector<device_row>> devices();
+  common::result<std::vector<unit_row>> units();
+  common::result<std::vector<unit_status_row>> unit_statuses();
+  // Adds a unit for a car the registry did not name: "{device_id}-{car + 1}".
+  common::result<unit_row> ensure_unit(const std::string& device_id, std::uint8_t car);
+
+  // Writes; call inside a transaction (begin()).
+  common::result<common::sqlite::transaction> begin();
+  // True if the record was new, false if it was a duplicate.
+  common::result<bool> insert_record(const std::string& device_id, const common::record& rec,
+                                     std::int64_t received_ms);
+  common::status set_stored_through(const std::string& device_id, std::uint64_t stored_through,
+                                    std::int64_t last_seen_ms);
+  common::status upsert_unit_status(const unit_status_row& row);
+  common::status add_dead_letter(std::int64_t received_ms, const std::string& topic,
+                                 std::string_view reason, const std::string& detail,
+                                 std::span<const std::uint8_t> bytes);
+  common::result<std::int64_t> count(std::string_view table);
+
+ private:
+  explicit store(common::sqlite::database db) : db_(std::move(db)) {}
+  common::status migrate();
+  common::sqlite::database db_;
+  std::optional<common::sqlite::statement> insert_record_;
+  std::optional<common::sqlite::statement> set_stored_through_;
+  std::optional<common::sqlite::statement> upsert_status_;
+};
+
+}  // namespace hoistway::cloud

@@ -1,0 +1,347 @@
+// The ingest pipeline.
+#include "hoistway/cloud/ingest.hpp"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "hoistway/cloud/coverage.hpp"
+#include "hoistway/cloud/record_json.hpp"
+#include "hoistway/cloud/store.hpp"
+#include "hoistway/common/crypto.hpp"
+#include "hoistway/common/topics.hpp"
+
+namespace hoistway::cloud {
+namespace {
+
+using common::wire::reject_reason;
+using common::wire::rejection;
+
+constexpr std::size_t queue_capacity = 20'000;
+
+struct device_entry {
+  device_row row;
+  seq_coverage coverage;
+};
+
+class ingest_impl final : public ingest {
+ public:
+  ingest_impl(ingest_config config, std::shared_ptr<live_view> view,
+              std::shared_ptr<common::clock> clock, store db, std::unique_ptr<common::mqtt::link> link)
+      : config_(std::move(config)),
+        view_(std::move(view)),
+        clock_(std::move(clock)),
+        store_(std::move(db)),
+        link_(std::move(link)) {}
+
+  ~ingest_impl() override { stop(); }
+
+  common::status load() {
+    auto devices = store_.devices();
+    if (!devices) return std::unexpected(devices.error());
+    for (auto& d : *devices) {
+      const std::string id = d.device_id;
+      const auto through = d.stored_through;
+      devices_.insert_or_assign(id, device_entry{std::move(d), seq_coverage(through)});
+    }
+    auto units = store_.units();
+    if (!units) return std::unexpected(units.error());
+    for (const auto& u : *units) {
+      units_[{u.device_id, u.car}] = u.unit_id;
+      view_->add_unit(u.unit_id, u.device_id, u.car);
+    }
+    auto statuses = store_.unit_statuses();
+    if (!statuses) return std::unexpected(statuses.error());
+    for (const auto& s : *statuses) {
+      auto state = run_state_from_json(s.status_json);
+      if (state) view_->apply(s.unit_id, *state, s.updated_ms);
+    }
+    return {};
+  }
+
+  common::status start() override {
+    std::string up(common::topics::all_up);
+    std::string state(common::topics::all_state);
+    if (!config_.share_group.empty()) up = "$share/" + config_.share_group + "/" + up;
+    link_->set_subscriptions({{up, common::mqtt::qos::at_least_once},
+                              {state, common::mqtt::qos::at_least_once}});
+    link_->on_message([this](common::mqtt::message m) { enqueue(std::move(m)); });
+    link_->on_connection([this](bool up_now, const std::string& cause) {
+      if (up_now) {
+        spdlog::info("mqtt connected to {}", config_.mqtt.server_uri);
+      } else {
+        spdlog::warn("mqtt: {}", cause);
+      }
+    });
+    writer_ = std::thread([this] { writer_loop(); });
+    return link_->connect();
+  }
+
+  void stop() override {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopped_) return;
+      stopped_ = true;
+    }
+    link_->disconnect(std::chrono::milliseconds(1000));
+    ready_.notify_all();
+    space_.notify_all();
+    if (writer_.joinable()) writer_.join();
+  }
+
+  const ingest_counters& counters() const override { return counters_; }
+  bool broker_connected() const override { return link_->connected(); }
+
+ private:
+  // ---- Paho's thread -------------------------------------------------------------------------
+  void enqueue(common::mqtt::message m) {
+    std::unique_lock lock(mutex_);
+    space_.wait(lock, [this] { return stopped_ || queue_.size() < queue_capacity; });
+    if (stopped_) return;
+    queue_.push_back(std::move(m));
+    counters_.queue_depth = queue_.size();
+    ready_.notify_one();
+  }
+
+  // ---- the writer thread ---------------------------------------------------------------------
+  void writer_loop() {
+    std::vector<common::mqtt::message> work;
+    while (true) {
+      {
+        std::unique_lock lock(mutex_);
+        ready_.wait(lock, [this] { return stopped_ || !queue_.empty(); });
+        if (queue_.empty() && stopped_) return;
+        const auto n = std::min(queue_.size(), config_.max_batch_frames);
+        work.assign(std::make_move_iterator(queue_.begin()),
+                    std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(n)));
+        queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+        counters_.queue_depth = queue_.size();
+      }
+      space_.notify_all();
+      process(work);
+      work.clear();
+    }
+  }
+
+  struct pending_status {
+    std::string unit_id;
+    common::run_state state;
+    std::int64_t wall_ms;
+  };
+
+  void process(std::vector<common::mqtt::message>& messages) {
+    const auto now = clock_->wall_ms();
+    auto tx = store_.begin();
+    if (!tx) {
+      spdlog::error("store: {}", tx.error().message);
+      return;  // the frames stay unacknowledged: the agents resend them
+    }
+    std::set<std::string> touched;
+    std::map<std::string, std::uint64_t> before;
+    std::vector<pending_status> statuses;
+    std::vector<std::pair<std::string, presence>> presences;
+    for (auto& m : messages) {
+      if (auto dev = common::topics::device_of(m.topic, "state")) {
+        presences.emplace_back(std::string(*dev), parse_presence(m.payload));
+        continue;
+      }
+      ++counters_.frames_in;
+      auto outcome = accept(m, now, statuses);
+      if (!outcome) {
+        ++counters_.rejected[static_cast<std::size_t>(outcome.error().reason)];
+        spdlog::debug("rejected frame on {}: {} ({})", m.topic, to_string(outcome.error().reason),
+                      outcome.error().detail);
+        (void)store_.add_dead_letter(now, m.topic, to_string(outcome.error().reason),
+                                     outcome.error().detail, m.payload);
+        continue;
+      }
+      ++counters_.frames_accepted;
+      touched.insert(*outcome);
+    }
+    for (const auto& device : touched) {
+      auto& entry = devices_.at(device);
+      if (auto st = store_.set_stored_through(device, entry.coverage.stored_through(), now); !st) {
+        spdlog::error("store: {}", st.error().message);
+        return;
+      }
+    }
+    for (const auto& s : statuses) {
+      (void)store_.upsert_unit_status({s.unit_id, to_json(s.state).dump(), s.wall_ms});
+    }
+    if (auto st = tx->commit(); !st) {
+      // Nothing was stored: forget the coverage we gained, the agents will resend.
+      spdlog::error("store commit failed: {}", st.error().message);
+      (void)reload_coverage();
+      return;
+    }
+    ++counters_.transactions;
+    // Only now, with the records durable, may the agents forget them.
+    for (const auto& device : touched) {
+      const auto& entry = devices_.at(device);
+      const auto ack = common::wire::encode_ack({device, entry.coverage.stored_through()});
+      if (link_->publish(common::topics::ack(device), ack, common::mqtt::qos::at_least_once,
+                         common::mqtt::retain::no)) {
+        ++counters_.acks_published;
+      }
+      view_->device_seen(device, now);
+    }
+    for (const auto& s : statuses) view_->apply(s.unit_id, s.state, s.wall_ms);
+    for (const auto& [device, p] : presences) view_->set_presence(device, p);
+  }
+
+  // Checks one frame and stores its new records; returns the device id.
+  std::expected<std::string, rejection> accept(const common::mqtt::message& m, std::int64_t now,
+                                               std::vector<pending_status>& statuses) {
+    auto reject = [](reject_reason r, std::string detail) {
+      return std::unexpected(rejection{r, std::move(detail)});
+    };
+    const auto topic_device = common::topics::device_of(m.topic, "up");
+    if (!topic_device) return reject(reject_reason::device_mismatch, "topic is not a device up-link");
+    auto envelope = common::wire::open_envelope(m.payload, config_.max_frame_bytes);
+    if (!envelope) return std::unexpected(envelope.error());
+    if (envelope->device_id != *topic_device) {
+      return reject(reject_reason::device_mismatch, "envelope device differs from the topic's");
+    }
+    const auto it = devices_.find(std::string(envelope->device_id));
+    if (it == devices_.end() || !it->second.row.active) {
+      return reject(reject_reason::unknown_device, std::string(envelope->device_id));
+    }
+    auto& entry = it->second;
+    if (envelope->key_id != entry.row.key_id) {
+      return reject(reject_reason::bad_mac, "unknown key id " + std::to_string(envelope->key_id));
+    }
+    if (!common::wire::verify_mac(*envelope, entry.row.key)) {
+      return reject(reject_reason::bad_mac, "MAC does not verify");
+    }
+    auto batch = common::wire::decode_payload(*envelope, now);
+    if (!batch) return std::unexpected(batch.error());
+
+    for (const auto& rec : batch->records) {
+      if (entry.coverage.covers(rec.seq)) {
+        ++counters_.records_duplicate;
+        continue;
+      }
+      auto inserted = store_.insert_record(batch->device_id, rec, now);
+      if (!inserted) {
+        return reject(reject_reason::bad_meaning, "store: " + inserted.error().message);
+      }
+      ++(*inserted ? counters_.records_stored : counters_.records_duplicate);
+      if (const auto* state = std::get_if<common::run_state>(&rec.body)) {
+        auto unit = unit_for(batch->device_id, rec.car);
+        if (unit) statuses.push_back({*unit, *state, rec.wall_ms});
+      }
+    }
+    entry.coverage.apply_floor(batch->outbox_floor);
+    entry.coverage.add(batch->covers_from == 0 ? batch->records.front().seq : batch->covers_from,
+                       batch->records.back().seq);
+    return batch->device_id;
+  }
+
+  std::optional<std::string> unit_for(const std::string& device, std::uint8_t car) {
+    const auto key = std::make_pair(device, car);
+    if (auto it = units_.find(key); it != units_.end()) return it->second;
+    auto unit = store_.ensure_unit(device, car);
+    if (!unit) {
+      spdlog::warn("no unit for {} car {}: {}", device, car, unit.error().message);
+      return std::nullopt;
+    }
+    units_[key] = unit->unit_id;
+    view_->add_unit(unit->unit_id, device, car);
+    return unit->unit_id;
+  }
+
+  common::status reload_coverage() {
+    auto devices = store_.devices();
+    if (!devices) return std::unexpected(devices.error());
+    for (auto& d : *devices) devices_[d.device_id].coverage = seq_coverage(d.stored_through);
+    return {};
+  }
+
+  static presence parse_presence(const std::vector<std::uint8_t>& payload) {
+    const auto json = nlohmann::json::parse(payload.begin(), payload.end(), nullptr, false);
+    if (!json.is_object() || !json.contains("status") || !json["status"].is_string()) {
+      return presence::unknown;
+    }
+    const auto status = json["status"].get<std::string>();
+    return status == "online" ? presence::online
+                              : status == "offline" ? presence::offline : presence::unknown;
+  }
+
+  static std::optional<common::run_state> run_state_from_json(const std::string& text) {
+    const auto j = nlohmann::json::parse(text, nullptr, false);
+    if (!j.is_object()) return std::nullopt;
+    common::run_state s;
+    s.position_mm = j.value("position_mm", 0);
+    s.speed_mm_s = j.value("speed_mm_s", 0);
+    s.floor = j.value<std::int16_t>("floor", 0);
+    const auto dir = j.value("direction", std::string("none"));
+    s.dir = dir == "up" ? common::direction::up
+                        : dir == "down" ? common::direction::down : common::direction::none;
+    const auto door = j.value("door", std::string("unknown"));
+    for (int d = 0; d <= static_cast<int>(common::door_state::unknown); ++d) {
+      if (common::to_string(static_cast<common::door_state>(d)) == door) {
+        s.door = static_cast<common::door_state>(d);
+      }
+    }
+    const auto mode = j.value("mode", std::string("unknown"));
+    for (int m = 0; m <= static_cast<int>(common::car_mode::unknown); ++m) {
+      if (common::to_string(static_cast<common::car_mode>(m)) == mode) {
+        s.mode = static_cast<common::car_mode>(m);
+      }
+    }
+    s.load_kg = j.value<std::uint16_t>("load_kg", 0);
+    s.in_door_zone = j.value("in_door_zone", false);
+    s.alarm = j.value("alarm", false);
+    s.in_service = j.value("in_service", false);
+    if (j.contains("fault_codes") && j["fault_codes"].is_array()) {
+      for (const auto& c : j["fault_codes"]) {
+        if (c.is_number_unsigned()) s.fault_codes.push_back(c.get<std::uint16_t>());
+      }
+    }
+    return s;
+  }
+
+  ingest_config config_;
+  std::shared_ptr<live_view> view_;
+  std::shared_ptr<common::clock> clock_;
+  store store_;
+  std::unique_ptr<common::mqtt::link> link_;
+  ingest_counters counters_;
+
+  // Writer thread only.
+  std::map<std::string, device_entry> devices_;
+  std::map<std::pair<std::string, std::uint8_t>, std::string> units_;
+
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::condition_variable space_;
+  std::deque<common::mqtt::message> queue_;
+  bool stopped_ = false;
+  std::thread writer_;
+};
+
+}  // namespace
+
+common::result<std::unique_ptr<ingest>> ingest::create(const ingest_config& config,
+                                                        std::shared_ptr<live_view> view,
+                                                        std::shared_ptr<common::clock> clock) {
+  auto db = store::open(config.store_path);
+  if (!db) return std::unexpected(db.error());
+  for (const auto& device : config.devices) {
+    if (auto st = db->provision(device); !st) return std::unexpected(st.error());
+  }
+  auto link = common::mqtt::link::create(config.mqtt);
+  if (!link) return std::unexpected(link.error());
+  auto impl = std::make_unique<ingest_impl>(config, std::move(view), std::move(clock),
+                                            std::move(*db), std::move(*link));
+  if (auto st = impl->load(); !st) return std::unexpected(st.error());
+  return std::unique_ptr<ingest>(std::move(impl));
+}
+
+}  // namespace hoistway::cloud

@@ -1,0 +1,76 @@
+// Loading ingest.toml.
+#include "hoistway/cloud/ingest_config.hpp"
+
+#include "hoistway/common/config.hpp"
+#include "hoistway/common/crypto.hpp"
+#include "hoistway/common/topics.hpp"
+
+namespace hoistway::cloud {
+
+common::result<ingest_config> ingest_config::load(const std::string& path) {
+  auto table = common::config::load_file(path);
+  if (!table) return std::unexpected(table.error());
+  common::config::reader root(*table, path);
+  root.only({"mqtt", "http", "store", "ingest", "devices"});
+  ingest_config c;
+
+  auto mqtt = root.child("mqtt");
+  mqtt.only({"uri", "client_id", "username", "password", "share_group"});
+  c.mqtt.server_uri = mqtt.text("uri", "tcp://127.0.0.1:1883");
+  c.mqtt.client_id = mqtt.text("client_id", "hoistway-ingest");
+  c.mqtt.username = mqtt.text("username", "");
+  c.mqtt.password = mqtt.text("password", "");
+  c.mqtt.session_kind = common::mqtt::session::persistent;
+  c.mqtt.max_inflight = 256;
+  c.share_group = mqtt.text("share_group", "ingest");
+
+  auto http = root.child("http");
+  http.only({"address", "port"});
+  c.http_address = http.text("address", "127.0.0.1");
+  c.http_port = static_cast<std::uint16_t>(http.integer("port", 8080, 0, 65535));
+
+  auto store = root.child("store");
+  store.only({"path"});
+  c.store_path = store.required_text("path");
+
+  auto ingest = root.child("ingest");
+  ingest.only({"max_frame_bytes", "max_batch_frames", "offline_after_s"});
+  c.max_frame_bytes = static_cast<std::size_t>(ingest.integer("max_frame_bytes", 256 * 1024, 1024, 16 << 20));
+  c.max_batch_frames = static_cast<std::size_t>(ingest.integer("max_batch_frames", 512, 1, 100'000));
+  c.offline_after = std::chrono::seconds(ingest.integer("offline_after_s", 30, 1, 86'400));
+
+  for (const auto* t : root.tables("devices")) {
+    auto d = root.child(*t, "devices[" + std::to_string(c.devices.size()) + "]");
+    d.only({"device_id", "key_id", "key_hex", "units"});
+    device_provision p;
+    p.device_id = d.required_text("device_id");
+    if (!p.device_id.empty() && !common::topics::valid_device_id(p.device_id)) {
+      d.add_error("device_id", "must be 1-64 characters of A-Z a-z 0-9 . _ -");
+    }
+    p.key_id = static_cast<std::uint32_t>(d.integer("key_id", 1, 0, UINT32_MAX));
+    auto key = common::crypto::from_hex(d.required_text("key_hex"));
+    if (!key || key->size() < 16 || key->size() > 64) {
+      d.add_error("key_hex", "must be 16 to 64 bytes of hex");
+    } else {
+      p.key = std::move(*key);
+    }
+    if (const auto* units = t->get("units")) {
+      if (const auto* array = units->as_array()) {
+        for (const auto& u : *array) {
+          if (const auto* s = u.as_string(); s != nullptr && !s->get().empty() && s->get().size() <= 64) {
+            p.units.push_back(s->get());
+          } else {
+            d.add_error("units", "every unit id must be a non-empty string of at most 64 characters");
+          }
+        }
+      } else {
+        d.add_error("units", "expected an array of unit ids");
+      }
+    }
+    c.devices.push_back(std::move(p));
+  }
+  if (auto st = root.finish(); !st) return std::unexpected(st.error());
+  return c;
+}
+
+}  // namespace hoistway::cloud

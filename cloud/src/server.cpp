@@ -1,0 +1,63 @@
+// The cloud process: construct, start, wait for a signal, stop in reverse order.
+#include "hoistway/cloud/server.hpp"
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include "hoistway/cloud/api.hpp"
+#include "hoistway/cloud/http.hpp"
+#include "hoistway/cloud/ingest.hpp"
+
+namespace hoistway::cloud {
+
+int run_server(const ingest_config& config) {
+  // Block the signals before any thread starts, so that only sigwait sees them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto clock = std::make_shared<common::system_clock>();
+  auto view = std::make_shared<live_view>(config.offline_after);
+  auto pipeline = ingest::create(config, view, clock);
+  if (!pipeline) {
+    spdlog::error("cannot open the store: {}", pipeline.error().message);
+    return 74;  // EX_IOERR
+  }
+  std::shared_ptr<ingest> ingest_ptr = std::move(*pipeline);
+
+  api_context ctx;
+  ctx.view = view;
+  ctx.clock = clock;
+  ctx.ingest = [ingest_ptr] { return &ingest_ptr->counters(); };
+  ctx.broker_connected = [ingest_ptr] { return ingest_ptr->broker_connected(); };
+  auto routes = std::make_shared<api>(ctx);
+  auto server = http_server::create({.address = config.http_address, .port = config.http_port},
+                                    [routes](const http_request& r) { return routes->handle(r); });
+  if (!server) {
+    spdlog::error("{}", server.error().message);
+    return 69;  // EX_UNAVAILABLE
+  }
+  // The metrics read the server's own counters; set once the server exists.
+  ctx.http = &(*server)->stats();
+  *routes = api(ctx);
+
+  if (auto st = ingest_ptr->start(); !st) {
+    spdlog::error("mqtt: {}", st.error().message);
+    return 69;
+  }
+  (*server)->start();
+  spdlog::info("serving http://{}:{}/ ; subscribed at {}", config.http_address, (*server)->port(),
+               config.mqtt.server_uri);
+
+  int signo = 0;
+  sigwait(&signals, &signo);
+  spdlog::info("signal {}: stopping", signo);
+  (*server)->stop();
+  ingest_ptr->stop();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace hoistway::cloud

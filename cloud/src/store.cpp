@@ -1,0 +1,241 @@
+// The cloud store on SQLite.
+#include "hoistway/cloud/store.hpp"
+
+#include "hoistway/cloud/record_json.hpp"
+
+namespace hoistway::cloud {
+
+using common::errc;
+using common::fail;
+namespace sqlite = common::sqlite;
+
+namespace {
+
+// Migrations in order; migration i brings the schema from version i to i + 1.
+constexpr std::string_view migrations[] = {
+    R"sql(
+CREATE TABLE devices(
+  device_id TEXT PRIMARY KEY,
+  key_id INTEGER NOT NULL,
+  key BLOB NOT NULL,
+  active INTEGER NOT NULL DEFAULT 1,
+  stored_through INTEGER NOT NULL DEFAULT 0,
+  last_seen_ms INTEGER);
+CREATE TABLE units(
+  unit_id TEXT PRIMARY KEY,
+  device_id TEXT NOT NULL REFERENCES devices(device_id),
+  car INTEGER NOT NULL,
+  UNIQUE(device_id, car));
+CREATE TABLE records(
+  device_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  car INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  wall_ms INTEGER NOT NULL,
+  mono_ms INTEGER NOT NULL,
+  boot INTEGER NOT NULL,
+  received_ms INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY(device_id, seq)) WITHOUT ROWID;
+CREATE TABLE unit_status(
+  unit_id TEXT PRIMARY KEY,
+  status TEXT NOT NULL,
+  updated_ms INTEGER NOT NULL);
+CREATE TABLE dead_letters(
+  id INTEGER PRIMARY KEY,
+  received_ms INTEGER NOT NULL,
+  topic TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  bytes BLOB NOT NULL);
+)sql",
+};
+
+}  // namespace
+
+common::result<store> store::open(const std::string& path) {
+  auto db = sqlite::database::open(path, {.sync = sqlite::durability::full});
+  if (!db) return std::unexpected(db.error());
+  store s(std::move(*db));
+  if (auto st = s.migrate(); !st) return std::unexpected(st.error());
+  auto insert = s.db_.prepare(
+      "INSERT OR IGNORE INTO records(device_id, seq, car, kind, wall_ms, mono_ms, boot, "
+      "received_ms, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+  auto stored = s.db_.prepare(
+      "UPDATE devices SET stored_through = MAX(stored_through, ?2), last_seen_ms = ?3 "
+      "WHERE device_id = ?1");
+  auto status = s.db_.prepare(
+      "INSERT INTO unit_status(unit_id, status, updated_ms) VALUES (?1, ?2, ?3) "
+      "ON CONFLICT(unit_id) DO UPDATE SET status = excluded.status, updated_ms = excluded.updated_ms");
+  if (!insert || !stored || !status) {
+    return fail(errc::io, "store: cannot prepare the write statements");
+  }
+  s.insert_record_.emplace(std::move(*insert));
+  s.set_stored_through_.emplace(std::move(*stored));
+  s.upsert_status_.emplace(std::move(*status));
+  return s;
+}
+
+common::status store::migrate() {
+  auto version = db_.user_version();
+  if (!version) return std::unexpected(version.error());
+  constexpr int latest = static_cast<int>(std::size(migrations));
+  if (*version > latest) {
+    return fail(errc::conflict, "store schema version " + std::to_string(*version) +
+                                    " is newer than this server (" + std::to_string(latest) + ")");
+  }
+  for (int v = *version; v < latest; ++v) {
+    auto tx = sqlite::transaction::begin(db_);
+    if (!tx) return std::unexpected(tx.error());
+    if (auto st = db_.exec(migrations[v]); !st) return st;
+    if (auto st = db_.set_user_version(v + 1); !st) return st;
+    if (auto st = tx->commit(); !st) return st;
+  }
+  return {};
+}
+
+common::status store::provision(const device_provision& device) {
+  auto tx = sqlite::transaction::begin(db_);
+  if (!tx) return std::unexpected(tx.error());
+  auto dev = db_.prepare(
+      "INSERT INTO devices(device_id, key_id, key) VALUES (?1, ?2, ?3) "
+      "ON CONFLICT(device_id) DO UPDATE SET key_id = excluded.key_id, key = excluded.key, active = 1");
+  if (!dev) return std::unexpected(dev.error());
+  if (auto st = dev->bind(1, device.device_id)
+                    .bind(2, device.key_id)
+                    .bind(3, std::span<const std::uint8_t>(device.key))
+                    .run();
+      !st) {
+    return st;
+  }
+  auto unit = db_.prepare(
+      "INSERT INTO units(unit_id, device_id, car) VALUES (?1, ?2, ?3) "
+      "ON CONFLICT(device_id, car) DO UPDATE SET unit_id = excluded.unit_id");
+  if (!unit) return std::unexpected(unit.error());
+  for (std::size_t car = 0; car < device.units.size(); ++car) {
+    if (auto st = unit->bind(1, device.units[car]).bind(2, device.device_id).bind(3, car).run(); !st) {
+      return st;
+    }
+  }
+  return tx->commit();
+}
+
+common::result<std::vector<device_row>> store::devices() {
+  auto stmt = db_.prepare("SELECT device_id, key_id, key, active, stored_through FROM devices");
+  if (!stmt) return std::unexpected(stmt.error());
+  std::vector<device_row> out;
+  while (true) {
+    auto row = stmt->step();
+    if (!row) return std::unexpected(row.error());
+    if (*row == sqlite::step_result::done) break;
+    out.push_back({stmt->column_text(0), static_cast<std::uint32_t>(stmt->column_int(1)),
+                   stmt->column_blob(2), stmt->column_int(3) != 0,
+                   static_cast<std::uint64_t>(stmt->column_int(4))});
+  }
+  return out;
+}
+
+common::result<std::vector<unit_row>> store::units() {
+  auto stmt = db_.prepare("SELECT unit_id, device_id, car FROM units ORDER BY unit_id");
+  if (!stmt) return std::unexpected(stmt.error());
+  std::vector<unit_row> out;
+  while (true) {
+    auto row = stmt->step();
+    if (!row) return std::unexpected(row.error());
+    if (*row == sqlite::step_result::done) break;
+    out.push_back({stmt->column_text(0), stmt->column_text(1),
+                   static_cast<std::uint8_t>(stmt->column_int(2))});
+  }
+  return out;
+}
+
+common::result<std::vector<unit_status_row>> store::unit_statuses() {
+  auto stmt = db_.prepare("SELECT unit_id, status, updated_ms FROM unit_status");
+  if (!stmt) return std::unexpected(stmt.error());
+  std::vector<unit_status_row> out;
+  while (true) {
+    auto row = stmt->step();
+    if (!row) return std::unexpected(row.error());
+    if (*row == sqlite::step_result::done) break;
+    out.push_back({stmt->column_text(0), stmt->column_text(1), stmt->column_int(2)});
+  }
+  return out;
+}
+
+common::result<unit_row> store::ensure_unit(const std::string& device_id, std::uint8_t car) {
+  unit_row row{device_id + "-" + std::to_string(car + 1), device_id, car};
+  auto stmt = db_.prepare(
+      "INSERT INTO units(unit_id, device_id, car) VALUES (?1, ?2, ?3) "
+      "ON CONFLICT DO NOTHING");
+  if (!stmt) return std::unexpected(stmt.error());
+  if (auto st = stmt->bind(1, row.unit_id).bind(2, device_id).bind(3, car).run(); !st) {
+    return std::unexpected(st.error());
+  }
+  auto read = db_.prepare("SELECT unit_id FROM units WHERE device_id = ?1 AND car = ?2");
+  if (!read) return std::unexpected(read.error());
+  read->bind(1, device_id).bind(2, car);
+  auto found = read->step();
+  if (!found) return std::unexpected(found.error());
+  if (*found != sqlite::step_result::row) {
+    return fail(errc::conflict, "unit id " + row.unit_id + " is taken by another device");
+  }
+  row.unit_id = read->column_text(0);
+  return row;
+}
+
+common::result<sqlite::transaction> store::begin() { return sqlite::transaction::begin(db_); }
+
+common::result<bool> store::insert_record(const std::string& device_id, const common::record& rec,
+                                          std::int64_t received_ms) {
+  const auto body = to_json(rec.body).dump();
+  auto st = insert_record_->bind(1, device_id)
+                .bind(2, static_cast<std::int64_t>(rec.seq))
+                .bind(3, rec.car)
+                .bind(4, common::kind_name(rec.body))
+                .bind(5, rec.wall_ms)
+                .bind(6, rec.mono_ms)
+                .bind(7, rec.boot)
+                .bind(8, received_ms)
+                .bind(9, body)
+                .run();
+  if (!st) return std::unexpected(st.error());
+  return db_.changes() > 0;
+}
+
+common::status store::set_stored_through(const std::string& device_id, std::uint64_t stored_through,
+                                         std::int64_t last_seen_ms) {
+  return set_stored_through_->bind(1, device_id)
+      .bind(2, static_cast<std::int64_t>(stored_through))
+      .bind(3, last_seen_ms)
+      .run();
+}
+
+common::status store::upsert_unit_status(const unit_status_row& row) {
+  return upsert_status_->bind(1, row.unit_id).bind(2, row.status_json).bind(3, row.updated_ms).run();
+}
+
+common::status store::add_dead_letter(std::int64_t received_ms, const std::string& topic,
+                                      std::string_view reason, const std::string& detail,
+                                      std::span<const std::uint8_t> bytes) {
+  auto stmt = db_.prepare(
+      "INSERT INTO dead_letters(received_ms, topic, reason, detail, bytes) "
+      "VALUES (?1, ?2, ?3, ?4, ?5)");
+  if (!stmt) return std::unexpected(stmt.error());
+  // Keep at most 64 KiB of a rejected frame: enough to study it, not enough to fill the disk.
+  return stmt->bind(1, received_ms)
+      .bind(2, topic.substr(0, 256))
+      .bind(3, reason)
+      .bind(4, detail.substr(0, 1024))
+      .bind(5, bytes.first(std::min<std::size_t>(bytes.size(), 64 * 1024)))
+      .run();
+}
+
+common::result<std::int64_t> store::count(std::string_view table) {
+  auto stmt = db_.prepare("SELECT COUNT(*) FROM " + std::string(table));
+  if (!stmt) return std::unexpected(stmt.error());
+  auto row = stmt->step();
+  if (!row) return std::unexpected(row.error());
+  return stmt->column_int(0);
+}
+
+}  // namespace hoistway::cloud

@@ -1,0 +1,266 @@
+"""Integration harness: starts real Hoistway processes (Mosquitto, hoistway-ingest, hoistway-sim,
+hoistway-agent) on loopback in a private temporary directory, and stops every one of them.
+
+Used by the numbered scenarios beside it (tests/integration/NN_name.py), in the manner of
+mosquitto's test/broker/NN-*.py: each scenario is a plain script that exits non-zero on failure.
+"""
+
+import contextlib
+import json
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+SOURCE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def free_port():
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Failure(Exception):
+    pass
+
+
+def check(condition, message):
+    if not condition:
+        raise Failure(message)
+
+
+def wait_for(what, predicate, timeout=30.0, interval=0.1):
+    """Polls predicate() until it returns a truthy value; returns it, or fails after timeout."""
+    deadline = time.monotonic() + timeout
+    last_error = None
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except Exception as e:  # noqa: BLE001 - a failing poll is retried until the deadline
+            last_error = e
+        time.sleep(interval)
+    raise Failure(f"timed out after {timeout}s waiting for {what}" +
+                  (f" (last error: {last_error})" if last_error else ""))
+
+
+class Process:
+    def __init__(self, name, argv, log_path, env=None):
+        self.name = name
+        self.argv = argv
+        self.log_path = log_path
+        self.log = open(log_path, "ab")
+        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=env, start_new_session=True)
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def signal(self, signo):
+        if self.alive():
+            self.proc.send_signal(signo)
+
+    def stop(self, timeout=10.0):
+        """SIGTERM, then SIGKILL; returns the exit code."""
+        if self.alive():
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        return self.proc.returncode
+
+    def kill(self):
+        if self.alive():
+            self.proc.kill()
+            self.proc.wait()
+
+    def tail(self, lines=40):
+        try:
+            with open(self.log_path, "rb") as f:
+                return b"\n".join(f.read().splitlines()[-lines:]).decode(errors="replace")
+        except OSError:
+            return ""
+
+
+class System:
+    """One Hoistway installation in a temporary directory."""
+
+    def __init__(self, bin_dir, name="it"):
+        self.bin = bin_dir
+        self.dir = tempfile.mkdtemp(prefix=f"hoistway-{name}-")
+        self.processes = []
+        self.mqtt_port = None
+        self.http_port = None
+        self.devices = {}
+
+    # -- processes --------------------------------------------------------------------------
+    def start(self, name, argv, env=None):
+        p = Process(name, argv, os.path.join(self.dir, f"{name}.log"), env)
+        self.processes.append(p)
+        return p
+
+    def start_broker(self, port=None):
+        self.mqtt_port = port or self.mqtt_port or free_port()
+        conf = os.path.join(self.dir, "mosquitto.conf")
+        with open(conf, "w") as f:
+            f.write(mosquitto_conf(self.mqtt_port, os.path.join(self.dir, "mosquitto-data")))
+        os.makedirs(os.path.join(self.dir, "mosquitto-data"), exist_ok=True)
+        broker = self.start("mosquitto", ["mosquitto", "-c", conf])
+        wait_for("the broker to listen", lambda: port_open(self.mqtt_port), timeout=10)
+        return broker
+
+    def add_device(self, device_id, units):
+        self.devices[device_id] = {"key": secrets.token_hex(32), "units": units}
+
+    def write_ingest_config(self, extra=""):
+        self.http_port = self.http_port or free_port()
+        path = os.path.join(self.dir, "ingest.toml")
+        lines = [
+            "[mqtt]",
+            f'uri = "tcp://127.0.0.1:{self.mqtt_port}"',
+            'client_id = "ingest-it"',
+            "[http]",
+            f"port = {self.http_port}",
+            "[store]",
+            f'path = "{os.path.join(self.dir, "cloud.db")}"',
+            extra,
+        ]
+        for device_id, d in self.devices.items():
+            units = ", ".join(f'"{u}"' for u in d["units"])
+            lines += ["[[devices]]", f'device_id = "{device_id}"', "key_id = 1",
+                      f'key_hex = "{d["key"]}"', f"units = [{units}]"]
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        return path
+
+    def start_ingest(self):
+        path = os.path.join(self.dir, "ingest.toml")
+        if not os.path.exists(path):
+            self.write_ingest_config()
+        p = self.start("ingest", [os.path.join(self.bin, "hoistway-ingest"), "--config", path])
+        wait_for("the ingest to serve HTTP", lambda: self.http_ok("/healthz"), timeout=20)
+        return p
+
+    def start_sim(self, building="demo-office.toml", seed=1, speedup="1", name="sim", extra=()):
+        sock = os.path.join(self.dir, f"{name}.sock")
+        argv = [os.path.join(self.bin, "hoistway-sim"),
+                "--building", os.path.join(SOURCE, "firmware-sim", "buildings", building),
+                "--socket", sock, "--seed", str(seed), "--speedup", str(speedup), *extra]
+        p = self.start(name, argv)
+        wait_for("the simulator socket", lambda: os.path.exists(sock), timeout=10)
+        return p, sock
+
+    def write_agent_config(self, device_id, controller_socket, extra=""):
+        path = os.path.join(self.dir, f"agent-{device_id}.toml")
+        with open(path, "w") as f:
+            f.write("\n".join([
+                f'device_id = "{device_id}"',
+                "[controller]",
+                f'socket = "{controller_socket}"',
+                "[mqtt]",
+                f'uri = "tcp://127.0.0.1:{self.mqtt_port}"',
+                "reconnect_min_ms = 100",
+                "reconnect_max_ms = 1000",
+                "[security]",
+                "key_id = 1",
+                f'key_hex = "{self.devices[device_id]["key"]}"',
+                "[outbox]",
+                f'path = "{os.path.join(self.dir, f"outbox-{device_id}.db")}"',
+                extra,
+            ]) + "\n")
+        return path
+
+    def start_agent(self, device_id, controller_socket, extra=""):
+        path = os.path.join(self.dir, f"agent-{device_id}.toml")
+        if not os.path.exists(path):
+            self.write_agent_config(device_id, controller_socket, extra)
+        return self.start(f"agent-{device_id}",
+                          [os.path.join(self.bin, "hoistway-agent"), "--config", path])
+
+    # -- HTTP -------------------------------------------------------------------------------
+    def http(self, path, method="GET", body=None, headers=None):
+        req = urllib.request.Request(f"http://127.0.0.1:{self.http_port}{path}", method=method,
+                                     data=body, headers=headers or {})
+        try:
+            with urllib.request.urlopen(req, timeout=5) as r:
+                return r.status, r.headers, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, e.read()
+
+    def http_ok(self, path):
+        status, _, _ = self.http(path)
+        return status == 200
+
+    def get_json(self, path):
+        status, _, body = self.http(path)
+        check(status == 200, f"GET {path} answered {status}: {body[:200]!r}")
+        return json.loads(body)
+
+    # -- teardown ---------------------------------------------------------------------------
+    def stop_all(self):
+        for p in reversed(self.processes):
+            p.stop()
+
+    def report(self):
+        for p in self.processes:
+            print(f"----- {p.name} ({' '.join(p.argv)}) -----\n{p.tail()}", file=sys.stderr)
+
+
+def port_open(port):
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as s:
+        s.settimeout(0.2)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def mosquitto_conf(port, data_dir):
+    # Queue and in-flight limits set deliberately (shared/MEASURED.md): mosquitto's defaults drop
+    # QoS 1 messages for a subscriber that falls behind.
+    return "\n".join([
+        "per_listener_settings false",
+        f"user {pwd.getpwuid(os.getuid()).pw_name}",
+        f"listener {port} 127.0.0.1",
+        "allow_anonymous true",
+        "persistence true",
+        f"persistence_location {data_dir}/",
+        "autosave_interval 30",
+        "max_inflight_messages 100",
+        "max_queued_messages 100000",
+        "max_queued_bytes 0",
+        "log_dest stderr",
+        "log_type error",
+        "log_type warning",
+        "",
+    ])
+
+
+def run(scenario, bin_dir, name):
+    """Runs scenario(system), reporting process logs on failure; returns the exit code."""
+    system = System(bin_dir, name)
+    ok = False
+    try:
+        scenario(system)
+        ok = True
+    except Failure as e:
+        print(f"FAIL: {e}", file=sys.stderr)
+    finally:
+        system.stop_all()
+        if not ok:
+            system.report()
+            print(f"(files kept in {system.dir})", file=sys.stderr)
+        else:
+            shutil.rmtree(system.dir, ignore_errors=True)
+    print("1 passed, 0 failed" if ok else "0 passed, 1 failed")
+    return 0 if ok else 1
