@@ -57,8 +57,13 @@ std::string reader::text(std::string_view key, std::string fallback) {
 }
 
 std::string reader::required_text(std::string_view key) {
-  if (table_.get(key) == nullptr) {
+  const auto* node = table_.get(key);
+  if (node == nullptr) {
     add_error(key, "is required");
+    return {};
+  }
+  if (!node->is_string()) {
+    add_error(key, "expected a string");
     return {};
   }
   auto value = text(key, {});

@@ -69,8 +69,11 @@ std::vector<std::uint8_t> encode_response(const group_state& state) {
     b.add_door_reopens(car.door_reopens);
     cars.push_back(b.Finish());
   }
-  auto group = fb::CreateGroupStateDirect(fbb, state.controller_id.c_str(), state.firmware.c_str(),
-                                          state.sim_time_ms, state.floors, &cars);
+  auto controller_id = fbb.CreateString(state.controller_id);
+  auto firmware = fbb.CreateString(state.firmware);
+  auto car_vec = fbb.CreateVector(cars);
+  auto group = fb::CreateGroupState(fbb, controller_id, firmware, state.sim_time_ms, state.floors,
+                                    car_vec);
   fbb.Finish(fb::CreateResponse(fbb, true, 0, group), fb::ResponseIdentifier());
   return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
 }

@@ -58,6 +58,7 @@ result<statement> database::prepare(std::string_view sql) {
     sqlite3_finalize(raw);
     return sqlite_fail(db_.get(), "prepare \"" + std::string(sql.substr(0, 60)) + "\"");
   }
+  if (raw == nullptr) return fail(errc::invalid_argument, "no SQL statement in the text");
   return statement(db_.get(), raw);
 }
 

@@ -261,8 +261,13 @@ std::vector<std::uint8_t> encode_frame(const batch& b, std::uint32_t key_id,
   std::vector<Offset<fb::Record>> records;
   records.reserve(b.records.size());
   for (const auto& rec : b.records) records.push_back(encode_record_table(inner, rec));
-  auto batch_offset = fb::CreateBatchDirect(inner, b.device_id.c_str(), b.boot, b.boot_id.c_str(),
-                                            b.sent_at_ms, b.outbox_floor, &records, b.covers_from);
+  // Strings go in with their length (CreateString(std::string)), never as C strings: an embedded
+  // NUL must survive or be rejected by the receiver, not be cut silently.
+  auto device = inner.CreateString(b.device_id);
+  auto boot_id = inner.CreateString(b.boot_id);
+  auto record_vec = inner.CreateVector(records);
+  auto batch_offset = fb::CreateBatch(inner, device, b.boot, boot_id, b.sent_at_ms, b.outbox_floor,
+                                      record_vec, b.covers_from);
   inner.Finish(batch_offset);
   const std::span<const std::uint8_t> payload(inner.GetBufferPointer(), inner.GetSize());
   const auto mac = crypto::hmac_sha256(key, payload);
@@ -270,8 +275,8 @@ std::vector<std::uint8_t> encode_frame(const batch& b, std::uint32_t key_id,
   FlatBufferBuilder outer(inner.GetSize() + 128);
   auto payload_vec = outer.CreateVector(payload.data(), payload.size());
   auto mac_vec = outer.CreateVector(mac.data(), mac.size());
-  auto device = outer.CreateString(b.device_id);
-  outer.Finish(fb::CreateEnvelope(outer, device, key_id, payload_vec, mac_vec),
+  auto envelope_device = outer.CreateString(b.device_id);
+  outer.Finish(fb::CreateEnvelope(outer, envelope_device, key_id, payload_vec, mac_vec),
                fb::EnvelopeIdentifier());
   return {outer.GetBufferPointer(), outer.GetBufferPointer() + outer.GetSize()};
 }
@@ -286,8 +291,13 @@ decode_result<envelope_view> open_envelope(std::span<const std::uint8_t> frame,
   if (frame.size() < 8 || !fb::EnvelopeBufferHasIdentifier(frame.data())) {
     return std::unexpected(rejection{reject_reason::bad_identifier, "not an HWF1 frame"});
   }
-  // The envelope is four fields; its payload is verified separately, after the MAC.
-  flatbuffers::Verifier verifier(frame.data(), frame.size(), 4, 8);
+  // The envelope is four fields; its payload is verified separately, after the MAC, with the
+  // tight limits (the generated verifier would otherwise check the nested buffer first, loosely).
+  flatbuffers::Verifier::Options options;
+  options.max_depth = 4;
+  options.max_tables = 8;
+  options.check_nested_flatbuffers = false;
+  flatbuffers::Verifier verifier(frame.data(), frame.size(), options);
   if (!verifier.VerifyBuffer<fb::Envelope>(fb::EnvelopeIdentifier())) {
     return std::unexpected(rejection{reject_reason::bad_envelope, "envelope failed verification"});
   }
@@ -352,7 +362,8 @@ decode_result<batch> decode_payload(const envelope_view& envelope, std::int64_t 
 
 std::vector<std::uint8_t> encode_ack(const stored_ack& ack) {
   FlatBufferBuilder fbb(64);
-  fbb.Finish(fb::CreateStoredAckDirect(fbb, ack.device_id.c_str(), ack.stored_through),
+  auto device = fbb.CreateString(ack.device_id);
+  fbb.Finish(fb::CreateStoredAck(fbb, device, ack.stored_through),
              fb::StoredAckIdentifier());
   return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
 }
