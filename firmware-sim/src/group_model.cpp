@@ -150,6 +150,11 @@ struct car_rt {
 
 }  // namespace
 
+building_spec with_start_time(building_spec b, const scenario& s) {
+  if (s.start_time_of_day_s) b.traffic.start_time_of_day_s = *s.start_time_of_day_s;
+  return b;
+}
+
 struct group_model::impl {
   building_spec building;
   scenario plan;
@@ -167,7 +172,7 @@ struct group_model::impl {
   bool fire = false;
 
   impl(building_spec b, scenario s, std::uint64_t seed)
-      : building(std::move(b)),
+      : building(with_start_time(std::move(b), s)),
         plan(std::move(s)),
         traffic(building.traffic, static_cast<std::int16_t>(building.landings.size()),
                 derive_seed(seed, 1)),
@@ -507,6 +512,8 @@ struct group_model::impl {
         if (c.riders[i].destination == f) {
           ++stats.passengers_delivered;
           stats.journey_ms_total += now - c.riders[i].arrival_ms;
+        } else {
+          ++stats.passengers_evacuated;
         }
         c.load_kg -= c.riders[i].weight_kg;
         c.riders.erase(c.riders.begin() + static_cast<std::ptrdiff_t>(i));
@@ -1033,17 +1040,9 @@ struct group_model::impl {
   void update_mode(car_rt& c) {
     const auto m = wanted_mode(c);
     if (m != c.mode) {
+      if (m == car_mode::power_failure) emergency_stop(c);  // the brake drops with the power
+      if (m == car_mode::fire_recall) std::fill(c.car_calls.begin(), c.car_calls.end(), false);
       set_mode(c, m);
-      switch (m) {
-        case car_mode::fire_recall:
-          std::fill(c.car_calls.begin(), c.car_calls.end(), false);
-          break;
-        case car_mode::power_failure:
-          emergency_stop(c);
-          break;
-        default:
-          break;
-      }
     }
     kick(c);
   }
@@ -1342,9 +1341,9 @@ struct group_model::impl {
     motion_limits lim = c.limits;
     lim.speed = static_cast<double>(c.spec.inspection_speed_mm_s);
     lim.leveling_distance = 0.0;
-    c.profile = motion_profile::trip(from, to, lim);
-    if (!c.profile.moving()) return;
-    emit(c.index, event_kind::inspection_move, static_cast<std::int32_t>(std::llround(to)));
+    auto run = motion_profile::trip(from, to, lim);
+    if (!run.moving()) return;
+    c.profile = std::move(run);
     c.profile_start_ms = now;
     c.braking = false;
     c.relevel = false;
@@ -1355,6 +1354,7 @@ struct group_model::impl {
     set_dir(c, to > from ? direction::up : direction::down);
     ++c.stats.trips;
     c.free_run = true;
+    emit(c.index, event_kind::inspection_move, static_cast<std::int32_t>(std::llround(to)));
     schedule_pass(c);
   }
 

@@ -44,10 +44,12 @@ void print_summary(const group_model& model) {
           : static_cast<double>(s.wait_ms_total) / static_cast<double>(s.passengers_boarded) / 1e3;
   std::cout << fmt::format(
       "{{\"sim_time_ms\":{},\"passengers_arrived\":{},\"passengers_boarded\":{},"
-      "\"passengers_delivered\":{},\"hall_calls\":{},\"mean_wait_s\":{:.1f},\"max_wait_s\":{:.1f},"
+      "\"passengers_delivered\":{},\"passengers_evacuated\":{},\"hall_calls\":{},\"mean_wait_s\":{:"
+      ".1f},\"max_wait_s\":{:.1f},"
       "\"cars\":[{}]}}\n",
       model.now_ms(), s.passengers_arrived, s.passengers_boarded, s.passengers_delivered,
-      s.hall_calls, mean_wait, static_cast<double>(s.wait_ms_max) / 1e3, cars);
+      s.passengers_evacuated, s.hall_calls, mean_wait, static_cast<double>(s.wait_ms_max) / 1e3,
+      cars);
 }
 
 }  // namespace
@@ -68,13 +70,9 @@ int run(const run_options& options) {
       return file_error_code(loaded.error());
     }
     plan = std::move(*loaded);
-    if (plan.start_time) {
-      building->traffic.start_time_of_day_s = parse_time_of_day_s(*plan.start_time).value_or(0);
-    }
   }
-  if (options.start_time_of_day_s) {
-    building->traffic.start_time_of_day_s = *options.start_time_of_day_s;
-  }
+  // The command line's start time beats the scenario's, which beats the building's.
+  if (options.start_time_of_day_s) plan.start_time_of_day_s = options.start_time_of_day_s;
   const std::optional<std::int64_t> duration =
       options.duration_ms ? options.duration_ms : plan.duration_ms;
   if (!options.speedup && !duration) {

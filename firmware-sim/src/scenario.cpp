@@ -54,10 +54,9 @@ common::status read_header(std::string_view src, const toml::table& root, scenar
   if (t.get("start_time") != nullptr) {
     std::string start;
     if (auto ok = detail::read_string(src, t, "start_time", start); !ok) return ok;
-    if (auto tod = parse_time_of_day_s(start); !tod) {
-      return data_error(src, t.get("start_time"), tod.error().message);
-    }
-    out.start_time = start;
+    auto tod = parse_time_of_day_s(start);
+    if (!tod) return data_error(src, t.get("start_time"), tod.error().message);
+    out.start_time_of_day_s = *tod;
   }
   if (const toml::node* p = t.get("promises")) {
     const auto* list = p->as_array();

@@ -34,6 +34,7 @@ struct group_statistics {
   std::uint64_t passengers_arrived = 0;
   std::uint64_t passengers_boarded = 0;
   std::uint64_t passengers_delivered = 0;
+  std::uint64_t passengers_evacuated = 0;  // sent out of the car short of their destination
   std::uint64_t hall_calls = 0;
   std::int64_t wait_ms_total = 0;  // hall arrival -> boarding, over boarded passengers
   std::int64_t wait_ms_max = 0;
@@ -49,7 +50,8 @@ class group_model {
   using event_sink = std::function<void(const sim_event&)>;
   static constexpr std::int64_t never = INT64_MAX;
 
-  // `building` must have passed parse_building's validation; `plan` may be empty.
+  // `building` must have passed parse_building's validation; `plan` may be empty. The plan's
+  // start time of day, if it has one, replaces the building's.
   group_model(building_spec building, scenario plan, std::uint64_t seed);
   ~group_model();
   group_model(group_model&&) noexcept;

@@ -77,10 +77,10 @@ struct random_fault_rates {
 struct scenario {
   std::string name;
   std::string description;
-  std::optional<std::int64_t> duration_ms;  // how long the scenario wants to run
-  std::optional<std::string> start_time;    // overrides the building's traffic start time
-  std::vector<event_kind> promises;         // events the scenario must produce
-  std::vector<scenario_action> actions;     // ascending at_ms (file order on ties)
+  std::optional<std::int64_t> duration_ms;          // how long the scenario wants to run
+  std::optional<std::int32_t> start_time_of_day_s;  // overrides the building's start_time
+  std::vector<event_kind> promises;                 // events the scenario must produce
+  std::vector<scenario_action> actions;             // ascending at_ms (file order on ties)
   random_fault_rates random;
 };
 
