@@ -11,7 +11,8 @@ namespace sqlite = common::sqlite;
 
 namespace {
 
-// Migrations in order; migration i brings the schema from version i to i + 1.
+// The store's migrations in order (component "store"); step i brings it from version i to i + 1.
+// Only ever append.
 constexpr std::string_view migrations[] = {
     R"sql(
 CREATE TABLE devices(
@@ -49,6 +50,37 @@ CREATE TABLE dead_letters(
   detail TEXT NOT NULL,
   bytes BLOB NOT NULL);
 )sql",
+    // 2: tenancy. A customer owns buildings; a unit stands in a building; a monitoring contract
+    // opens a unit's real-time data to its customer; API keys act for one customer.
+    R"sql(
+CREATE TABLE customers(
+  customer_id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  created_ms INTEGER NOT NULL);
+CREATE TABLE buildings(
+  building_id TEXT PRIMARY KEY,
+  customer_id TEXT NOT NULL REFERENCES customers(customer_id),
+  name TEXT NOT NULL,
+  address TEXT NOT NULL DEFAULT '');
+CREATE INDEX buildings_customer ON buildings(customer_id);
+ALTER TABLE units ADD COLUMN building_id TEXT REFERENCES buildings(building_id);
+ALTER TABLE units ADD COLUMN name TEXT NOT NULL DEFAULT '';
+CREATE INDEX units_building ON units(building_id);
+CREATE TABLE contracts(
+  contract_id INTEGER PRIMARY KEY,
+  unit_id TEXT NOT NULL REFERENCES units(unit_id),
+  kind TEXT NOT NULL CHECK (kind IN ('monitoring')),
+  starts_ms INTEGER NOT NULL,
+  ends_ms INTEGER);
+CREATE INDEX contracts_unit ON contracts(unit_id);
+CREATE TABLE api_keys(
+  key_id TEXT PRIMARY KEY,
+  customer_id TEXT NOT NULL REFERENCES customers(customer_id),
+  secret_sha256 BLOB NOT NULL,
+  label TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL,
+  revoked_ms INTEGER);
+)sql",
 };
 
 }  // namespace
@@ -76,23 +108,7 @@ common::result<store> store::open(const std::string& path) {
   return s;
 }
 
-common::status store::migrate() {
-  auto version = db_.user_version();
-  if (!version) return std::unexpected(version.error());
-  constexpr int latest = static_cast<int>(std::size(migrations));
-  if (*version > latest) {
-    return fail(errc::conflict, "store schema version " + std::to_string(*version) +
-                                    " is newer than this server (" + std::to_string(latest) + ")");
-  }
-  for (int v = *version; v < latest; ++v) {
-    auto tx = sqlite::transaction::begin(db_);
-    if (!tx) return std::unexpected(tx.error());
-    if (auto st = db_.exec(migrations[v]); !st) return st;
-    if (auto st = db_.set_user_version(v + 1); !st) return st;
-    if (auto st = tx->commit(); !st) return st;
-  }
-  return {};
-}
+common::status store::migrate() { return sqlite::migrate(db_, "store", migrations); }
 
 common::status store::provision(const device_provision& device) {
   auto tx = sqlite::transaction::begin(db_);

@@ -183,3 +183,44 @@ status transaction::commit() {
 }
 
 }  // namespace hoistway::common::sqlite
+
+namespace hoistway::common::sqlite {
+
+status migrate(database& db, std::string_view component, std::span<const std::string_view> steps) {
+  if (auto st = db.exec(
+          "CREATE TABLE IF NOT EXISTS schema_migrations("
+          "component TEXT PRIMARY KEY, version INTEGER NOT NULL)");
+      !st) {
+    return st;
+  }
+  auto read = db.prepare("SELECT version FROM schema_migrations WHERE component = ?1");
+  if (!read) return std::unexpected(read.error());
+  read->bind(1, component);
+  auto row = read->step();
+  if (!row) return std::unexpected(row.error());
+  const auto current = *row == step_result::row ? read->column_int(0) : 0;
+  read->reset();
+  const auto latest = static_cast<std::int64_t>(steps.size());
+  if (current > latest) {
+    return fail(errc::conflict, std::string(component) + " schema version " +
+                                    std::to_string(current) + " is newer than this program's (" +
+                                    std::to_string(latest) + ")");
+  }
+  for (auto v = current; v < latest; ++v) {
+    auto tx = transaction::begin(db);
+    if (!tx) return std::unexpected(tx.error());
+    if (auto st = db.exec(steps[static_cast<std::size_t>(v)]); !st) {
+      return fail(errc::io, std::string(component) + " migration " + std::to_string(v + 1) + ": " +
+                                st.error().message);
+    }
+    auto write = db.prepare(
+        "INSERT INTO schema_migrations(component, version) VALUES (?1, ?2) "
+        "ON CONFLICT(component) DO UPDATE SET version = excluded.version");
+    if (!write) return std::unexpected(write.error());
+    if (auto st = write->bind(1, component).bind(2, v + 1).run(); !st) return st;
+    if (auto st = tx->commit(); !st) return st;
+  }
+  return {};
+}
+
+}  // namespace hoistway::common::sqlite

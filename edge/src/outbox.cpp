@@ -12,18 +12,17 @@ using common::fail;
 namespace sqlite = common::sqlite;
 
 namespace {
-constexpr int schema_version = 1;
-
-constexpr std::string_view schema = R"sql(
-CREATE TABLE IF NOT EXISTS outbox(
+// The outbox's migrations (component "outbox"); only ever append.
+constexpr std::string_view migrations[] = {R"sql(
+CREATE TABLE outbox(
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   kind TEXT NOT NULL,
   is_sample INTEGER NOT NULL,
   wall_ms INTEGER NOT NULL,
   body BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS outbox_samples ON outbox(seq) WHERE is_sample = 1;
-CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-)sql";
+CREATE INDEX outbox_samples ON outbox(seq) WHERE is_sample = 1;
+CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+)sql"};
 }  // namespace
 
 outbox::outbox(sqlite::database db, outbox_options options)
@@ -33,14 +32,9 @@ common::result<outbox> outbox::open(const outbox_options& options) {
   if (options.max_records == 0) return fail(errc::invalid_argument, "outbox max_records is 0");
   auto db = sqlite::database::open(options.path, {.sync = sqlite::durability::full});
   if (!db) return std::unexpected(db.error());
-  auto version = db->user_version();
-  if (!version) return std::unexpected(version.error());
-  if (*version > schema_version) {
-    return fail(errc::conflict, options.path + ": outbox schema " + std::to_string(*version) +
-                                    " is newer than this agent understands");
+  if (auto st = sqlite::migrate(*db, "outbox", migrations); !st) {
+    return fail(st.error().code, options.path + ": " + st.error().message);
   }
-  if (auto st = db->exec(schema); !st) return std::unexpected(st.error());
-  if (auto st = db->set_user_version(schema_version); !st) return std::unexpected(st.error());
   outbox box(std::move(*db), options);
   if (auto st = box.load_state(); !st) return std::unexpected(st.error());
   return box;

@@ -5,7 +5,7 @@
 // - A record is stored once: (device_id, seq) is the primary key and inserts ignore duplicates.
 // - A device's stored_through only grows, and is committed in the same transaction as the
 //   records it covers; the ack is published after that commit.
-// - The schema evolves by numbered migrations (PRAGMA user_version).
+// - The schema evolves by numbered migrations (schema_migrations, component "store").
 //
 // Thread-safety: a store (one connection) belongs to one thread: the ingest writer. Readers
 // open their own connections with store::open_reader.

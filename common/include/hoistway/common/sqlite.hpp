@@ -129,3 +129,13 @@ class transaction {
 };
 
 }  // namespace hoistway::common::sqlite
+
+namespace hoistway::common::sqlite {
+
+// Brings `component`'s part of the schema up to date: steps[i] takes it from version i to i + 1,
+// each step in its own transaction, recorded in schema_migrations(component, version). Modules
+// (the store, accounts, …) keep separate components so their migrations never collide.
+// Fails if the database knows a newer version than `steps` does.
+status migrate(database& db, std::string_view component, std::span<const std::string_view> steps);
+
+}  // namespace hoistway::common::sqlite
