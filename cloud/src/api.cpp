@@ -65,6 +65,9 @@ http_response api::handle(const http_request& request) const {
       return unit_status(std::string(rest.substr(0, slash)));
     }
   }
+  for (const auto& module : ctx_.modules) {
+    if (auto response = module(request)) return std::move(*response);
+  }
   return problem(404, "Not Found", "no route for " + path);
 }
 

@@ -11,8 +11,16 @@ common::result<ingest_config> ingest_config::load(const std::string& path) {
   auto table = common::config::load_file(path);
   if (!table) return std::unexpected(table.error());
   common::config::reader root(*table, path);
-  root.only({"mqtt", "http", "store", "ingest", "devices"});
+  root.only({"mqtt", "http", "store", "ingest", "devices", "accounts"});
   ingest_config c;
+  c.source_path = path;
+  if (const auto* accounts = table->get("accounts")) {
+    if (const auto* t = accounts->as_table()) {
+      c.accounts = *t;
+    } else {
+      root.add_error("accounts", "expected a table");
+    }
+  }
 
   auto mqtt = root.child("mqtt");
   mqtt.only({"uri", "client_id", "username", "password", "share_group"});

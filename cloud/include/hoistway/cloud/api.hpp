@@ -5,6 +5,8 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
+#include <vector>
 
 #include "hoistway/cloud/http.hpp"
 #include "hoistway/cloud/ingest.hpp"
@@ -13,12 +15,17 @@
 
 namespace hoistway::cloud {
 
+// A group of routes served beside the core API (e.g. accounts): answers nullopt for a request
+// that is not one of its routes.
+using route_module = std::function<std::optional<http_response>(const http_request&)>;
+
 struct api_context {
   std::shared_ptr<live_view> view;
   std::shared_ptr<common::clock> clock;
   std::function<const ingest_counters*()> ingest;  // may return nullptr
   std::function<bool()> broker_connected;
   const http_server_stats* http = nullptr;
+  std::vector<route_module> modules;  // tried in order before the 404
 };
 
 class api {

@@ -4,8 +4,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include <toml++/toml.h>
 
 #include "hoistway/common/mqtt.hpp"
 #include "hoistway/common/result.hpp"
@@ -30,6 +33,8 @@ struct ingest_config {
   std::size_t max_batch_frames = 512;            // frames per SQLite transaction
   std::chrono::milliseconds offline_after{30'000};  // no frame for this long → offline
   std::vector<device_provision> devices;
+  std::string source_path;                  // the file this was read from, for messages
+  std::optional<toml::table> accounts;      // the [accounts] section, read by accounts::module
 
   static common::result<ingest_config> load(const std::string& path);
 };

@@ -1,0 +1,61 @@
+// eService and customer-portal accounts (issue 6; rules in shared/seed/portal-rules.md): the
+// module's two faces. The HTTP face serves the registration and login flows; the operator face is
+// what `hoistway-admin eservice …` calls.
+//
+// The module keeps its tables in the cloud store's SQLite file, on its own connections, under
+// schema component "accounts"; it reads customers, buildings and units from the store's tenancy
+// tables. Its configuration is the [accounts] section of ingest.toml (policy profile, SMTP,
+// URLs), read strictly.
+//
+// Thread-safety: handle() may be called from any number of HTTP threads at once; start()/stop()
+// from the owner's thread.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <toml++/toml.h>
+
+#include "hoistway/cloud/http.hpp"
+#include "hoistway/common/result.hpp"
+#include "hoistway/common/time.hpp"
+
+namespace hoistway::cloud::accounts {
+
+class module {
+ public:
+  // `source` names the config file for error messages.
+  static common::result<std::unique_ptr<module>> create(const toml::table& section,
+                                                        const std::string& source,
+                                                        const std::string& store_path,
+                                                        std::shared_ptr<common::clock> clock);
+  virtual ~module() = default;
+  // Answers the accounts routes; nullopt for any other request.
+  virtual std::optional<http_response> handle(const http_request& request) = 0;
+  // Starts / stops the mail sender (durable mail outbox, retries).
+  virtual void start() = 0;
+  virtual void stop() = 0;
+};
+
+// What an operator does (hoistway-admin eservice …). Each call commits before it returns; mails
+// are queued in the durable mail outbox and sent by the running server (or by send_pending()).
+class operator_actions {
+ public:
+  static common::result<std::unique_ptr<operator_actions>> open(const toml::table& section,
+                                                                const std::string& source,
+                                                                const std::string& store_path,
+                                                                std::shared_ptr<common::clock> clock);
+  virtual ~operator_actions() = default;
+  // Registers an eService account for an existing customer; queues mail ①.
+  virtual common::status register_eservice(const std::string& email, const std::string& customer_id,
+                                           const std::string& language) = 0;
+  // Issues a fresh 5-character temporary password; queues mail ② (password and URL).
+  virtual common::status issue_password(const std::string& email) = 0;
+  // Clears the security question so the customer sets a new one at the next login.
+  virtual common::status reset_security_answer(const std::string& email) = 0;
+  // Sends queued mails now (for the CLI when no server runs); returns how many were sent.
+  virtual common::result<std::size_t> send_pending() = 0;
+};
+
+}  // namespace hoistway::cloud::accounts
