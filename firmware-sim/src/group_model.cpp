@@ -367,6 +367,10 @@ struct group_model::impl {
     return reverse_at;
   }
 
+  bool nearly_full(const car_rt& c) const {
+    return c.load_kg + 110 > static_cast<std::uint32_t>(c.spec.rated_load_kg * capacity_share);
+  }
+
   // Estimated time (s) for car c to serve a call at (f, d).
   double call_cost(const car_rt& c, std::int16_t f, direction d) const {
     const double floor_s = level(static_cast<std::int16_t>(floor_count() - 1)) /
@@ -407,6 +411,8 @@ struct group_model::impl {
     double best_cost = 0.0;
     for (const auto& c : cars) {
       if (!in_service(c)) continue;
+      // A full car standing at the landing cannot take these passengers: another car must.
+      if (c.floor == f && c.ph != phase::idle && c.ph != phase::moving && nearly_full(c)) continue;
       const double cost = call_cost(c, f, d);
       if (best < 0 || cost < best_cost) {
         best = c.index;
@@ -467,6 +473,15 @@ struct group_model::impl {
           reopen(c, false);
         }
         break;
+      case phase::starting:
+        // A landing call here before the brake lifts: open again, as a hall button would.
+        if (c.floor == f && (c.dir == d || c.dir == direction::none) && in_service(c) &&
+            !c.relevel && level_at_floor(c)) {
+          c.timers[t_phase_end] = never;
+          if (c.dir == direction::none) set_dir(c, d);
+          open_doors(c);
+        }
+        break;
       default:
         break;
     }
@@ -480,11 +495,14 @@ struct group_model::impl {
     landings[static_cast<std::size_t>(p.origin)].waiting[dir_index(d)].push_back(p);
     // A car standing open here in that direction takes the passenger at once.
     for (auto& c : cars) {
-      if (c.floor != p.origin || !in_service(c) || c.ph != phase::open) continue;
-      if (c.dir == d || c.dir == direction::none) {
+      if (c.floor != p.origin || !in_service(c)) continue;
+      if (c.dir != d && c.dir != direction::none) continue;
+      if (c.ph == phase::open) {
         if (c.dir == direction::none) set_dir(c, d);
         transfer(c);
         if (!waiting_here(p.origin, d)) return;
+      } else if (c.ph == phase::opening && c.dir == d) {
+        return;  // boards when the doors are open; transfer() calls a car if it is full
       }
     }
     register_hall_call(p.origin, d);
@@ -495,8 +513,7 @@ struct group_model::impl {
     return c.mode == car_mode::earthquake || c.mode == car_mode::power_failure ||
            c.mode == car_mode::inspection ||
            (c.mode == car_mode::fire_recall && c.floor == building.fire_recall_floor) ||
-           c.entrapped || c.stuck || c.has_fault(fault_code::door_lock_failure) ||
-           c.has_fault(fault_code::door_obstruction);
+           c.entrapped || blocked(c);
   }
 
   // Passengers leave and enter car c, stationary with doors open at its floor.
@@ -546,6 +563,13 @@ struct group_model::impl {
       if (queue.empty()) {
         call.active = false;
         call.assigned = -1;
+      } else if (!call.active) {
+        // Full, and nobody pressed the button (they walked into this car's open doors).
+        call.active = true;
+        call.since_ms = now;
+        call.assigned = -1;
+        ++stats.hall_calls;
+        emit(-1, event_kind::hall_call, f, static_cast<std::int32_t>(c.dir));
       } else if (call.assigned == c.index) {
         call.assigned = -1;  // full: re-dispatched when this car leaves (doors_closed)
       }
@@ -614,8 +638,8 @@ struct group_model::impl {
     c.timers[t_replan] = never;
     const int d = c.profile.direction();
     const auto dir = d > 0 ? direction::up : direction::down;
-    for (auto f = static_cast<std::int16_t>(c.floor + d); f != c.target;
-         f = static_cast<std::int16_t>(f + d)) {
+    for (auto f = static_cast<std::int16_t>(c.floor + d);
+         f != c.target && f >= 0 && f < floor_count(); f = static_cast<std::int16_t>(f + d)) {
       if ((level(f) - *earliest) * d < 0.0) continue;
       if (!c.stop_asap && !(c.car_calls[static_cast<std::size_t>(f)] || assigned_call(c, f, dir))) {
         continue;
@@ -821,9 +845,7 @@ struct group_model::impl {
 
   // Doors stay open (phase held) instead of closing after the dwell.
   bool hold_open(const car_rt& c) const {
-    if (c.has_fault(fault_code::door_lock_failure) || c.has_fault(fault_code::door_obstruction)) {
-      return true;
-    }
+    if (blocked(c)) return true;  // a car that cannot move keeps its doors open at a landing
     switch (c.mode) {
       case car_mode::earthquake:
       case car_mode::power_failure:
@@ -935,6 +957,10 @@ struct group_model::impl {
   void decide(car_rt& c) {
     if (c.ph != phase::idle) return;
     c.timers[t_phase_end] = never;
+    if (blocked(c) && level_at_floor(c) && !c.riders.empty()) {
+      open_doors(c);  // the drive is out, the door operator is not: let the passengers out
+      return;
+    }
     if (blocked(c) || !level_at_floor(c)) {
       c.ph = phase::held;
       decide_stationary(c);

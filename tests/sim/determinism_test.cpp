@@ -20,7 +20,8 @@ std::uint64_t trace_hash(std::uint64_t seed, std::int64_t step_ms, const scenari
   if (step_ms <= 0) {
     model.advance_to(duration_ms);
   } else {
-    for (std::int64_t t = 0; t <= duration_ms; t += step_ms) model.advance_to(t);
+    for (std::int64_t t = 0; t < duration_ms; t += step_ms) model.advance_to(t);
+    model.advance_to(duration_ms);
   }
   return hash;
 }

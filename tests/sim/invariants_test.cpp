@@ -42,6 +42,11 @@ TEST_CASE("a month of random faults keeps the invariants") {
   const auto carried = s.passengers_delivered + s.passengers_evacuated;
   CHECK(s.passengers_evacuated > 0);
   CHECK(carried + 50 > s.passengers_arrived);
+  // Liveness: no car cycles its doors at a landing without going anywhere, nobody waits hours.
+  for (const auto& car : s.cars) {
+    CHECK(static_cast<double>(car.door_cycles) < 1.3 * static_cast<double>(car.trips) + 100.0);
+  }
+  CHECK(s.wait_ms_max < 2 * 3'600'000);
 }
 
 TEST_CASE("the residential tower keeps the invariants for a day") {
