@@ -1,18 +1,24 @@
 // Command-line parsing for hoistway-sim.
 #include "hoistway/sim/cli.hpp"
 
+#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
 #include <charconv>
 #include <iostream>
+#include <string_view>
+#include <vector>
 
+#include "hoistway/sim/fault_codes.hpp"
+#include "hoistway/sim/scenario.hpp"
+#include "hoistway/sim/sim_event.hpp"
 #include "hoistway/sim/time_text.hpp"
 
 namespace hoistway::sim {
 
 namespace {
 
-constexpr const char* footer = R"(
+const std::string footer = R"(
 Modes:
   Real time (default, or --speedup X): the model's clock follows the wall clock times X and the
   group state is served on --socket. --speedup max runs discrete steps as fast as possible; it
@@ -40,11 +46,51 @@ Exit codes: 0 ok; 64 bad command line; 65 bad building or scenario file (file:li
   written; 70 internal error.
 )";
 
+// "title: a, b, c" wrapped at 96 columns.
+std::string wrapped_list(std::string_view title, const std::vector<std::string_view>& names) {
+  std::string out = fmt::format("\n{}: ", title);
+  std::size_t column = title.size() + 2;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (column + names[i].size() + 2 > 96) {
+      out += "\n  ";
+      column = 2;
+    }
+    out += fmt::format("{}{}", names[i], i + 1 == names.size() ? "\n" : ", ");
+    column += names[i].size() + 2;
+  }
+  return out;
+}
+
+// The names a scenario file and a trace use, from the tables themselves.
+std::string reference() {
+  std::string out = "\nFault codes (car_state.fault_codes):\n";
+  for (const auto& f : all_faults()) {
+    out += fmt::format("  {:3} {:18} {:8} {}\n", static_cast<unsigned>(f.code), f.name,
+                       common::to_string(f.level), f.description);
+  }
+  std::vector<std::string_view> names;
+  for (std::size_t i = 0; i < injected_fault_count; ++i) {
+    names.push_back(to_string(static_cast<injected_fault>(i)));
+  }
+  out += wrapped_list("Scenario faults (inject, clear, [random])", names);
+  names.clear();
+  for (std::size_t i = 0; i <= static_cast<std::size_t>(action_kind::alarm); ++i) {
+    names.push_back(to_string(static_cast<action_kind>(i)));
+  }
+  out += wrapped_list("Scenario actions", names);
+  names.clear();
+  for (std::size_t i = 0; i < event_kind_count; ++i) {
+    names.push_back(to_string(static_cast<event_kind>(i)));
+  }
+  out += wrapped_list("Trace events (and scenario promises)", names);
+  return out;
+}
+
 }  // namespace
 
 std::variant<run_options, int> parse_command_line(int argc, const char* const* argv) {
   CLI::App app{"hoistway-sim: a simulated elevator group controller", "hoistway-sim"};
-  app.footer(footer);
+  app.footer(footer + reference());
   app.get_formatter()->column_width(30);
   run_options options;
   std::string building;
@@ -54,18 +100,23 @@ std::variant<run_options, int> parse_command_line(int argc, const char* const* a
   std::string speedup = "1";
   std::string duration;
   std::string start_time;
-  app.add_option("--building", building, "Building file (TOML)")->required();
-  app.add_option("--scenario", scenario, "Scenario file (TOML)");
-  app.add_option("--socket", socket, "Serve the controller link on this Unix socket path");
-  app.add_option("--seed", options.seed, "Random seed (default 1)");
+  app.add_option("--building", building, "Building file (TOML)")->required()->type_name("FILE");
+  app.add_option("--scenario", scenario, "Scenario file (TOML)")->type_name("FILE");
+  app.add_option("--socket", socket, "Serve the controller link on this Unix socket path")
+      ->type_name("PATH");
+  app.add_option("--seed", options.seed, "Random seed (default 1)")->type_name("N");
   app.add_option("--speedup", speedup,
-                 "Simulated seconds per wall second (> 0), or 'max' (default 1)");
+                 "Simulated seconds per wall second (> 0), or 'max' (default 1)")
+      ->type_name("X|max");
   app.add_option("--duration", duration,
                  "Simulated time to run, then exit (default: until SIGINT/SIGTERM, or the "
-                 "scenario's duration)");
+                 "scenario's duration)")
+      ->type_name("D");
   app.add_option("--start-time", start_time,
-                 "Time of day at simulated time 0 (default: scenario, else building file)");
-  app.add_option("--trace", trace, "Write a JSON-lines event trace to FILE ('-' for stdout)");
+                 "Time of day at simulated time 0 (default: scenario, else building file)")
+      ->type_name("HH:MM");
+  app.add_option("--trace", trace, "Write a JSON-lines event trace to FILE ('-' for stdout)")
+      ->type_name("FILE");
   app.add_flag("--summary", options.summary, "Print run statistics as JSON on stdout at the end");
   try {
     app.parse(argc, argv);

@@ -27,6 +27,28 @@ int file_error_code(const common::error& e) {
   return e.code == common::errc::io ? exit_code::no_input : exit_code::data_error;
 }
 
+// Events worth a log line in a real-time run (the trace has all of them).
+bool notable(event_kind kind) {
+  switch (kind) {
+    case event_kind::mode_changed:
+    case event_kind::fault_raised:
+    case event_kind::fault_cleared:
+    case event_kind::emergency_stop:
+    case event_kind::entrapment_started:
+    case event_kind::entrapment_released:
+    case event_kind::earthquake_started:
+    case event_kind::earthquake_reset:
+    case event_kind::power_lost:
+    case event_kind::power_restored:
+    case event_kind::fire_recall_started:
+    case event_kind::fire_recall_reset:
+    case event_kind::scenario_action:
+      return true;
+    default:
+      return false;
+  }
+}
+
 void print_summary(const group_model& model) {
   const auto& s = model.statistics();
   std::string cars;
@@ -95,8 +117,12 @@ int run(const run_options& options) {
                to_string(building->traffic.profile), options.seed,
                plan.name.empty() ? std::string{} : ", scenario '" + plan.name + "'");
   group_model model(std::move(*building), std::move(plan), options.seed);
-  if (trace) {
-    model.set_event_sink([&](const sim_event& e) { trace->write(e, model); });
+  const bool real_time = options.speedup.has_value();
+  if (trace || real_time) {
+    model.set_event_sink([&](const sim_event& e) {
+      if (trace) trace->write(e, model);
+      if (real_time && notable(e.kind)) spdlog::info("event {}", format_trace_line(e, model));
+    });
   }
 
   int code = exit_code::ok;
@@ -145,6 +171,9 @@ int run(const run_options& options) {
         return;
       }
       model.advance_to(target);
+      if (trace) {
+        if (auto ok = trace->flush(); !ok) spdlog::error("{}", ok.error().message);
+      }
       timer.expires_after(tick);
       timer.async_wait([&](boost::system::error_code ec) {
         if (!ec) on_tick();

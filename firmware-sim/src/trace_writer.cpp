@@ -107,7 +107,14 @@ std::string format_trace_line(const sim_event& e, const group_model& model) {
                    s.alarm);
     append_faults(out, s.fault_codes);
   } else {
-    out += ",\"car\":null";
+    // A group event (a landing call, a scenario action): the car fields are null so that every
+    // line has the same keys.
+    const auto floor = e.kind == event_kind::hall_call ? std::to_string(e.value) : "null";
+    fmt::format_to(std::back_inserter(out),
+                   ",\"car\":null,\"floor\":{},\"position_mm\":null,\"speed_mm_s\":null,"
+                   "\"dir\":null,\"door\":null,\"mode\":null,\"load_kg\":null,"
+                   "\"in_door_zone\":null,\"alarm\":null,\"faults\":null",
+                   floor);
   }
   append_details(out, e);
   out += "}";
@@ -128,6 +135,16 @@ common::result<trace_writer> trace_writer::open(const std::filesystem::path& pat
     if (!w.file_) return common::fail(common::errc::io, w.path_ + ": cannot open for writing");
   }
   return w;
+}
+
+common::status trace_writer::flush() {
+  if (!file_) return {};
+  std::fwrite(buffer_.data(), 1, buffer_.size(), file_.get());
+  buffer_.clear();
+  if (std::fflush(file_.get()) != 0 || std::ferror(file_.get()) != 0) {
+    return common::fail(common::errc::io, path_ + ": write error");
+  }
+  return {};
 }
 
 void trace_writer::write(const sim_event& event, const group_model& model) {

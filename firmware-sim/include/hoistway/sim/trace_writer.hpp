@@ -1,6 +1,8 @@
 // The --trace output: one JSON object per line for every event of the model, with the state of
 // the event's car at that moment: t_ms, car, event, floor, position_mm, speed_mm_s, dir, door,
-// mode, load_kg, faults, plus event-specific fields (see format_trace_line).
+// mode, load_kg, in_door_zone, alarm, faults, plus event-specific fields (see
+// format_trace_line). Group events (landing calls, scenario actions) have "car":null and null
+// car fields.
 // Thread-safety: a writer is owned by the model's thread.
 #pragma once
 
@@ -24,6 +26,8 @@ class trace_writer {
   static common::result<trace_writer> open(const std::filesystem::path& path);
 
   void write(const sim_event& event, const group_model& model);
+  // Writes out what is buffered (real-time runs flush every tick, so the file can be tailed).
+  common::status flush();
   // Flushes; reports a write error that happened since opening.
   common::status close();
   std::uint64_t lines() const noexcept { return lines_; }
