@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include "hoistway/sim/building.hpp"
+#include "hoistway/sim/fault_codes.hpp"
 #include "hoistway/sim/time_text.hpp"
 #include "sim_test_util.hpp"
 
@@ -66,4 +67,20 @@ TEST_CASE("durations and times of day") {
   CHECK_FALSE(parse_time_of_day_s("24:00"));
   CHECK_FALSE(parse_time_of_day_s("7"));
   CHECK(format_sim_time(90'061'001) == "1+01:01:01.001");
+}
+
+TEST_CASE("fault codes are ascending, unique, named and grouped by hundreds") {
+  std::uint16_t previous = 0;
+  for (const auto& f : all_faults()) {
+    const auto code = static_cast<std::uint16_t>(f.code);
+    CHECK(code > previous);
+    previous = code;
+    CHECK(fault_from_name(f.name) == f.code);
+    CHECK(to_string(f.code) == f.name);
+  }
+  // The edge agent grades severity by the hundreds (edge/src/deriver.cpp).
+  CHECK(static_cast<int>(fault_code::safety_chain_open) / 100 == 3);
+  CHECK(static_cast<int>(fault_code::drive_fault) / 100 == 4);
+  CHECK(static_cast<int>(fault_code::power_failure) / 100 == 5);
+  CHECK(static_cast<int>(fault_code::earthquake_sensor) / 100 == 6);
 }

@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "hoistway/sim/fault_codes.hpp"
 #include "hoistway/sim/group_model.hpp"
 #include "hoistway/sim/scenario.hpp"
 #include "sim_test_util.hpp"
@@ -76,9 +77,11 @@ TEST_CASE("door degradation lengthens the closing time and raises door_close_slo
   model.advance_to(*plan.duration_ms);
   CHECK(last_close[1] > first_close[1] + 800);
   const auto faults = model.car_state(1).fault_codes;
-  CHECK(std::find(faults.begin(), faults.end(), 103) != faults.end());
+  CHECK(std::find(faults.begin(), faults.end(),
+                  static_cast<std::uint16_t>(fault_code::door_close_slow)) != faults.end());
   const auto brake = model.car_state(0).fault_codes;
-  CHECK(std::find(brake.begin(), brake.end(), 203) != brake.end());
+  CHECK(std::find(brake.begin(), brake.end(),
+                  static_cast<std::uint16_t>(fault_code::brake_distance)) != brake.end());
 }
 
 TEST_CASE("scenario errors name the file, line and reason") {

@@ -1,6 +1,8 @@
 // The fault codes hoistway-sim reports in car_state::fault_codes, with severity and meaning.
-// Codes are grouped by area: 1xx doors, 2xx drive and motion, 3xx safety and building events.
-// They are part of the controller link's contract with the edge agent: never renumber.
+// Codes are grouped by hundreds as controllers do and as the edge agent's deriver expects
+// (edge/src/deriver.cpp severity_of): 1xx doors, 2xx leveling, 3xx safety chain, 4xx drive
+// and machine, 5xx power, 6xx seismic, 7xx building signals. They are part of the controller
+// link's contract: never renumber, only add.
 // Thread-safety: constants and pure lookups.
 #pragma once
 
@@ -14,17 +16,17 @@
 namespace hoistway::sim {
 
 enum class fault_code : std::uint16_t {
-  door_lock_failure = 101,  // landing/car door lock did not make after closing
-  door_obstruction = 102,   // doors reopened max_reopens times in one cycle: car held
+  door_lock_failure = 101,  // landing/car door lock did not make after closing (3 attempts)
+  door_obstruction = 102,   // doors reopened max_reopens times in one cycle: car held open
   door_close_slow = 103,    // degradation: door closing time above 125 % of nominal
   leveling_error = 201,     // car stopped outside the leveling tolerance; relevels
-  drive_fault = 202,        // inverter/drive tripped: emergency stop
-  brake_distance = 203,     // degradation: brake stopping distance above 150 % of nominal
   safety_chain_open = 301,  // a safety-chain contact opened: emergency stop
-  entrapment = 302,         // passengers held in a car outside the door zone
-  earthquake_sensor = 303,  // seismic sensor tripped: earthquake operation until reset
-  power_failure = 304,      // mains power lost
-  fire_alarm = 305,         // building fire alarm: fire recall
+  entrapment = 302,         // passengers held in a car outside the door zone for 30 s
+  drive_fault = 401,        // inverter/drive tripped: emergency stop
+  brake_distance = 402,     // degradation: brake stopping distance above 150 % of nominal
+  power_failure = 501,      // mains power lost
+  earthquake_sensor = 601,  // seismic sensor tripped: earthquake operation until reset
+  fire_alarm = 701,         // building fire alarm: fire recall
 };
 
 struct fault_info {
