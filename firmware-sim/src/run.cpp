@@ -133,9 +133,25 @@ int run(const run_options& options) {
     spdlog::info("simulated {} in {:.2f} s", format_sim_time(model.now_ms()), wall.count());
   } else {
     asio::io_context io;
+    const double speedup = *options.speedup;
+    const auto wall0 = std::chrono::steady_clock::now();
+    const std::int64_t sim0 = model.now_ms();
+    // Simulated time now: the wall clock times the speedup, capped at the duration.
+    auto sim_now = [&] {
+      const double elapsed_ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - wall0)
+              .count();
+      const auto t = sim0 + static_cast<std::int64_t>(std::floor(elapsed_ms * speedup));
+      return duration ? std::min(t, *duration) : t;
+    };
     std::unique_ptr<link_server> server;
     if (options.socket) {
-      auto started = link_server::start(io, *options.socket, [&] { return model.state(); });
+      // Each read sees the model at the current simulated time (the model gives the same run
+      // however finely it is advanced, so reads do not change it).
+      auto started = link_server::start(io, *options.socket, [&] {
+        model.advance_to(std::max(model.now_ms(), sim_now()));
+        return model.state();
+      });
       if (!started) {
         std::cerr << "hoistway-sim: " << started.error().message << "\n";
         return exit_code::os_error;
@@ -145,9 +161,6 @@ int run(const run_options& options) {
     }
     asio::steady_timer timer(io);
     asio::signal_set signals(io, SIGINT, SIGTERM);
-    const double speedup = *options.speedup;
-    const auto wall0 = std::chrono::steady_clock::now();
-    const std::int64_t sim0 = model.now_ms();
     auto stop = [&] {
       timer.cancel();
       signals.cancel();
@@ -160,10 +173,7 @@ int run(const run_options& options) {
     });
     constexpr auto tick = std::chrono::milliseconds(10);
     std::function<void()> on_tick = [&] {
-      const double elapsed_ms =
-          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - wall0)
-              .count();
-      std::int64_t target = sim0 + static_cast<std::int64_t>(std::floor(elapsed_ms * speedup));
+      const std::int64_t target = std::max(model.now_ms(), sim_now());
       if (duration && target >= *duration) {
         model.advance_to(*duration);
         spdlog::info("duration reached: {}", format_sim_time(model.now_ms()));
