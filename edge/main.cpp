@@ -1,11 +1,12 @@
 // hoistway-agent: the on-controller agent. Thin: arguments, config, run.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include "hoistway/edge/agent.hpp"
 
 int main(int argc, char** argv) {
-  CLI::App app{"hoistway-agent: samples an elevator controller and delivers its records to the cloud"};
+  CLI::App app{
+      "hoistway-agent: samples an elevator controller and delivers its records to the cloud"};
   std::string config_path;
   std::string log_level = "info";
   app.add_option("-c,--config", config_path, "agent TOML configuration file")->required();

@@ -1,12 +1,12 @@
 // The agent's event loop.
 #include "hoistway/edge/agent.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include "hoistway/common/crypto.hpp"
 #include "hoistway/common/mqtt.hpp"
@@ -38,9 +38,10 @@ class agent_impl final : public agent {
         signals_(io_, SIGINT, SIGTERM) {}
 
   int run() override {
-    spdlog::info("agent {} boot {} ({}) starting; outbox holds {} records", config_.device_id, boot_,
-                 boot_id_, box_.depth());
-    link_->set_subscriptions({{common::topics::ack(config_.device_id), common::mqtt::qos::at_least_once}});
+    spdlog::info("agent {} boot {} ({}) starting; outbox holds {} records", config_.device_id,
+                 boot_, boot_id_, box_.depth());
+    link_->set_subscriptions(
+        {{common::topics::ack(config_.device_id), common::mqtt::qos::at_least_once}});
     link_->on_message([this](common::mqtt::message m) {
       asio::post(io_, [this, m = std::move(m)] { on_message(m); });
     });
@@ -108,7 +109,8 @@ class agent_impl final : public agent {
       controller_ok_ = false;
       ++controller_errors_;
     } else {
-      if (!controller_ok_) spdlog::info("controller {} ({}) reachable", state->controller_id, state->firmware);
+      if (!controller_ok_)
+        spdlog::info("controller {} ({}) reachable", state->controller_id, state->firmware);
       controller_ok_ = true;
       firmware_ = state->firmware;
       for (auto& d : deriver_.observe(*state, mono, wall)) {
@@ -258,8 +260,8 @@ common::result<std::unique_ptr<agent>> agent::create(agent_config config,
   if (!boot) return std::unexpected(boot.error());
   auto link = common::mqtt::link::create(config.mqtt);
   if (!link) return std::unexpected(link.error());
-  return std::unique_ptr<agent>(std::make_unique<agent_impl>(std::move(config), std::move(clock),
-                                                             std::move(*box), std::move(*link), *boot));
+  return std::unique_ptr<agent>(std::make_unique<agent_impl>(
+      std::move(config), std::move(clock), std::move(*box), std::move(*link), *boot));
 }
 
 }  // namespace hoistway::edge

@@ -14,7 +14,8 @@ common::result<agent_config> agent_config::load(const std::string& path) {
   auto table = common::config::load_file(path);
   if (!table) return std::unexpected(table.error());
   common::config::reader root(*table, path);
-  root.only({"device_id", "controller", "mqtt", "security", "outbox", "publish", "events"});
+  root.only({"device_id", "controller", "mqtt", "security", "outbox", "publish", "events", "cli",
+             "commands"});
 
   agent_config c;
   c.device_id = root.required_text("device_id");
@@ -35,7 +36,8 @@ common::result<agent_config> agent_config::load(const std::string& path) {
   c.mqtt.username = mqtt.text("username", "");
   c.mqtt.password = mqtt.text("password", "");
   c.mqtt.keep_alive = std::chrono::seconds(mqtt.integer("keep_alive_s", 20, 2, 3600));
-  c.mqtt.reconnect_min = std::chrono::milliseconds(mqtt.integer("reconnect_min_ms", 250, 10, 60'000));
+  c.mqtt.reconnect_min =
+      std::chrono::milliseconds(mqtt.integer("reconnect_min_ms", 250, 10, 60'000));
   c.mqtt.reconnect_max =
       std::chrono::milliseconds(mqtt.integer("reconnect_max_ms", 30'000, 100, 3'600'000));
   c.mqtt.client_id = "agent-" + c.device_id;
@@ -65,29 +67,49 @@ common::result<agent_config> agent_config::load(const std::string& path) {
   auto outbox = root.child("outbox");
   outbox.only({"path", "max_records"});
   c.outbox_path = outbox.required_text("path");
-  c.outbox_max_records = static_cast<std::uint64_t>(outbox.integer("max_records", 200'000, 100, 100'000'000));
+  c.outbox_max_records =
+      static_cast<std::uint64_t>(outbox.integer("max_records", 200'000, 100, 100'000'000));
 
   auto publish = root.child("publish");
   publish.only({"max_batch_records", "max_unacked_records", "ack_timeout_s"});
-  c.max_batch_records = static_cast<std::size_t>(publish.integer("max_batch_records", 256, 1, 4096));
+  c.max_batch_records =
+      static_cast<std::size_t>(publish.integer("max_batch_records", 256, 1, 4096));
   c.max_unacked_records =
       static_cast<std::size_t>(publish.integer("max_unacked_records", 2048, 1, 1'000'000));
   c.ack_timeout = std::chrono::seconds(publish.integer("ack_timeout_s", 10, 1, 3600));
 
   auto events = root.child("events");
-  events.only({"snapshot_interval_s", "entrapment_after_s"});
-  c.derive.snapshot_interval = std::chrono::seconds(events.integer("snapshot_interval_s", 60, 1, 86'400));
-  c.derive.entrapment_after = std::chrono::seconds(events.integer("entrapment_after_s", 30, 1, 3600));
+  events.only({"snapshot_interval_s", "entrapment_after_s", "rollup_interval_s"});
+  c.derive.snapshot_interval =
+      std::chrono::seconds(events.integer("snapshot_interval_s", 60, 1, 86'400));
+  c.derive.entrapment_after =
+      std::chrono::seconds(events.integer("entrapment_after_s", 30, 1, 3600));
+  c.derive.rollup_interval =
+      std::chrono::seconds(events.integer("rollup_interval_s", 900, 10, 86'400));
 
-  c.mqtt.will = common::mqtt::last_will{common::topics::state(c.device_id),
-                                        R"({"status":"offline"})",
-                                        common::mqtt::qos::at_least_once, common::mqtt::retain::yes};
+  auto cli = root.child("cli");
+  cli.only({"socket", "events_kept"});
+  c.cli_socket = cli.text("socket", "/run/hoistway/agent.sock");
+  if (c.cli_socket.empty() || c.cli_socket.size() >= 108) {
+    cli.add_error("socket", "must be a path of 1 to 107 characters");
+  }
+  c.cli_events_kept = static_cast<std::size_t>(cli.integer("events_kept", 1000, 10, 100'000));
+
+  auto commands = root.child("commands");
+  commands.only({"max_age_s"});
+  c.command_max_age = std::chrono::seconds(commands.integer("max_age_s", 300, 5, 86'400));
+
+  c.mqtt.will =
+      common::mqtt::last_will{common::topics::state(c.device_id), R"({"status":"offline"})",
+                              common::mqtt::qos::at_least_once, common::mqtt::retain::yes};
 
   if (auto st = root.finish(); !st) return std::unexpected(st.error());
+  c.config_path = path;
   std::ifstream in(path, std::ios::binary);
   std::ostringstream text;
   text << in.rdbuf();
-  c.config_hash = common::crypto::to_hex(common::crypto::sha256(common::crypto::as_bytes(text.str())));
+  c.config_hash =
+      common::crypto::to_hex(common::crypto::sha256(common::crypto::as_bytes(text.str())));
   return c;
 }
 

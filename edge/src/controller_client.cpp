@@ -68,7 +68,8 @@ common::status controller_client::write_all(const std::uint8_t* data, std::size_
       continue;
     }
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-      if (!wait_ready(fd_, POLLOUT, timeout_)) return fail(errc::unavailable, "controller write timed out");
+      if (!wait_ready(fd_, POLLOUT, timeout_))
+        return fail(errc::unavailable, "controller write timed out");
       continue;
     }
     return fail(errc::unavailable, std::string("controller write: ") + std::strerror(errno));
@@ -86,7 +87,8 @@ common::status controller_client::read_exact(std::uint8_t* data, std::size_t siz
     }
     if (n == 0) return fail(errc::unavailable, "controller closed the connection");
     if (errno == EAGAIN || errno == EINTR) {
-      if (!wait_ready(fd_, POLLIN, timeout_)) return fail(errc::unavailable, "controller read timed out");
+      if (!wait_ready(fd_, POLLIN, timeout_))
+        return fail(errc::unavailable, "controller read timed out");
       continue;
     }
     return fail(errc::unavailable, std::string("controller read: ") + std::strerror(errno));
@@ -99,7 +101,8 @@ common::result<common::group_state> controller_client::read_state() {
   const auto request = common::link::frame_message(
       common::link::encode_request(common::link::request_kind::read_state));
   auto outcome = [&]() -> common::result<common::group_state> {
-    if (auto st = write_all(request.data(), request.size()); !st) return std::unexpected(st.error());
+    if (auto st = write_all(request.data(), request.size()); !st)
+      return std::unexpected(st.error());
     std::array<std::uint8_t, 4> prefix{};
     if (auto st = read_exact(prefix.data(), prefix.size()); !st) return std::unexpected(st.error());
     auto length = common::link::parse_length_prefix(prefix);

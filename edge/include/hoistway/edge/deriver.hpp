@@ -19,6 +19,9 @@ struct deriver_options {
   // A car stopped outside the door zone, loaded, doors closed, for this long is an entrapment.
   std::chrono::milliseconds entrapment_after{30'000};
   std::uint16_t occupied_load_kg = 20;
+  // Usage roll-ups (trips, starts, door cycles, running time, distance) per car per interval;
+  // intervals end on wall-clock multiples of it (…:00, :15, :30, :45 for 15 min).
+  std::chrono::milliseconds rollup_interval{900'000};
 };
 
 // A derived record body for one car, with the times of the read that produced it.
@@ -31,7 +34,8 @@ class deriver {
  public:
   explicit deriver(deriver_options options) : options_(options) {}
 
-  // One read of the group at monotonic `mono_ms` / wall `wall_ms`.
+  // One read of the group at monotonic `mono_ms` / wall `wall_ms`. Usage roll-ups come after
+  // the read's other records, one per car, when an interval ends.
   std::vector<derived> observe(const common::group_state& group, std::int64_t mono_ms,
                                std::int64_t wall_ms);
   // Forces a snapshot of every car on the next observe() (e.g. on a cloud request).
@@ -60,14 +64,27 @@ class deriver {
     // Entrapment.
     std::optional<std::int64_t> stuck_since_mono;
     bool entrapped = false;
+    // Usage in the current roll-up interval.
+    std::int64_t last_mono = 0;
+    std::uint32_t trips = 0;
+    std::uint32_t starts = 0;
+    std::uint32_t door_cycles = 0;
+    std::int64_t running_ms = 0;
+    std::uint64_t distance_mm = 0;
   };
 
   void derive_car(car_track& track, const common::car_state& now, std::int64_t mono_ms,
                   std::int64_t wall_ms, std::vector<derived>& out);
 
+  void roll_up(std::int64_t mono_ms, std::int64_t wall_ms, std::vector<derived>& out);
+
   deriver_options options_;
   std::vector<std::optional<car_track>> cars_;
   bool snapshot_due_ = false;
+  // The current roll-up interval (0 until the first read).
+  std::int64_t rollup_start_wall_ = 0;
+  std::int64_t rollup_start_mono_ = 0;
+  std::int64_t rollup_due_mono_ = 0;
 };
 
 }  // namespace hoistway::edge

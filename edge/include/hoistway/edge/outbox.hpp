@@ -44,6 +44,14 @@ struct drop_report {
   std::uint64_t last_seq = 0;
 };
 
+// The technician visit open at the agent (from the last TechnicianVisit record committed).
+struct open_visit {
+  std::string visit_id;
+  std::string technician;
+  std::int64_t started_wall_ms = 0;
+  bool operator==(const open_visit&) const = default;
+};
+
 class outbox {
  public:
   static common::result<outbox> open(const outbox_options& options);
@@ -55,6 +63,15 @@ class outbox {
   // Up to `limit` held records with seq > after_seq, in seq order.
   common::result<std::vector<common::record>> read_after(std::uint64_t after_seq,
                                                          std::size_t limit);
+  // Up to `limit` held events (not samples) with wall_ms >= since_wall_ms, in seq order.
+  common::result<std::vector<common::record>> read_events_since(std::int64_t since_wall_ms,
+                                                                std::size_t limit);
+  // Held records per kind name ("run_state", "trip", …).
+  common::result<std::vector<std::pair<std::string, std::uint64_t>>> depth_by_kind();
+  // The visit a committed TechnicianVisit start opened and no end closed yet. Committed in the
+  // same transaction as the record, so it survives restarts.
+  const std::optional<open_visit>& visit() const { return visit_; }
+
   // The held record just before `seq`, if any (for a batch's covers_from).
   std::optional<std::uint64_t> previous_held(std::uint64_t seq);
 
@@ -91,6 +108,7 @@ class outbox {
   std::uint64_t events_ = 0;
   std::uint64_t dropped_samples_total_ = 0;
   drop_report unreported_{};
+  std::optional<open_visit> visit_;
 };
 
 }  // namespace hoistway::edge

@@ -1,0 +1,296 @@
+// The technician CLI protocol: request parsing and record JSON.
+#include "hoistway/edge/cli_protocol.hpp"
+
+#include <type_traits>
+
+#include "hoistway/common/time.hpp"
+
+namespace hoistway::edge::cli {
+
+using nlohmann::json;
+
+std::string_view to_string(reject_reason reason) noexcept {
+  switch (reason) {
+    case reject_reason::too_long:
+      return "too_long";
+    case reject_reason::bad_json:
+      return "bad_json";
+    case reject_reason::not_an_object:
+      return "not_an_object";
+    case reject_reason::unknown_command:
+      return "unknown_command";
+    case reject_reason::bad_argument:
+      return "bad_argument";
+    case reject_reason::conflict:
+      return "conflict";
+    case reject_reason::busy:
+      return "busy";
+    case reject_reason::internal:
+      return "internal";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(command cmd) noexcept {
+  switch (cmd) {
+    case command::status:
+      return "status";
+    case command::events:
+      return "events";
+    case command::visit_start:
+      return "visit_start";
+    case command::visit_end:
+      return "visit_end";
+    case command::checklist:
+      return "checklist";
+    case command::outbox:
+      return "outbox";
+    case command::flush:
+      return "flush";
+    case command::config_show:
+      return "config_show";
+    case command::ping:
+      return "ping";
+  }
+  return "unknown";
+}
+
+bool valid_technician(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (const char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-' || c == '@';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+namespace {
+
+bool no_controls(std::string_view text) {
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) return false;
+  }
+  return true;
+}
+
+std::unexpected<rejection> bad(std::string detail) {
+  return std::unexpected(rejection{reject_reason::bad_argument, std::move(detail)});
+}
+
+}  // namespace
+
+bool valid_item(std::string_view item) {
+  return !item.empty() && item.size() <= 64 && no_controls(item);
+}
+bool valid_note(std::string_view note) { return note.size() <= 200 && no_controls(note); }
+
+std::expected<request, rejection> parse_request(std::string_view line) {
+  if (line.size() > max_request_bytes) {
+    return std::unexpected(
+        rejection{reject_reason::too_long,
+                  "requests are at most " + std::to_string(max_request_bytes) + " bytes"});
+  }
+  const auto j = json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return std::unexpected(rejection{reject_reason::bad_json, "not JSON"});
+  if (!j.is_object() || !j.contains("cmd") || !j["cmd"].is_string()) {
+    return std::unexpected(
+        rejection{reject_reason::not_an_object, "expected an object with a string \"cmd\""});
+  }
+  const auto name = j["cmd"].get<std::string>();
+  request r;
+  static constexpr command all[] = {command::status,    command::events,      command::visit_start,
+                                    command::visit_end, command::checklist,   command::outbox,
+                                    command::flush,     command::config_show, command::ping};
+  bool known = false;
+  for (const auto c : all) {
+    if (to_string(c) == name) {
+      r.cmd = c;
+      known = true;
+    }
+  }
+  if (!known) {
+    return std::unexpected(rejection{reject_reason::unknown_command,
+                                     "unknown command \"" + name.substr(0, 64) + "\""});
+  }
+  // Each command names the fields it takes; any other is an error, as in the config files.
+  auto allowed = [&](std::initializer_list<std::string_view> keys) -> std::optional<std::string> {
+    for (const auto& [key, value] : j.items()) {
+      if (key == "cmd") continue;
+      bool ok = false;
+      for (const auto k : keys) ok = ok || key == k;
+      if (!ok) return key.substr(0, 64);
+    }
+    return std::nullopt;
+  };
+  std::optional<std::string> unknown;
+  switch (r.cmd) {
+    case command::events: {
+      unknown = allowed({"since_ms", "limit", "follow"});
+      if (unknown) break;
+      if (j.contains("since_ms")) {
+        if (!j["since_ms"].is_number_integer() || j["since_ms"].get<std::int64_t>() < 0) {
+          return bad("since_ms must be a non-negative integer (ms since the epoch)");
+        }
+        r.since_ms = j["since_ms"].get<std::int64_t>();
+      }
+      if (j.contains("limit")) {
+        if (!j["limit"].is_number_unsigned() || j["limit"].get<std::uint64_t>() == 0 ||
+            j["limit"].get<std::uint64_t>() > max_events_limit) {
+          return bad("limit must be an integer from 1 to " + std::to_string(max_events_limit));
+        }
+        r.limit = static_cast<std::size_t>(j["limit"].get<std::uint64_t>());
+      }
+      if (j.contains("follow")) {
+        if (!j["follow"].is_boolean()) return bad("follow must be true or false");
+        r.follow = j["follow"].get<bool>();
+      }
+      break;
+    }
+    case command::visit_start: {
+      unknown = allowed({"technician"});
+      if (unknown) break;
+      if (!j.contains("technician") || !j["technician"].is_string()) {
+        return bad("visit_start needs a string \"technician\"");
+      }
+      r.technician = j["technician"].get<std::string>();
+      if (!valid_technician(r.technician)) {
+        return bad("technician must be 1-64 of A-Z a-z 0-9 . _ @ -");
+      }
+      break;
+    }
+    case command::checklist: {
+      unknown = allowed({"item", "result", "note"});
+      if (unknown) break;
+      if (!j.contains("item") || !j["item"].is_string())
+        return bad("checklist needs a string \"item\"");
+      r.item = j["item"].get<std::string>();
+      if (!valid_item(r.item)) return bad("item must be 1-64 printable characters");
+      if (!j.contains("result") || !j["result"].is_string()) {
+        return bad("checklist needs \"result\": \"ok\" or \"ng\"");
+      }
+      const auto result = j["result"].get<std::string>();
+      if (result != "ok" && result != "ng") return bad("result must be \"ok\" or \"ng\"");
+      r.ok = result == "ok";
+      if (j.contains("note")) {
+        if (!j["note"].is_string()) return bad("note must be a string");
+        r.note = j["note"].get<std::string>();
+        if (!valid_note(r.note))
+          return bad("note must be at most 200 characters, no control characters");
+      }
+      break;
+    }
+    default:
+      unknown = allowed({});
+      break;
+  }
+  if (unknown) return bad("unknown field \"" + *unknown + "\" for " + name);
+  return r;
+}
+
+std::string encode_request(const request& r) {
+  json j = {{"cmd", to_string(r.cmd)}};
+  switch (r.cmd) {
+    case command::events:
+      if (r.since_ms) j["since_ms"] = *r.since_ms;
+      j["limit"] = r.limit;
+      j["follow"] = r.follow;
+      break;
+    case command::visit_start:
+      j["technician"] = r.technician;
+      break;
+    case command::checklist:
+      j["item"] = r.item;
+      j["result"] = r.ok ? "ok" : "ng";
+      if (!r.note.empty()) j["note"] = r.note;
+      break;
+    default:
+      break;
+  }
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string encode_rejection(const rejection& r) {
+  return json{{"ok", false}, {"reason", to_string(r.reason)}, {"error", r.detail}}.dump(
+      -1, ' ', false, json::error_handler_t::replace);
+}
+
+namespace {
+
+json body_json(const common::record_body& body) {
+  return std::visit(
+      [](const auto& v) -> json {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, common::run_state>) {
+          return {{"position_mm", v.position_mm},
+                  {"speed_mm_s", v.speed_mm_s},
+                  {"floor", v.floor},
+                  {"direction", common::to_string(v.dir)},
+                  {"door", common::to_string(v.door)},
+                  {"load_kg", v.load_kg},
+                  {"mode", common::to_string(v.mode)},
+                  {"in_door_zone", v.in_door_zone},
+                  {"alarm", v.alarm},
+                  {"fault_codes", v.fault_codes},
+                  {"snapshot", v.snapshot},
+                  {"in_service", v.in_service}};
+        } else if constexpr (std::is_same_v<T, common::trip>) {
+          return {{"from_floor", v.from_floor},   {"to_floor", v.to_floor},
+                  {"start_ms", v.start_ms},       {"end_ms", v.end_ms},
+                  {"duration_ms", v.duration_ms}, {"peak_speed_mm_s", v.peak_speed_mm_s},
+                  {"distance_mm", v.distance_mm}};
+        } else if constexpr (std::is_same_v<T, common::door_cycle>) {
+          return {{"floor", v.floor}, {"open_ms", v.open_ms}, {"reopens", v.reopens}};
+        } else if constexpr (std::is_same_v<T, common::fault_event>) {
+          return {{"code", v.code}, {"severity", common::to_string(v.level)}, {"raised", v.raised}};
+        } else if constexpr (std::is_same_v<T, common::entrapment>) {
+          return {{"started", v.started},
+                  {"floor", v.floor},
+                  {"position_mm", v.position_mm},
+                  {"load_kg", v.load_kg},
+                  {"alarm", v.alarm}};
+        } else if constexpr (std::is_same_v<T, common::mode_change>) {
+          return {{"from", common::to_string(v.from)}, {"to", common::to_string(v.to)}};
+        } else if constexpr (std::is_same_v<T, common::power_change>) {
+          return {{"lost", v.lost}};
+        } else if constexpr (std::is_same_v<T, common::earthquake_operation>) {
+          return {{"started", v.started}, {"floor", v.floor}};
+        } else if constexpr (std::is_same_v<T, common::technician_visit>) {
+          return {{"started", v.started}, {"visit_id", v.visit_id}, {"technician", v.technician}};
+        } else if constexpr (std::is_same_v<T, common::checklist_item>) {
+          return {{"visit_id", v.visit_id}, {"item", v.item}, {"ok", v.ok}, {"note", v.note}};
+        } else if constexpr (std::is_same_v<T, common::usage_rollup>) {
+          return {{"interval_start_ms", v.interval_start_ms},
+                  {"interval_s", v.interval_s},
+                  {"trips", v.trips},
+                  {"starts", v.starts},
+                  {"door_cycles", v.door_cycles},
+                  {"running_s", v.running_s},
+                  {"distance_mm", v.distance_mm}};
+        } else if constexpr (std::is_same_v<T, common::clock_jump>) {
+          return {{"delta_ms", v.delta_ms}};
+        } else {
+          static_assert(std::is_same_v<T, common::outbox_drop>);
+          return {{"dropped_samples", v.dropped_samples},
+                  {"dropped_other", v.dropped_other},
+                  {"first_seq", v.first_seq},
+                  {"last_seq", v.last_seq}};
+        }
+      },
+      body);
+}
+
+}  // namespace
+
+json to_json(const common::record& rec) {
+  json j = {{"seq", rec.seq},
+            {"car", rec.car},
+            {"wall_ms", rec.wall_ms},
+            {"time", common::format_rfc3339(rec.wall_ms)},
+            {"kind", common::kind_name(rec.body)}};
+  j["body"] = body_json(rec.body);
+  return j;
+}
+
+}  // namespace hoistway::edge::cli

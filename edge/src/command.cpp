@@ -1,0 +1,206 @@
+// Down-link commands: verification and signing.
+#include "hoistway/edge/command.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+
+#include "hoistway/common/crypto.hpp"
+
+namespace hoistway::edge::downlink {
+
+using nlohmann::json;
+
+std::string_view to_string(reject_reason reason) noexcept {
+  switch (reason) {
+    case reject_reason::oversized:
+      return "oversized";
+    case reject_reason::bad_format:
+      return "bad_format";
+    case reject_reason::unsupported_version:
+      return "unsupported_version";
+    case reject_reason::unknown_key:
+      return "unknown_key";
+    case reject_reason::bad_mac:
+      return "bad_mac";
+    case reject_reason::bad_body:
+      return "bad_body";
+    case reject_reason::wrong_device:
+      return "wrong_device";
+    case reject_reason::expired:
+      return "expired";
+    case reject_reason::replayed:
+      return "replayed";
+    case reject_reason::unknown_command:
+      return "unknown_command";
+    case reject_reason::bad_argument:
+      return "bad_argument";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(command_kind kind) noexcept {
+  switch (kind) {
+    case command_kind::ping:
+      return "ping";
+    case command_kind::request_snapshot:
+      return "request_snapshot";
+    case command_kind::set_sampling_rate:
+      return "set_sampling_rate";
+  }
+  return "unknown";
+}
+
+namespace {
+
+std::unexpected<rejection> reject(reject_reason r, std::string detail, std::string id = {}) {
+  return std::unexpected(rejection{r, std::move(detail), std::move(id)});
+}
+
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+}  // namespace
+
+std::expected<command, rejection> verify_command(std::span<const std::uint8_t> message,
+                                                 const verify_options& options) {
+  if (message.size() > max_message_bytes) {
+    return reject(reject_reason::oversized, std::to_string(message.size()) +
+                                                " bytes exceeds the cap of " +
+                                                std::to_string(max_message_bytes));
+  }
+  const auto outer = json::parse(message.begin(), message.end(), nullptr, false);
+  if (outer.is_discarded() || !outer.is_object()) {
+    return reject(reject_reason::bad_format, "not a JSON object");
+  }
+  if (!outer.contains("v") || !outer["v"].is_number_integer()) {
+    return reject(reject_reason::bad_format, "no integer \"v\"");
+  }
+  if (outer["v"].get<std::int64_t>() != version) {
+    return reject(reject_reason::unsupported_version,
+                  "version " + std::to_string(outer["v"].get<std::int64_t>()) + " (this agent: 1)");
+  }
+  if (!outer.contains("key_id") || !outer["key_id"].is_number_unsigned() ||
+      !outer.contains("body") || !outer["body"].is_string() || !outer.contains("mac") ||
+      !outer["mac"].is_string()) {
+    return reject(reject_reason::bad_format, "needs key_id (integer), body and mac (strings)");
+  }
+  if (outer["key_id"].get<std::uint64_t>() != options.key_id) {
+    return reject(reject_reason::unknown_key,
+                  "key id " + std::to_string(outer["key_id"].get<std::uint64_t>()));
+  }
+  const auto& body_text = outer["body"].get_ref<const std::string&>();
+  auto mac = common::crypto::from_hex(outer["mac"].get<std::string>());
+  if (!mac || mac->size() != 32)
+    return reject(reject_reason::bad_mac, "mac is not 32 bytes of hex");
+  const auto expected =
+      common::crypto::hmac_sha256(options.key, common::crypto::as_bytes(body_text));
+  if (!common::crypto::constant_time_equal(expected, *mac)) {
+    return reject(reject_reason::bad_mac, "MAC does not verify");
+  }
+
+  // Authenticated: now the body's structure, then its meaning.
+  const auto body = json::parse(body_text, nullptr, false);
+  if (body.is_discarded() || !body.is_object())
+    return reject(reject_reason::bad_body, "body is not a JSON object");
+  std::string id;
+  if (body.contains("id") && body["id"].is_string()) id = body["id"].get<std::string>();
+  if (id.empty() || id.size() > 64)
+    return reject(reject_reason::bad_body, "id must be 1-64 characters");
+  if (!body.contains("device_id") || !body["device_id"].is_string() ||
+      !body.contains("issued_at_ms") || !body["issued_at_ms"].is_number_integer() ||
+      !body.contains("command") || !body["command"].is_string() ||
+      (body.contains("args") && !body["args"].is_object())) {
+    return reject(reject_reason::bad_body,
+                  "needs device_id, command (strings), issued_at_ms (integer), args (object)", id);
+  }
+  command c;
+  c.id = id;
+  c.device_id = body["device_id"].get<std::string>();
+  c.issued_at_ms = body["issued_at_ms"].get<std::int64_t>();
+  if (c.device_id != options.device_id) {
+    return reject(reject_reason::wrong_device, "addressed to " + c.device_id.substr(0, 64), id);
+  }
+  if (std::llabs(options.now_ms - c.issued_at_ms) > options.max_age_ms) {
+    return reject(reject_reason::expired,
+                  "issued " + std::to_string((options.now_ms - c.issued_at_ms) / 1000) +
+                      " s ago; the window is " + std::to_string(options.max_age_ms / 1000) + " s",
+                  id);
+  }
+  const auto name = body["command"].get<std::string>();
+  const json args = body.contains("args") ? body["args"] : json::object();
+  if (name == "ping") {
+    c.kind = command_kind::ping;
+  } else if (name == "request_snapshot") {
+    c.kind = command_kind::request_snapshot;
+  } else if (name == "set_sampling_rate") {
+    c.kind = command_kind::set_sampling_rate;
+    if (!args.contains("hz") || !args["hz"].is_number()) {
+      return reject(reject_reason::bad_argument, "set_sampling_rate needs args.hz (a number)", id);
+    }
+    c.sample_hz = args["hz"].get<double>();
+    if (!std::isfinite(c.sample_hz) || c.sample_hz < options.min_hz ||
+        c.sample_hz > options.max_hz) {
+      return reject(reject_reason::bad_argument, "hz must be from 0.5 to 100", id);
+    }
+  } else {
+    return reject(reject_reason::unknown_command, "unknown command \"" + name.substr(0, 64) + "\"",
+                  id);
+  }
+  for (const auto& [key, value] : args.items()) {
+    if (!(c.kind == command_kind::set_sampling_rate && key == "hz")) {
+      return reject(reject_reason::bad_argument, "unknown argument \"" + key.substr(0, 64) + "\"",
+                    id);
+    }
+  }
+  return c;
+}
+
+bool replay_guard::accept(const std::string& id, std::int64_t now_ms, std::int64_t max_age_ms) {
+  // Forget ids older than twice the window (a command is valid up to max_age on either side).
+  while (!order_.empty() &&
+         (order_.front().first < now_ms - 2 * max_age_ms || order_.size() >= capacity_)) {
+    ids_.erase(order_.front().second);
+    order_.pop_front();
+  }
+  if (ids_.contains(id)) return false;
+  ids_.insert(id);
+  order_.emplace_back(now_ms, id);
+  return true;
+}
+
+std::vector<std::uint8_t> sign(std::string_view body_json, std::uint32_t key_id,
+                               std::span<const std::uint8_t> key) {
+  const auto mac = common::crypto::hmac_sha256(key, common::crypto::as_bytes(body_json));
+  const auto text = dump(json{{"v", version},
+                              {"key_id", key_id},
+                              {"body", std::string(body_json)},
+                              {"mac", common::crypto::to_hex(mac)}});
+  return {text.begin(), text.end()};
+}
+
+std::string command_body(const command& c) {
+  json j = {{"id", c.id},
+            {"device_id", c.device_id},
+            {"issued_at_ms", c.issued_at_ms},
+            {"command", to_string(c.kind)},
+            {"args", json::object()}};
+  if (c.kind == command_kind::set_sampling_rate) j["args"]["hz"] = c.sample_hz;
+  return dump(j);
+}
+
+std::string result_body(std::string_view id, std::string_view device_id, std::int64_t at_ms,
+                        const std::optional<rejection>& rejected, std::string_view result_json) {
+  json j = {{"id", std::string(id)}, {"device_id", std::string(device_id)}, {"at_ms", at_ms}};
+  if (rejected) {
+    j["ok"] = false;
+    j["reason"] = to_string(rejected->reason);
+    j["detail"] = rejected->detail;
+  } else {
+    j["ok"] = true;
+    const auto result = json::parse(result_json, nullptr, false);
+    j["result"] = result.is_discarded() ? json::object() : result;
+  }
+  return dump(j);
+}
+
+}  // namespace hoistway::edge::downlink

@@ -1,0 +1,408 @@
+// Tests of event derivation (deriver.hpp) with hand-built controller reads.
+#include "hoistway/edge/deriver.hpp"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <vector>
+
+namespace {
+
+namespace hc = hoistway::common;
+using hoistway::edge::derived;
+using hoistway::edge::deriver;
+using hoistway::edge::deriver_options;
+
+constexpr std::int64_t wall0 = 1'700'000'000'000;
+
+hc::car_state standing(std::uint8_t car = 0, std::int16_t floor = 0) {
+  hc::car_state c;
+  c.car = car;
+  c.floor = floor;
+  c.position_mm = floor * 3000;
+  c.door = hc::door_state::closed;
+  c.mode = hc::car_mode::normal;
+  c.in_door_zone = true;
+  c.rated_load_kg = 1000;
+  return c;
+}
+
+hc::group_state group_of(std::vector<hc::car_state> cars) {
+  hc::group_state g;
+  g.controller_id = "ctl";
+  g.firmware = "fw";
+  g.floors = 10;
+  g.cars = std::move(cars);
+  return g;
+}
+
+// Drives a deriver with one car's reads 100 ms apart.
+class drive {
+ public:
+  explicit drive(deriver_options options = {}) : d_(options) {}
+  std::vector<derived> step(const hc::car_state& car, std::int64_t dt_ms = 100) {
+    mono_ += dt_ms;
+    return d_.observe(group_of({car}), mono_, wall0 + mono_);
+  }
+  std::vector<derived> step_group(const std::vector<hc::car_state>& cars,
+                                  std::int64_t dt_ms = 100) {
+    mono_ += dt_ms;
+    return d_.observe(group_of(cars), mono_, wall0 + mono_);
+  }
+  deriver& get() { return d_; }
+  std::int64_t mono() const { return mono_; }
+
+ private:
+  deriver d_;
+  std::int64_t mono_ = 0;
+};
+
+template <typename T>
+std::vector<T> bodies(const std::vector<derived>& out) {
+  std::vector<T> found;
+  for (const auto& d : out) {
+    if (const auto* v = std::get_if<T>(&d.body)) found.push_back(*v);
+  }
+  return found;
+}
+
+template <typename T>
+std::vector<T> collect(std::vector<std::vector<derived>> steps) {
+  std::vector<T> found;
+  for (const auto& s : steps) {
+    auto b = bodies<T>(s);
+    found.insert(found.end(), b.begin(), b.end());
+  }
+  return found;
+}
+
+}  // namespace
+
+TEST_CASE("deriver: first sight of a car is a snapshot and no events") {
+  drive d;
+  auto car = standing();
+  car.fault_codes = {301};
+  car.mode = hc::car_mode::inspection;
+  auto out = d.step(car);
+  REQUIRE(out.size() == 1);
+  const auto* s = std::get_if<hc::run_state>(&out[0].body);
+  REQUIRE(s != nullptr);
+  CHECK(s->snapshot);
+  CHECK_FALSE(s->in_service);
+  CHECK(s->fault_codes == std::vector<std::uint16_t>{301});
+}
+
+TEST_CASE("deriver: a trip from standing to standing, with peak speed and distance") {
+  drive d;
+  d.step(standing(0, 0));
+  auto c = standing(0, 0);
+  std::vector<std::vector<derived>> steps;
+  const std::int32_t speeds[] = {500, 1500, 2500, 1500, 500};
+  for (int i = 0; i < 5; ++i) {
+    c.speed_mm_s = speeds[i];
+    c.position_mm += 1800;
+    c.dir = hc::direction::up;
+    c.in_door_zone = false;
+    c.floor = static_cast<std::int16_t>(c.position_mm / 3000);
+    steps.push_back(d.step(c));
+  }
+  const auto start_mono = d.mono() - 400;
+  c = standing(0, 3);
+  steps.push_back(d.step(c));
+  auto trips = collect<hc::trip>(steps);
+  REQUIRE(trips.size() == 1);
+  CHECK(trips[0].from_floor == 0);
+  CHECK(trips[0].to_floor == 3);
+  CHECK(trips[0].peak_speed_mm_s == 2500);
+  CHECK(trips[0].distance_mm == 9000);
+  CHECK(trips[0].start_ms == wall0 + start_mono);
+  CHECK(trips[0].end_ms == wall0 + d.mono());
+  CHECK(trips[0].duration_ms == 500);
+  // Floor and direction changes were published as (non-snapshot) run states on the way.
+  auto states = collect<hc::run_state>(steps);
+  CHECK(states.size() >= 3);
+  CHECK(std::none_of(states.begin(), states.end(), [](const auto& s) { return s.snapshot; }));
+}
+
+TEST_CASE("deriver: a move that ends on the floor it started from is not a trip") {
+  drive d;
+  d.step(standing(0, 2));
+  auto c = standing(0, 2);
+  c.speed_mm_s = 10;
+  c.position_mm += 5;
+  d.step(c);
+  auto out = d.step(standing(0, 2));
+  CHECK(bodies<hc::trip>(out).empty());
+}
+
+TEST_CASE("deriver: a door cycle counts reopens and its open time") {
+  drive d;
+  d.step(standing());
+  auto c = standing();
+  std::vector<std::vector<derived>> steps;
+  for (auto door : {hc::door_state::opening, hc::door_state::open, hc::door_state::open,
+                    hc::door_state::closing, hc::door_state::opening, hc::door_state::open,
+                    hc::door_state::closing, hc::door_state::closing}) {
+    c.door = door;
+    steps.push_back(d.step(c));
+  }
+  CHECK(collect<hc::door_cycle>(steps).empty());
+  c.door = hc::door_state::closed;
+  steps.push_back(d.step(c));
+  auto cycles = collect<hc::door_cycle>(steps);
+  REQUIRE(cycles.size() == 1);
+  CHECK(cycles[0].floor == 0);
+  CHECK(cycles[0].reopens == 1);
+  CHECK(cycles[0].open_ms == 800);
+}
+
+TEST_CASE("deriver: the controller's reopen count wins when it is higher") {
+  drive d;
+  d.step(standing());
+  auto c = standing();
+  c.door = hc::door_state::open;
+  c.door_reopens = 3;
+  d.step(c);
+  c.door = hc::door_state::closed;
+  auto cycles = bodies<hc::door_cycle>(d.step(c));
+  REQUIRE(cycles.size() == 1);
+  CHECK(cycles[0].reopens == 3);
+}
+
+TEST_CASE("deriver: faults raised and cleared, with severity by code group") {
+  drive d;
+  d.step(standing());
+  auto c = standing();
+  c.fault_codes = {101, 301};
+  auto raised = bodies<hc::fault_event>(d.step(c));
+  REQUIRE(raised.size() == 2);
+  CHECK(raised[0] == hc::fault_event{101, hc::severity::minor, true});
+  CHECK(raised[1] == hc::fault_event{301, hc::severity::critical, true});
+  c.fault_codes = {301, 402};
+  auto changed = bodies<hc::fault_event>(d.step(c));
+  REQUIRE(changed.size() == 2);
+  CHECK(changed[0] == hc::fault_event{402, hc::severity::major, true});
+  CHECK(changed[1] == hc::fault_event{101, hc::severity::minor, false});
+  c.fault_codes.clear();
+  auto out = d.step(c);
+  auto cleared = bodies<hc::fault_event>(out);
+  REQUIRE(cleared.size() == 2);
+  CHECK_FALSE(cleared[0].raised);
+  CHECK_FALSE(cleared[1].raised);
+  // The run state after it shows the car back in service.
+  auto states = bodies<hc::run_state>(out);
+  REQUIRE(states.size() == 1);
+  CHECK(states[0].in_service);
+}
+
+TEST_CASE("deriver: mode changes, and earthquake operation start and end") {
+  drive d;
+  d.step(standing());
+  auto c = standing();
+  c.mode = hc::car_mode::inspection;
+  auto out = d.step(c);
+  auto modes = bodies<hc::mode_change>(out);
+  REQUIRE(modes.size() == 1);
+  CHECK(modes[0] == hc::mode_change{hc::car_mode::normal, hc::car_mode::inspection});
+  CHECK(bodies<hc::earthquake_operation>(out).empty());
+  REQUIRE(bodies<hc::run_state>(out).size() == 1);
+  CHECK_FALSE(bodies<hc::run_state>(out)[0].in_service);
+
+  c.mode = hc::car_mode::earthquake;
+  c.floor = 0;
+  out = d.step(c);
+  REQUIRE(bodies<hc::earthquake_operation>(out).size() == 1);
+  CHECK(bodies<hc::earthquake_operation>(out)[0].started);
+  c.mode = hc::car_mode::normal;
+  out = d.step(c);
+  REQUIRE(bodies<hc::earthquake_operation>(out).size() == 1);
+  CHECK_FALSE(bodies<hc::earthquake_operation>(out)[0].started);
+  CHECK(bodies<hc::mode_change>(out)[0] ==
+        hc::mode_change{hc::car_mode::earthquake, hc::car_mode::normal});
+}
+
+TEST_CASE("deriver: power lost and restored") {
+  drive d;
+  d.step(standing());
+  auto c = standing();
+  c.power_ok = false;
+  auto lost = bodies<hc::power_change>(d.step(c));
+  REQUIRE(lost.size() == 1);
+  CHECK(lost[0].lost);
+  CHECK(bodies<hc::power_change>(d.step(c)).empty());
+  c.power_ok = true;
+  auto back = bodies<hc::power_change>(d.step(c));
+  REQUIRE(back.size() == 1);
+  CHECK_FALSE(back[0].lost);
+}
+
+TEST_CASE("deriver: entrapment by timer, released when the doors open in the door zone") {
+  deriver_options options;
+  options.entrapment_after = std::chrono::milliseconds(1000);
+  drive d(options);
+  d.step(standing(0, 2));
+  auto c = standing(0, 2);
+  c.position_mm += 1200;  // stopped between floors
+  c.in_door_zone = false;
+  c.load_kg = 240;
+  std::vector<std::vector<derived>> steps;
+  for (int i = 0; i < 10; ++i) steps.push_back(d.step(c));  // 900 ms stuck so far
+  CHECK(collect<hc::entrapment>(steps).empty());
+  auto started = bodies<hc::entrapment>(d.step(c));
+  REQUIRE(started.size() == 1);
+  CHECK(started[0].started);
+  CHECK(started[0].load_kg == 240);
+  CHECK(started[0].position_mm == 2 * 3000 + 1200);
+  CHECK_FALSE(started[0].alarm);
+  CHECK(bodies<hc::entrapment>(d.step(c)).empty());  // reported once
+  // Rescued: the car is brought to a landing and the doors open.
+  c.position_mm = 2 * 3000;
+  c.in_door_zone = true;
+  c.door = hc::door_state::opening;
+  auto released = bodies<hc::entrapment>(d.step(c));
+  REQUIRE(released.size() == 1);
+  CHECK_FALSE(released[0].started);
+}
+
+TEST_CASE("deriver: no entrapment for an empty car or one in the door zone") {
+  deriver_options options;
+  options.entrapment_after = std::chrono::milliseconds(500);
+  drive d(options);
+  d.step(standing());
+  auto empty = standing();
+  empty.in_door_zone = false;
+  empty.load_kg = 0;
+  std::vector<std::vector<derived>> steps;
+  for (int i = 0; i < 20; ++i) steps.push_back(d.step(empty));
+  auto loaded_at_landing = standing();
+  loaded_at_landing.load_kg = 500;
+  for (int i = 0; i < 20; ++i) steps.push_back(d.step(loaded_at_landing));
+  CHECK(collect<hc::entrapment>(steps).empty());
+}
+
+TEST_CASE("deriver: entrapment at once by the alarm button outside the door zone") {
+  drive d;
+  d.step(standing());
+  auto c = standing();
+  c.in_door_zone = false;
+  c.position_mm += 900;
+  c.load_kg = 150;
+  d.step(c);
+  c.alarm = true;
+  auto out = d.step(c);
+  auto started = bodies<hc::entrapment>(out);
+  REQUIRE(started.size() == 1);
+  CHECK(started[0].started);
+  CHECK(started[0].alarm);
+  // The alarm change is also a run-state change.
+  REQUIRE(bodies<hc::run_state>(out).size() == 1);
+  CHECK(bodies<hc::run_state>(out)[0].alarm);
+  // Alarm released but still stuck with passengers: released only once the doors open or the
+  // car reaches the door zone.
+  c.alarm = false;
+  CHECK(bodies<hc::entrapment>(d.step(c)).empty());
+  c.in_door_zone = true;
+  auto released = bodies<hc::entrapment>(d.step(c));
+  REQUIRE(released.size() == 1);
+  CHECK_FALSE(released[0].started);
+}
+
+TEST_CASE("deriver: periodic snapshots, and one on request") {
+  deriver_options options;
+  options.snapshot_interval = std::chrono::milliseconds(1000);
+  drive d(options);
+  d.step(standing());
+  std::vector<std::vector<derived>> steps;
+  for (int i = 0; i < 9; ++i) steps.push_back(d.step(standing()));
+  CHECK(collect<hc::run_state>(steps).empty());  // nothing changed, no snapshot due yet
+  auto out = d.step(standing());
+  REQUIRE(bodies<hc::run_state>(out).size() == 1);
+  CHECK(bodies<hc::run_state>(out)[0].snapshot);
+  CHECK(bodies<hc::run_state>(d.step(standing())).empty());
+  d.get().request_snapshot();
+  out = d.step(standing());
+  REQUIRE(bodies<hc::run_state>(out).size() == 1);
+  CHECK(bodies<hc::run_state>(out)[0].snapshot);
+  CHECK(bodies<hc::run_state>(d.step(standing())).empty());
+}
+
+TEST_CASE("deriver: run states are change-driven; position alone is not a change") {
+  drive d;
+  d.step(standing());
+  auto c = standing();
+  c.position_mm += 3;
+  CHECK(bodies<hc::run_state>(d.step(c)).empty());
+  c.load_kg = 80;
+  CHECK(bodies<hc::run_state>(d.step(c)).empty());
+  c.dir = hc::direction::up;
+  auto out = bodies<hc::run_state>(d.step(c));
+  REQUIRE(out.size() == 1);
+  CHECK_FALSE(out[0].snapshot);
+  CHECK(out[0].dir == hc::direction::up);
+  CHECK(out[0].load_kg == 80);
+  c.door = hc::door_state::opening;
+  CHECK(bodies<hc::run_state>(d.step(c)).size() == 1);
+}
+
+TEST_CASE("deriver: cars are tracked separately, each tagged with its index") {
+  drive d;
+  auto out = d.step_group({standing(0, 0), standing(1, 5)});
+  REQUIRE(out.size() == 2);
+  CHECK(out[0].car == 0);
+  CHECK(out[1].car == 1);
+  auto b = standing(1, 5);
+  b.fault_codes = {201};
+  out = d.step_group({standing(0, 0), b});
+  auto faults = bodies<hc::fault_event>(out);
+  REQUIRE(faults.size() == 1);
+  CHECK(std::all_of(out.begin(), out.end(), [](const derived& x) { return x.car == 1; }));
+}
+
+TEST_CASE("deriver: usage roll-ups per car on wall-clock interval boundaries") {
+  deriver_options options;
+  options.rollup_interval = std::chrono::seconds(10);
+  drive d(options);
+  // wall0 + 100 ms lies 100 ms past a 10 s boundary: the first (partial) interval ends at
+  // mono 10'000.
+  d.step_group({standing(0, 0), standing(1, 4)});
+  std::vector<std::vector<derived>> steps;
+  auto a = standing(0, 0);
+  for (int i = 0; i < 10; ++i) {  // one second of running, 6 m
+    a.speed_mm_s = 1000;
+    a.position_mm += 600;
+    a.floor = static_cast<std::int16_t>(a.position_mm / 3000);
+    a.in_door_zone = false;
+    steps.push_back(d.step_group({a, standing(1, 4)}));
+  }
+  a = standing(0, 2);
+  steps.push_back(d.step_group({a, standing(1, 4)}));
+  a.door = hc::door_state::open;
+  steps.push_back(d.step_group({a, standing(1, 4)}));
+  a.door = hc::door_state::closed;
+  steps.push_back(d.step_group({a, standing(1, 4)}));
+  CHECK(collect<hc::usage_rollup>(steps).empty());
+  while (d.mono() < 9'900) steps.push_back(d.step_group({a, standing(1, 4)}));
+  CHECK(collect<hc::usage_rollup>(steps).empty());
+  auto out = d.step_group({a, standing(1, 4)});
+  CHECK(d.mono() == 10'000);
+  auto rollups = bodies<hc::usage_rollup>(out);
+  REQUIRE(rollups.size() == 2);
+  REQUIRE(out.size() >= 2);
+  CHECK(out[out.size() - 2].car == 0);
+  CHECK(out.back().car == 1);
+  CHECK(rollups[0].interval_start_ms == wall0 + 100);
+  CHECK(rollups[0].interval_s == 10);
+  CHECK(rollups[0].trips == 1);
+  CHECK(rollups[0].starts == 1);
+  CHECK(rollups[0].door_cycles == 1);
+  CHECK(rollups[0].running_s == 1);
+  CHECK(rollups[0].distance_mm == 6000);
+  CHECK(rollups[1] == hc::usage_rollup{wall0 + 100, 10, 0, 0, 0, 0, 0});
+  // The next interval is a full one, with fresh counters.
+  std::vector<std::vector<derived>> next;
+  while (d.mono() < 19'900) next.push_back(d.step_group({a, standing(1, 4)}));
+  CHECK(collect<hc::usage_rollup>(next).empty());
+  rollups = bodies<hc::usage_rollup>(d.step_group({a, standing(1, 4)}));
+  REQUIRE(rollups.size() == 2);
+  CHECK(rollups[0] == hc::usage_rollup{wall0 + 10'000, 10, 0, 0, 0, 0, 0});
+}
