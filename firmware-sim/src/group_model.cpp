@@ -1187,12 +1187,11 @@ struct group_model::impl {
     }
   }
 
+  // A fault now keeps the car from moving: its calls go to other cars, its doors stay open
+  // at a landing and its passengers get out there; between floors, they may be trapped.
   void on_block(car_rt& c) {
     reassign_calls();
-    if (c.ph == phase::idle || c.ph == phase::starting) {
-      c.ph = phase::held;
-      c.timers[t_phase_end] = never;
-    }
+    kick(c);
     if (c.ph == phase::held && !c.riders.empty() && !in_door_zone(c, position(c))) {
       c.timers[t_entrap_detect] = now + entrapment_detect_ms;
     }
