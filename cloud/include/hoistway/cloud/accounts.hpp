@@ -7,6 +7,10 @@
 // tables. Its configuration is the [accounts] section of ingest.toml (policy profile, SMTP,
 // URLs), read strictly.
 //
+// The routes (/api/v1/eservice/…, /api/v1/portal/…) are described in cloud/openapi.yaml; the
+// pieces live in accounts/: policy (the guide's rules), settings ([accounts]), password_hash
+// (Argon2id), account_store (SQL), mail (templates, outbox, SMTP).
+//
 // Thread-safety: handle() may be called from any number of HTTP threads at once; start()/stop()
 // from the owner's thread.
 #pragma once
@@ -14,9 +18,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <toml++/toml.h>
 
+#include "hoistway/cloud/accounts/account_store.hpp"
 #include "hoistway/cloud/http.hpp"
 #include "hoistway/common/result.hpp"
 #include "hoistway/common/time.hpp"
@@ -47,7 +53,8 @@ class operator_actions {
                                                                 const std::string& store_path,
                                                                 std::shared_ptr<common::clock> clock);
   virtual ~operator_actions() = default;
-  // Registers an eService account for an existing customer; queues mail ①.
+  // Registers an eService account for an existing customer; queues mail ①. `language` is "ja",
+  // "en" or "" (the configured default). invalid_argument, not_found (customer), conflict.
   virtual common::status register_eservice(const std::string& email, const std::string& customer_id,
                                            const std::string& language) = 0;
   // Issues a fresh 5-character temporary password; queues mail ② (password and URL).
@@ -56,6 +63,8 @@ class operator_actions {
   virtual common::status reset_security_answer(const std::string& email) = 0;
   // Sends queued mails now (for the CLI when no server runs); returns how many were sent.
   virtual common::result<std::size_t> send_pending() = 0;
+  // The customer-portal access requests waiting for the sales contact (oldest first).
+  virtual common::result<std::vector<sales_request>> sales_requests() = 0;
 };
 
 }  // namespace hoistway::cloud::accounts
