@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include "hoistway/cloud/accounts.hpp"
 #include "hoistway/cloud/api.hpp"
 #include "hoistway/cloud/http.hpp"
 #include "hoistway/cloud/ingest.hpp"
@@ -26,6 +27,16 @@ int run_server(const ingest_config& config) {
     return 74;  // EX_IOERR
   }
   std::shared_ptr<ingest> ingest_ptr = std::move(*pipeline);
+  // Accounts (eService, customer portal) when ingest.toml has an [accounts] section.
+  std::shared_ptr<accounts::module> accounts_module;
+  if (config.accounts) {
+    auto m = accounts::module::create(*config.accounts, config.source_path, config.store_path, clock);
+    if (!m) {
+      spdlog::error("accounts: {}", m.error().message);
+      return m.error().code == common::errc::invalid_argument ? 78 : 74;  // EX_CONFIG : EX_IOERR
+    }
+    accounts_module = std::move(*m);
+  }
 
   api_context ctx;
   ctx.view = view;
@@ -41,6 +52,9 @@ int run_server(const ingest_config& config) {
   }
   // The metrics read the server's own counters; set once the server exists.
   ctx.http = &(*server)->stats();
+  if (accounts_module) {
+    ctx.modules.push_back([m = accounts_module](const http_request& r) { return m->handle(r); });
+  }
   *routes = api(ctx);
 
   if (auto st = ingest_ptr->start(); !st) {
@@ -48,6 +62,7 @@ int run_server(const ingest_config& config) {
     return 69;
   }
   (*server)->start();
+  if (accounts_module) accounts_module->start();
   spdlog::info("serving http://{}:{}/ ; subscribed at {}", config.http_address, (*server)->port(),
                config.mqtt.server_uri);
 
@@ -55,6 +70,7 @@ int run_server(const ingest_config& config) {
   sigwait(&signals, &signo);
   spdlog::info("signal {}: stopping", signo);
   (*server)->stop();
+  if (accounts_module) accounts_module->stop();
   ingest_ptr->stop();
   spdlog::info("stopped");
   return 0;
