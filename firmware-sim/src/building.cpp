@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
 #include <fstream>
 #include <sstream>
 
@@ -178,7 +180,7 @@ common::status read_traffic(std::string_view src, const toml::table& root, build
   const auto& t = *node->as_table();
   if (auto ok = detail::check_keys(src, t,
                                    {"profile", "population", "lobby_floor", "intensity",
-                                    "start_time", "light_curtain_probability"});
+                                    "start_time", "start_day", "light_curtain_probability"});
       !ok) {
     return ok;
   }
@@ -207,6 +209,19 @@ common::status read_traffic(std::string_view src, const toml::table& root, build
                                     tr.light_curtain_probability);
       !ok) {
     return ok;
+  }
+  std::string day;
+  if (auto ok = detail::read_string(src, t, "start_day", day); !ok) return ok;
+  if (!day.empty()) {
+    constexpr std::array<std::string_view, 7> days{"monday", "tuesday",  "wednesday", "thursday",
+                                                   "friday", "saturday", "sunday"};
+    const auto* found = std::find(days.begin(), days.end(), day);
+    if (found == days.end()) {
+      return data_error(
+          src, t.get("start_day"),
+          fmt::format("start_day '{}' is not a day of the week (monday..sunday)", day));
+    }
+    tr.start_day = static_cast<std::int32_t>(found - days.begin());
   }
   std::string start;
   if (auto ok = detail::read_string(src, t, "start_time", start); !ok) return ok;

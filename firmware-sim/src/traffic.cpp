@@ -36,6 +36,17 @@ constexpr hourly_rates residential{
 
 constexpr hourly_rates none{};
 
+// Offices are nearly empty at weekends; residents travel a little more on Fridays and Saturdays.
+constexpr std::array<double, 7> office_week{1.0, 1.0, 1.0, 1.0, 0.95, 0.12, 0.05};
+constexpr std::array<double, 7> residential_week{1.0, 1.0, 1.0, 1.0, 1.05, 1.1, 0.95};
+constexpr std::array<double, 7> flat_week{1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0};
+
+// Day-of-week factor at simulated time t_ms.
+double day_factor(const traffic_spec& spec, std::int64_t t_ms) {
+  const std::int64_t day = (t_ms + std::int64_t{spec.start_time_of_day_s} * 1000) / 86'400'000;
+  return day_factors(spec.profile)[static_cast<std::size_t>((day + spec.start_day) % 7)];
+}
+
 double sum_rates(const hourly_rates& r, std::size_t hour) {
   return r.incoming[hour] + r.outgoing[hour] + r.interfloor[hour];
 }
@@ -54,6 +65,18 @@ const hourly_rates& rates_for(traffic_profile profile) noexcept {
   return none;
 }
 
+const std::array<double, 7>& day_factors(traffic_profile profile) noexcept {
+  switch (profile) {
+    case traffic_profile::office:
+      return office_week;
+    case traffic_profile::residential:
+      return residential_week;
+    case traffic_profile::none:
+      return flat_week;
+  }
+  return flat_week;
+}
+
 double expected_journeys(const traffic_spec& spec, std::int64_t from_ms, std::int64_t to_ms) {
   const auto& r = rates_for(spec.profile);
   const double people = static_cast<double>(spec.population) * spec.intensity;
@@ -65,7 +88,7 @@ double expected_journeys(const traffic_spec& spec, std::int64_t from_ms, std::in
     const std::int64_t hour_end = t + (3'600'000 - tod % 3'600'000);
     const std::int64_t end = std::min(hour_end, to_ms);
     total += sum_rates(r, static_cast<std::size_t>(tod / 3'600'000)) * people *
-             static_cast<double>(end - t) / ms_per_hour;
+             day_factor(spec, t) * static_cast<double>(end - t) / ms_per_hour;
     t = end;
   }
   return total;
@@ -77,6 +100,8 @@ traffic_generator::traffic_generator(const traffic_spec& spec, std::int16_t floo
   const auto& r = rates_for(spec.profile);
   double max_rate = 0.0;
   for (std::size_t h = 0; h < 24; ++h) max_rate = std::max(max_rate, sum_rates(r, h));
+  const auto& week = day_factors(spec.profile);
+  max_rate *= *std::max_element(week.begin(), week.end());
   max_rate_per_ms_ = max_rate * static_cast<double>(spec.population) * spec.intensity / ms_per_hour;
   if (floors_ < 2) max_rate_per_ms_ = 0.0;
   draw_next(0);
@@ -98,7 +123,8 @@ double traffic_generator::rate_per_ms(std::int64_t t_ms, journey_kind kind) cons
       per_hour = r.interfloor[hour];
       break;
   }
-  return per_hour * static_cast<double>(spec_.population) * spec_.intensity / ms_per_hour;
+  return per_hour * static_cast<double>(spec_.population) * spec_.intensity *
+         day_factor(spec_, t_ms) / ms_per_hour;
 }
 
 void traffic_generator::draw_next(std::int64_t after_ms) {

@@ -70,6 +70,30 @@ TEST_CASE("residential traffic goes down in the morning and up in the evening") 
   CHECK(c.incoming[18] > 2 * c.outgoing[18]);
 }
 
+TEST_CASE("office weekends are quiet, residential ones are not") {
+  for (auto profile : {traffic_profile::office, traffic_profile::residential}) {
+    traffic_spec spec;
+    spec.profile = profile;
+    spec.population = 1000;
+    spec.start_time_of_day_s = 0;
+    spec.start_day = 4;  // Friday
+    const auto friday = generate(spec, 10, 86'400'000).total;
+    spec.start_day = 5;  // Saturday
+    const auto saturday = generate(spec, 10, 86'400'000).total;
+    if (profile == traffic_profile::office) {
+      CHECK(saturday * 5 < friday);
+    } else {
+      CHECK(saturday * 10 > friday * 9);
+    }
+    // A whole week matches its expectation too (the weekend switch crosses midnight).
+    spec.start_day = 3;
+    spec.start_time_of_day_s = 12 * 3600;
+    const auto week = generate(spec, 10, 7 * 86'400'000LL).total;
+    CHECK(static_cast<double>(week) ==
+          doctest::Approx(expected_journeys(spec, 0, 7 * 86'400'000LL)).epsilon(0.04));
+  }
+}
+
 TEST_CASE("a busy office car makes several hundred to a few thousand trips a day") {
   group_model model(test::shipped_building("demo-office"), {}, 21);
   model.advance_to(86'400'000);

@@ -52,6 +52,7 @@ struct traffic_spec {
   std::int16_t lobby_floor = 0;
   double intensity = 1.0;                       // multiplies every rate of the profile
   std::int32_t start_time_of_day_s = 6 * 3600;  // time of day at simulated time 0
+  std::int32_t start_day = 0;                   // day of week at simulated time 0, 0 = Monday
   double light_curtain_probability = 0.04;      // a closing interrupted by a passenger
 };
 

@@ -1,6 +1,7 @@
 // Passenger arrivals by time of day: a seeded non-homogeneous Poisson process per building
-// profile (office: up-peak, lunch, down-peak, night; residential: morning down-peak, evening
-// up-peak). Rates are journeys per person per hour, by hour of day and journey kind.
+// profile (office: up-peak, lunch, down-peak, night, quiet weekends; residential: morning
+// down-peak, evening up-peak). Rates are journeys per person per hour, by hour of day and
+// journey kind, times a factor per day of the week.
 // Thread-safety: a generator is a plain value owned by one thread.
 #pragma once
 
@@ -32,6 +33,8 @@ struct hourly_rates {
 };
 
 const hourly_rates& rates_for(traffic_profile profile) noexcept;
+// Multiplier per day of the week, Monday first.
+const std::array<double, 7>& day_factors(traffic_profile profile) noexcept;
 
 // Expected number of journeys in [from_ms, to_ms) of simulated time (whole building).
 double expected_journeys(const traffic_spec& spec, std::int64_t from_ms, std::int64_t to_ms);
