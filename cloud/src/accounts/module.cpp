@@ -864,6 +864,7 @@ class module_impl final : public module {
     if (!cfg().sales_email.empty()) {
       (void)core_->queue(mail_kind::sales_request, cfg().default_language, cfg().sales_email,
                          {{"company", p.company},
+                          {"email", p.email},
                           {"name", p.last_name + " " + p.first_name},
                           {"mobile", p.mobile_e164},
                           {"customer", p.customer_id}});
