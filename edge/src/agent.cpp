@@ -1,4 +1,5 @@
-// The agent's event loop.
+// The agent's event loop: sampling, outbox, publishing, acks, the technician CLI and down-link
+// commands, all on one io_context thread.
 #include "hoistway/edge/agent.hpp"
 
 #include <spdlog/spdlog.h>
@@ -8,19 +9,33 @@
 #include <boost/asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
 
+#include <array>
+#include <cmath>
+#include <deque>
+#include <map>
+
 #include "hoistway/common/crypto.hpp"
 #include "hoistway/common/mqtt.hpp"
 #include "hoistway/common/topics.hpp"
 #include "hoistway/common/wire_codec.hpp"
+#include "hoistway/edge/cli_server.hpp"
+#include "hoistway/edge/command.hpp"
 #include "hoistway/edge/controller_client.hpp"
 #include "hoistway/edge/deriver.hpp"
 #include "hoistway/edge/outbox.hpp"
+#include "hoistway/edge/systemd.hpp"
 
 namespace hoistway::edge {
 namespace {
 
 namespace asio = boost::asio;
-using common::errc;
+using nlohmann::json;
+
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+json time_or_null(std::int64_t wall_ms) {
+  return wall_ms > 0 ? json(common::format_rfc3339(wall_ms)) : json(nullptr);
+}
 
 class agent_impl final : public agent {
  public:
@@ -34,14 +49,31 @@ class agent_impl final : public agent {
         deriver_(config_.derive),
         boot_(boot),
         boot_id_(common::crypto::random_uuid()),
+        sample_interval_(config_.sample_interval),
         sample_timer_(io_),
+        progress_timer_(io_),
         signals_(io_, SIGINT, SIGTERM) {}
 
   int run() override {
+    started_wall_ = clock_->wall_ms();
     spdlog::info("agent {} boot {} ({}) starting; outbox holds {} records", config_.device_id,
                  boot_, boot_id_, box_.depth());
+    auto server = cli_server::listen(
+        io_, config_.cli_socket,
+        [this](const cli::request& r, std::shared_ptr<cli_reply> reply) {
+          on_cli(r, std::move(reply));
+        },
+        [this](cli::reject_reason r) { ++cli_rejected_[static_cast<std::size_t>(r)]; });
+    if (!server) {
+      spdlog::error("cli: {}", server.error().message);
+      return 73;  // EX_CANTCREAT
+    }
+    cli_ = std::move(*server);
+    spdlog::info("cli: serving {}", config_.cli_socket);
+
     link_->set_subscriptions(
-        {{common::topics::ack(config_.device_id), common::mqtt::qos::at_least_once}});
+        {{common::topics::ack(config_.device_id), common::mqtt::qos::at_least_once},
+         {common::topics::cmd(config_.device_id), common::mqtt::qos::at_least_once}});
     link_->on_message([this](common::mqtt::message m) {
       asio::post(io_, [this, m = std::move(m)] { on_message(m); });
     });
@@ -60,8 +92,11 @@ class agent_impl final : public agent {
     }
     last_wall_ = clock_->wall_ms();
     last_mono_ = clock_->mono_ms();
+    watchdog_ = systemd::watchdog_interval();
     schedule_sample();
+    systemd::notify("READY=1\nSTATUS=sampling " + config_.controller_socket);
     io_.run();
+    systemd::notify("STOPPING=1");
     link_->disconnect(std::chrono::milliseconds(2000));
     spdlog::info("agent stopped; outbox holds {} records", box_.depth());
     return exit_code_;
@@ -75,21 +110,37 @@ class agent_impl final : public agent {
   void shutdown() {
     stopping_ = true;
     sample_timer_.cancel();
+    progress_timer_.cancel();
     signals_.cancel();
+    if (cli_) cli_->stop();
+    followers_.clear();
+    flushers_.clear();
   }
 
   void schedule_sample() {
     if (stopping_) return;
-    sample_timer_.expires_after(config_.sample_interval);
+    sample_timer_.expires_after(sample_interval_);
     sample_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec) return;
       sample();
       check_ack_timeout();
       pump();
+      feed_watchdog();
       schedule_sample();
     });
   }
 
+  void feed_watchdog() {
+    if (!watchdog_) return;
+    const auto now = clock_->mono_ms();
+    const auto half = std::chrono::duration_cast<std::chrono::milliseconds>(*watchdog_).count() / 2;
+    if (now - last_watchdog_mono_ >= half) {
+      last_watchdog_mono_ = now;
+      systemd::notify("WATCHDOG=1");
+    }
+  }
+
+  // ---- sampling -----------------------------------------------------------------------------
   // One controller read → derived records → one durable commit.
   void sample() {
     const auto wall = clock_->wall_ms();
@@ -109,23 +160,42 @@ class agent_impl final : public agent {
       controller_ok_ = false;
       ++controller_errors_;
     } else {
-      if (!controller_ok_)
+      if (!controller_ok_ || last_read_wall_ == 0) {
         spdlog::info("controller {} ({}) reachable", state->controller_id, state->firmware);
+      }
       controller_ok_ = true;
-      firmware_ = state->firmware;
+      last_read_wall_ = wall;
       for (auto& d : deriver_.observe(*state, mono, wall)) {
         records.push_back({0, d.car, wall, mono, boot_, std::move(d.body)});
       }
+      group_ = std::move(*state);
     }
-    if (records.empty()) return;
+    commit(records);
+  }
+
+  // Commits records to the outbox (assigning their seqs) and shows the events to the CLI.
+  bool commit(std::vector<common::record>& records) {
+    if (records.empty()) return true;
     if (auto st = box_.append(records); !st) {
       // The outbox is the agent's promise; without it we must not pretend to run.
       spdlog::critical("outbox append failed: {}", st.error().message);
       exit_code_ = 74;  // EX_IOERR
       shutdown();
+      return false;
     }
+    for (const auto& rec : records) {
+      if (common::is_sample(rec.body)) continue;
+      recent_.push_back(rec);
+      while (recent_.size() > config_.cli_events_kept) recent_.pop_front();
+      if (followers_.empty()) continue;
+      const auto line = dump(json{{"event", cli::to_json(rec)}});
+      std::erase_if(followers_, [](const auto& f) { return !f->open(); });
+      for (auto& f : followers_) f->send(line);
+    }
+    return true;
   }
 
+  // ---- MQTT -------------------------------------------------------------------------------------
   void on_connection(bool up, const std::string& cause) {
     if (!up) {
       if (connected_) spdlog::warn("mqtt disconnected: {}", cause);
@@ -134,6 +204,7 @@ class agent_impl final : public agent {
     }
     spdlog::info("mqtt connected to {}", config_.mqtt.server_uri);
     connected_ = true;
+    connected_since_wall_ = clock_->wall_ms();
     // Everything not yet acknowledged goes again, in order.
     sent_through_ = box_.acked_through();
     last_ack_progress_mono_ = clock_->mono_ms();
@@ -143,21 +214,29 @@ class agent_impl final : public agent {
 
   void publish_birth() {
     const auto stats = box_.stats();
-    nlohmann::json birth = {{"status", "online"},
-                            {"agent_version", agent_version},
-                            {"firmware", firmware_},
-                            {"config_hash", config_.config_hash},
-                            {"boot", boot_},
-                            {"boot_id", boot_id_},
-                            {"outbox_depth", stats.depth},
-                            {"dropped_samples", stats.dropped_samples},
-                            {"sent_at_ms", clock_->wall_ms()}};
-    const auto text = birth.dump();
+    json birth = {{"status", "online"},
+                  {"agent_version", agent_version},
+                  {"controller_id", group_.controller_id},
+                  {"firmware", group_.firmware},
+                  {"config_hash", config_.config_hash},
+                  {"boot", boot_},
+                  {"boot_id", boot_id_},
+                  {"outbox_depth", stats.depth},
+                  {"dropped_samples", stats.dropped_samples},
+                  {"unreported_dropped", box_.unreported_drops().dropped_samples},
+                  {"sample_hz", sample_hz()},
+                  {"sent_at_ms", clock_->wall_ms()}};
+    const auto text = dump(birth);
     (void)link_->publish(common::topics::state(config_.device_id), common::crypto::as_bytes(text),
                          common::mqtt::qos::at_least_once, common::mqtt::retain::yes);
   }
 
   void on_message(const common::mqtt::message& m) {
+    if (stopping_) return;
+    if (m.topic == common::topics::cmd(config_.device_id)) {
+      on_command(m);
+      return;
+    }
     if (m.topic != common::topics::ack(config_.device_id)) return;
     auto ack = common::wire::decode_ack(m.payload);
     if (!ack || ack->device_id != config_.device_id) {
@@ -165,6 +244,7 @@ class agent_impl final : public agent {
       spdlog::warn("rejected a malformed or foreign ack ({} so far)", rejected_acks_);
       return;
     }
+    last_ack_wall_ = clock_->wall_ms();
     if (ack->stored_through > box_.acked_through()) {
       if (auto st = box_.acknowledge(ack->stored_through); !st) {
         ++rejected_acks_;
@@ -173,6 +253,7 @@ class agent_impl final : public agent {
       }
       last_ack_progress_mono_ = clock_->mono_ms();
       sent_through_ = std::max(sent_through_, box_.acked_through());
+      report_flush_progress();
     }
     pump();
   }
@@ -217,11 +298,379 @@ class agent_impl final : public agent {
       if (auto st = link_->publish(common::topics::up(config_.device_id), frame,
                                    common::mqtt::qos::at_least_once, common::mqtt::retain::no);
           !st) {
+        ++publish_failures_;
         spdlog::warn("publish: {}", st.error().message);
         return;
       }
       sent_through_ = last;
     }
+  }
+
+  // ---- down-link commands
+  // -------------------------------------------------------------------------
+  void on_command(const common::mqtt::message& m) {
+    const auto now = clock_->wall_ms();
+    downlink::verify_options options;
+    options.device_id = config_.device_id;
+    options.key_id = config_.key_id;
+    options.key = config_.key;
+    options.now_ms = now;
+    options.max_age_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(config_.command_max_age).count();
+    auto cmd = downlink::verify_command(m.payload, options);
+    std::optional<downlink::rejection> rejected;
+    std::string id;
+    json result = json::object();
+    if (!cmd) {
+      rejected = cmd.error();
+      id = cmd.error().id;
+    } else if (id = cmd->id; !replay_.accept(cmd->id, now, options.max_age_ms)) {
+      rejected =
+          downlink::rejection{downlink::reject_reason::replayed, "command id already accepted", id};
+    } else {
+      switch (cmd->kind) {
+        case downlink::command_kind::ping:
+          result = {{"pong", true},
+                    {"agent_version", agent_version},
+                    {"boot_id", boot_id_},
+                    {"outbox_depth", box_.depth()}};
+          break;
+        case downlink::command_kind::request_snapshot:
+          deriver_.request_snapshot();
+          result = {{"snapshot", "requested"}};
+          break;
+        case downlink::command_kind::set_sampling_rate:
+          sample_interval_ = std::chrono::milliseconds(
+              static_cast<std::int64_t>(std::llround(1000.0 / cmd->sample_hz)));
+          result = {{"sample_hz", sample_hz()}};
+          break;
+      }
+      ++commands_accepted_;
+      spdlog::info("command {} ({}) done", downlink::to_string(cmd->kind), id);
+    }
+    if (rejected) {
+      ++commands_rejected_[static_cast<std::size_t>(rejected->reason)];
+      spdlog::warn("command rejected: {} ({})", downlink::to_string(rejected->reason),
+                   rejected->detail);
+    }
+    const auto body = downlink::result_body(id, config_.device_id, now, rejected, dump(result));
+    const auto message = downlink::sign(body, config_.key_id, config_.key);
+    (void)link_->publish(common::topics::cmd_result(config_.device_id), message,
+                         common::mqtt::qos::at_least_once, common::mqtt::retain::no);
+  }
+
+  double sample_hz() const {
+    return std::round(1'000'000.0 / static_cast<double>(sample_interval_.count())) / 1000.0;
+  }
+
+  // ---- technician CLI -------------------------------------------------------------------------
+  void on_cli(const cli::request& r, std::shared_ptr<cli_reply> reply) {
+    switch (r.cmd) {
+      case cli::command::status:
+        answer(reply, status_json());
+        break;
+      case cli::command::events:
+        cli_events(r, reply);
+        break;
+      case cli::command::visit_start:
+        cli_visit_start(r, reply);
+        break;
+      case cli::command::visit_end:
+        cli_visit_end(reply);
+        break;
+      case cli::command::checklist:
+        cli_checklist(r, reply);
+        break;
+      case cli::command::outbox:
+        cli_outbox(reply);
+        break;
+      case cli::command::flush:
+        cli_flush(reply);
+        break;
+      case cli::command::config_show:
+        answer(reply, config_json());
+        break;
+      case cli::command::ping:
+        answer(reply, {{"ok", true}, {"pong", true}});
+        break;
+    }
+  }
+
+  static void answer(const std::shared_ptr<cli_reply>& reply, const json& j) {
+    reply->send(dump(j));
+    reply->done();
+  }
+
+  void refuse(const std::shared_ptr<cli_reply>& reply, cli::reject_reason reason,
+              std::string detail) {
+    ++cli_rejected_[static_cast<std::size_t>(reason)];
+    spdlog::info("cli: refused: {} ({})", cli::to_string(reason), detail);
+    reply->send(cli::encode_rejection({reason, std::move(detail)}));
+    reply->done();
+  }
+
+  json outbox_age(const outbox_stats& stats) const {
+    if (!stats.oldest_wall_ms) return nullptr;
+    return static_cast<double>(clock_->wall_ms() - *stats.oldest_wall_ms) / 1000.0;
+  }
+
+  json status_json() {
+    const auto stats = box_.stats();
+    json cars = json::array();
+    for (const auto& c : group_.cars) {
+      cars.push_back({{"car", c.car},
+                      {"floor", c.floor},
+                      {"direction", common::to_string(c.dir)},
+                      {"door", common::to_string(c.door)},
+                      {"mode", common::to_string(c.mode)},
+                      {"in_service", deriver::in_service(c)},
+                      {"load_kg", c.load_kg},
+                      {"position_mm", c.position_mm},
+                      {"speed_mm_s", c.speed_mm_s},
+                      {"alarm", c.alarm},
+                      {"fault_codes", c.fault_codes}});
+    }
+    json cli_rejects = json::object();
+    for (std::size_t i = 0; i < cli::reject_reason_count; ++i) {
+      if (cli_rejected_[i] > 0)
+        cli_rejects[std::string(cli::to_string(static_cast<cli::reject_reason>(i)))] =
+            cli_rejected_[i];
+    }
+    json cmd_rejects = json::object();
+    for (std::size_t i = 0; i < downlink::reject_reason_count; ++i) {
+      if (commands_rejected_[i] > 0) {
+        cmd_rejects[std::string(downlink::to_string(static_cast<downlink::reject_reason>(i)))] =
+            commands_rejected_[i];
+      }
+    }
+    json visit = nullptr;
+    if (const auto& v = box_.visit()) {
+      visit = {{"visit_id", v->visit_id},
+               {"technician", v->technician},
+               {"started_at", common::format_rfc3339(v->started_wall_ms)}};
+    }
+    return {{"ok", true},
+            {"device_id", config_.device_id},
+            {"agent_version", agent_version},
+            {"boot", boot_},
+            {"boot_id", boot_id_},
+            {"started_at", time_or_null(started_wall_)},
+            {"uptime_s", (clock_->wall_ms() - started_wall_) / 1000},
+            {"sample_hz", sample_hz()},
+            {"controller",
+             {{"reachable", controller_ok_ && last_read_wall_ > 0},
+              {"socket", config_.controller_socket},
+              {"controller_id", group_.controller_id},
+              {"firmware", group_.firmware},
+              {"last_read_at", time_or_null(last_read_wall_)},
+              {"errors", controller_errors_},
+              {"cars", cars}}},
+            {"broker",
+             {{"uri", config_.mqtt.server_uri},
+              {"connected", connected_},
+              {"connected_since", connected_ ? time_or_null(connected_since_wall_) : json(nullptr)},
+              {"last_ack_at", time_or_null(last_ack_wall_)},
+              {"acked_through", box_.acked_through()},
+              {"sent_through", sent_through_},
+              {"publish_failures", publish_failures_}}},
+            {"outbox",
+             {{"depth", stats.depth},
+              {"oldest_age_s", outbox_age(stats)},
+              {"next_seq", stats.next_seq},
+              {"dropped_samples", stats.dropped_samples}}},
+            {"visit", visit},
+            {"commands", {{"accepted", commands_accepted_}, {"rejected", cmd_rejects}}},
+            {"cli_rejected", cli_rejects},
+            {"acks_rejected", rejected_acks_}};
+  }
+
+  void cli_events(const cli::request& r, const std::shared_ptr<cli_reply>& reply) {
+    const auto since = r.since_ms.value_or(0);
+    std::map<std::uint64_t, common::record> found;
+    // The outbox holds what is not yet acknowledged (possibly from before this boot); the ring
+    // holds what this boot committed, acknowledged or not.
+    auto held = box_.read_events_since(since, cli::max_events_limit);
+    if (held) {
+      for (auto& rec : *held) found.emplace(rec.seq, std::move(rec));
+    }
+    for (const auto& rec : recent_) {
+      if (rec.wall_ms >= since) found.emplace(rec.seq, rec);
+    }
+    json events = json::array();
+    auto it = found.begin();
+    if (found.size() > r.limit)
+      std::advance(it, static_cast<std::ptrdiff_t>(found.size() - r.limit));
+    for (; it != found.end(); ++it) events.push_back(cli::to_json(it->second));
+    reply->send(dump(json{{"ok", true}, {"events", events}, {"follow", r.follow}}));
+    if (r.follow) {
+      followers_.push_back(reply);  // done() never: the stream lasts until the client leaves
+    } else {
+      reply->done();
+    }
+  }
+
+  common::record new_record(common::record_body body) {
+    return {0, 0, clock_->wall_ms(), clock_->mono_ms(), boot_, std::move(body)};
+  }
+
+  void cli_visit_start(const cli::request& r, const std::shared_ptr<cli_reply>& reply) {
+    if (const auto& v = box_.visit()) {
+      refuse(reply, cli::reject_reason::conflict,
+             "visit " + v->visit_id + " by " + v->technician + " is open since " +
+                 common::format_rfc3339(v->started_wall_ms) +
+                 ": end it first (hoistctl visit end)");
+      return;
+    }
+    const auto visit_id = common::crypto::random_uuid();
+    std::vector<common::record> records{
+        new_record(common::technician_visit{true, visit_id, r.technician})};
+    if (!commit(records)) {
+      refuse(reply, cli::reject_reason::internal, "the outbox failed; see the agent's log");
+      return;
+    }
+    spdlog::info("technician {} on site (visit {})", r.technician, visit_id);
+    answer(reply, {{"ok", true},
+                   {"visit_id", visit_id},
+                   {"technician", r.technician},
+                   {"seq", records[0].seq}});
+  }
+
+  void cli_visit_end(const std::shared_ptr<cli_reply>& reply) {
+    const auto v = box_.visit();
+    if (!v) {
+      refuse(reply, cli::reject_reason::conflict, "no visit is open");
+      return;
+    }
+    std::vector<common::record> records{
+        new_record(common::technician_visit{false, v->visit_id, v->technician})};
+    if (!commit(records)) {
+      refuse(reply, cli::reject_reason::internal, "the outbox failed; see the agent's log");
+      return;
+    }
+    spdlog::info("technician {} left (visit {})", v->technician, v->visit_id);
+    answer(reply, {{"ok", true},
+                   {"visit_id", v->visit_id},
+                   {"technician", v->technician},
+                   {"duration_s", (records[0].wall_ms - v->started_wall_ms) / 1000},
+                   {"seq", records[0].seq}});
+  }
+
+  void cli_checklist(const cli::request& r, const std::shared_ptr<cli_reply>& reply) {
+    const auto& v = box_.visit();
+    if (!v) {
+      refuse(reply, cli::reject_reason::conflict,
+             "no visit is open: start one first (hoistctl visit start --technician ID)");
+      return;
+    }
+    std::vector<common::record> records{
+        new_record(common::checklist_item{v->visit_id, r.item, r.ok, r.note})};
+    const auto visit_id = v->visit_id;
+    if (!commit(records)) {
+      refuse(reply, cli::reject_reason::internal, "the outbox failed; see the agent's log");
+      return;
+    }
+    answer(reply, {{"ok", true},
+                   {"visit_id", visit_id},
+                   {"item", r.item},
+                   {"result", r.ok ? "ok" : "ng"},
+                   {"seq", records[0].seq}});
+  }
+
+  void cli_outbox(const std::shared_ptr<cli_reply>& reply) {
+    const auto stats = box_.stats();
+    json kinds = json::object();
+    if (auto by_kind = box_.depth_by_kind()) {
+      for (const auto& [kind, n] : *by_kind) kinds[kind] = n;
+    }
+    answer(reply, {{"ok", true},
+                   {"depth", stats.depth},
+                   {"cap", config_.outbox_max_records},
+                   {"samples", stats.samples},
+                   {"events", stats.events},
+                   {"by_kind", kinds},
+                   {"oldest_age_s", outbox_age(stats)},
+                   {"dropped_samples", stats.dropped_samples},
+                   {"unreported_dropped", box_.unreported_drops().dropped_samples},
+                   {"next_seq", stats.next_seq},
+                   {"acked_through", stats.acked_through}});
+  }
+
+  // Flush: done when the cloud has acknowledged everything committed before the request.
+  struct flusher {
+    std::shared_ptr<cli_reply> reply;
+    std::uint64_t from;
+    std::uint64_t target;
+  };
+
+  void cli_flush(const std::shared_ptr<cli_reply>& reply) {
+    const auto target = box_.stats().next_seq - 1;
+    flushers_.push_back({reply, box_.acked_through(), target});
+    report_flush_progress();
+    pump();
+    if (!flushers_.empty()) schedule_progress();
+  }
+
+  void schedule_progress() {
+    progress_timer_.expires_after(std::chrono::milliseconds(250));
+    progress_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || stopping_) return;
+      report_flush_progress();
+      if (!flushers_.empty()) schedule_progress();
+    });
+  }
+
+  void report_flush_progress() {
+    if (flushers_.empty()) return;
+    const auto acked = box_.acked_through();
+    std::erase_if(flushers_, [&](flusher& f) {
+      if (!f.reply->open()) return true;
+      if (acked >= f.target) {
+        answer(f.reply, {{"ok", true}, {"flushed_through", f.target}, {"depth", box_.depth()}});
+        return true;
+      }
+      f.reply->send(dump(json{{"progress",
+                               {{"from", f.from},
+                                {"target", f.target},
+                                {"acked_through", acked},
+                                {"connected", connected_}}}}));
+      return false;
+    });
+  }
+
+  json config_json() const {
+    json tls = nullptr;
+    if (config_.mqtt.tls) {
+      tls = {{"ca_file", config_.mqtt.tls->ca_file},
+             {"cert_file", config_.mqtt.tls->cert_file},
+             {"key_file", config_.mqtt.tls->key_file}};
+    }
+    return {
+        {"ok", true},
+        {"path", config_.config_path},
+        {"config_hash", config_.config_hash},
+        {"config",
+         {{"device_id", config_.device_id},
+          {"controller", {{"socket", config_.controller_socket}, {"sample_hz", sample_hz()}}},
+          {"mqtt",
+           {{"uri", config_.mqtt.server_uri},
+            {"username", config_.mqtt.username},
+            {"password", config_.mqtt.password.empty() ? "" : "(set)"},
+            {"keep_alive_s", config_.mqtt.keep_alive.count()},
+            {"reconnect_min_ms", config_.mqtt.reconnect_min.count()},
+            {"reconnect_max_ms", config_.mqtt.reconnect_max.count()},
+            {"tls", tls}}},
+          {"security", {{"key_id", config_.key_id}, {"key_hex", "(redacted)"}}},
+          {"outbox", {{"path", config_.outbox_path}, {"max_records", config_.outbox_max_records}}},
+          {"publish",
+           {{"max_batch_records", config_.max_batch_records},
+            {"max_unacked_records", config_.max_unacked_records},
+            {"ack_timeout_s", config_.ack_timeout.count() / 1000}}},
+          {"events",
+           {{"snapshot_interval_s", config_.derive.snapshot_interval.count() / 1000},
+            {"entrapment_after_s", config_.derive.entrapment_after.count() / 1000},
+            {"rollup_interval_s", config_.derive.rollup_interval.count() / 1000}}},
+          {"cli", {{"socket", config_.cli_socket}, {"events_kept", config_.cli_events_kept}}},
+          {"commands", {{"max_age_s", config_.command_max_age.count()}}}}}};
   }
 
   agent_config config_;
@@ -232,11 +681,19 @@ class agent_impl final : public agent {
   deriver deriver_;
   std::uint32_t boot_;
   std::string boot_id_;
-  std::string firmware_;
+  common::group_state group_;  // the last successful read
+  std::chrono::milliseconds sample_interval_;
 
   asio::io_context io_;
   asio::steady_timer sample_timer_;
+  asio::steady_timer progress_timer_;
   asio::signal_set signals_;
+  std::unique_ptr<cli_server> cli_;
+
+  std::deque<common::record> recent_;  // recent events (not samples), for the CLI
+  std::vector<std::shared_ptr<cli_reply>> followers_;
+  std::vector<flusher> flushers_;
+  downlink::replay_guard replay_;
 
   bool stopping_ = false;
   bool connected_ = false;
@@ -246,8 +703,18 @@ class agent_impl final : public agent {
   std::int64_t last_ack_progress_mono_ = 0;
   std::int64_t last_wall_ = 0;
   std::int64_t last_mono_ = 0;
+  std::int64_t started_wall_ = 0;
+  std::int64_t last_read_wall_ = 0;
+  std::int64_t connected_since_wall_ = 0;
+  std::int64_t last_ack_wall_ = 0;
+  std::optional<std::chrono::microseconds> watchdog_;
+  std::int64_t last_watchdog_mono_ = 0;
   std::uint64_t controller_errors_ = 0;
   std::uint64_t rejected_acks_ = 0;
+  std::uint64_t publish_failures_ = 0;
+  std::uint64_t commands_accepted_ = 0;
+  std::array<std::uint64_t, cli::reject_reason_count> cli_rejected_{};
+  std::array<std::uint64_t, downlink::reject_reason_count> commands_rejected_{};
 };
 
 }  // namespace

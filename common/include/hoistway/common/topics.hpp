@@ -20,6 +20,13 @@ inline std::string state(std::string_view device) {
   return std::string(prefix) + std::string(device) + "/state";
 }
 
+// Cloud → agent, QoS 1: signed down-link commands (JSON; ARCHITECTURE.md "Commands").
+inline std::string cmd(std::string_view device) { return std::string(prefix) + std::string(device) + "/cmd"; }
+// Agent → cloud, QoS 1: the signed result of each command, accepted or rejected.
+inline std::string cmd_result(std::string_view device) {
+  return std::string(prefix) + std::string(device) + "/cmd_result";
+}
+
 // Subscription filters for the cloud.
 inline constexpr std::string_view all_up = "hoistway/v1/dev/+/up";
 inline constexpr std::string_view all_state = "hoistway/v1/dev/+/state";
