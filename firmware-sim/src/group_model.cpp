@@ -381,16 +381,25 @@ struct group_model::impl {
                                               c.spec.door_close_ms + c.spec.start_delay_ms) /
                               1000.0 +
                           3.0;
-    const auto pos = c.ph == phase::moving && c.target >= 0 ? c.target : c.floor;
+    // A moving car can stop at the landing after the one it last passed, at the earliest.
+    const auto pos =
+        c.ph == phase::moving
+            ? static_cast<std::int16_t>(std::clamp(c.floor + sign(c.dir), 0, floor_count() - 1))
+            : c.floor;
     int stops = 0;
-    for (std::int16_t x = 0; x < floor_count(); ++x) stops += stop_at(c, x) ? 1 : 0;
+    int stops_before = 0;  // stops the car makes on its way to f, travelling in its direction
+    for (std::int16_t x = 0; x < floor_count(); ++x) {
+      if (!stop_at(c, x)) continue;
+      ++stops;
+      if ((x - pos) * sign(c.dir) >= 0 && (f - x) * sign(c.dir) > 0) ++stops_before;
+    }
     double cost = 0.0;
     if (c.dir == direction::none || stops == 0) {
       cost = std::abs(f - pos) * floor_s;
     } else {
       const int ahead = (f - pos) * sign(c.dir);
       if (c.dir == d && ahead >= 0) {
-        cost = ahead * floor_s + stops * stop_s * 0.5;
+        cost = ahead * floor_s + stops_before * stop_s;
       } else {
         std::int16_t far = pos;  // the end of the current sweep
         for (std::int16_t x = 0; x < floor_count(); ++x) {
@@ -561,6 +570,11 @@ struct group_model::impl {
       }
       auto& call = here.calls[dir_index(c.dir)];
       if (queue.empty()) {
+        if (call.active) {
+          ++stats.calls_answered;
+          stats.call_response_ms_total += now - call.since_ms;
+          stats.call_response_ms_max = std::max(stats.call_response_ms_max, now - call.since_ms);
+        }
         call.active = false;
         call.assigned = -1;
       } else if (!call.active) {

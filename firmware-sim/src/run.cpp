@@ -64,14 +64,19 @@ void print_summary(const group_model& model) {
       s.passengers_boarded == 0
           ? 0.0
           : static_cast<double>(s.wait_ms_total) / static_cast<double>(s.passengers_boarded) / 1e3;
+  const double mean_response = s.calls_answered == 0
+                                   ? 0.0
+                                   : static_cast<double>(s.call_response_ms_total) /
+                                         static_cast<double>(s.calls_answered) / 1e3;
   std::cout << fmt::format(
       "{{\"sim_time_ms\":{},\"passengers_arrived\":{},\"passengers_boarded\":{},"
-      "\"passengers_delivered\":{},\"passengers_evacuated\":{},\"hall_calls\":{},\"mean_wait_s\":{:"
-      ".1f},\"max_wait_s\":{:.1f},"
-      "\"cars\":[{}]}}\n",
+      "\"passengers_delivered\":{},\"passengers_evacuated\":{},\"hall_calls\":{},"
+      "\"calls_answered\":{},\"mean_call_response_s\":{:.1f},\"max_call_response_s\":{:.1f},"
+      "\"mean_wait_s\":{:.1f},\"max_wait_s\":{:.1f},\"cars\":[{}]}}\n",
       model.now_ms(), s.passengers_arrived, s.passengers_boarded, s.passengers_delivered,
-      s.passengers_evacuated, s.hall_calls, mean_wait, static_cast<double>(s.wait_ms_max) / 1e3,
-      cars);
+      s.passengers_evacuated, s.hall_calls, s.calls_answered, mean_response,
+      static_cast<double>(s.call_response_ms_max) / 1e3, mean_wait,
+      static_cast<double>(s.wait_ms_max) / 1e3, cars);
 }
 
 }  // namespace

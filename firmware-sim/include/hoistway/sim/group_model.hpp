@@ -38,7 +38,10 @@ struct group_statistics {
   std::uint64_t hall_calls = 0;
   std::int64_t wait_ms_total = 0;  // hall arrival -> boarding, over boarded passengers
   std::int64_t wait_ms_max = 0;
-  std::int64_t journey_ms_total = 0;  // hall arrival -> leaving the car at the destination
+  std::int64_t journey_ms_total = 0;        // hall arrival -> leaving the car at the destination
+  std::uint64_t calls_answered = 0;         // landing calls cancelled by a car opening for them
+  std::int64_t call_response_ms_total = 0;  // landing call registered -> answered
+  std::int64_t call_response_ms_max = 0;
   std::array<std::uint64_t, event_kind_count> events{};
   std::vector<car_statistics> cars;
 
