@@ -2,6 +2,7 @@
 // inputs that must fail; and the [accounts] settings.
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <set>
 
 #include "hoistway/cloud/accounts/policy.hpp"
@@ -156,4 +157,24 @@ TEST_CASE("settings: the Japanese guide's numbers are the defaults; the profile 
   CHECK(load_error("[smtp]\nurl = \"http://x\"\n").find("smtp.url") != std::string::npos);
   CHECK(load_error("[policy]\nportal_password_min = 20\nportal_password_max = 10\n").find("portal_password_min") !=
         std::string::npos);
+}
+
+TEST_CASE("config/accounts.example.toml loads and states the defaults") {
+  const auto source = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() /
+                      "config" / "accounts.example.toml";
+  auto file = hoistway::common::config::load_file(source.string());
+  REQUIRE_MESSAGE(file, (file ? "" : file.error().message));
+  const auto* section = file->get("accounts");
+  REQUIRE(section != nullptr);
+  REQUIRE(section->is_table());
+  auto s = settings::load(*section->as_table(), source.string());
+  REQUIRE_MESSAGE(s, (s ? "" : s.error().message));
+  const auto defaults = load("");
+  CHECK(s->rules.portal_password_symbols == defaults.rules.portal_password_symbols);
+  CHECK(s->rules.answer_symbols == defaults.rules.answer_symbols);
+  CHECK(s->rules.mobile_prefixes == defaults.rules.mobile_prefixes);
+  CHECK(s->hashing.memory_bytes == defaults.hashing.memory_bytes);
+  CHECK(s->smtp.max_attempts == defaults.smtp.max_attempts);
+  CHECK(s->lock_ms == defaults.lock_ms);
+  CHECK(s->questions.size() == defaults.questions.size());
 }

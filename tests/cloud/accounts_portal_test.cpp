@@ -187,7 +187,18 @@ TEST_CASE("the access-request form: each rule, then the eService answer, then th
   auto units = fixture::body(r)["units"];
   REQUIRE(units.size() == 1);
   CHECK(units[0]["unit_id"] == "U1");
-  CHECK(units[0]["status_url"] == "/api/v1/units/U1/status");
+  CHECK(units[0]["status_url"] == "/api/v1/portal/units/U1/status");
+  {
+    auto status_db = hoistway::common::sqlite::database::open(f.path());
+    REQUIRE(status_db);
+    REQUIRE(status_db->exec(R"(INSERT INTO unit_status VALUES ('U1', '{"floor":3,"in_service":true}', 1700000000000))"));
+  }
+  r = f.get("/api/v1/portal/units/U1/status");
+  REQUIRE(r.status == 200);
+  CHECK(fixture::body(r)["status"]["floor"] == 3);
+  CHECK(f.get("/api/v1/portal/units/U2/status").status == 404);  // no monitoring contract
+  CHECK(f.get("/api/v1/portal/units/U4/status").status == 404);  // the contract ended
+  CHECK(f.get("/api/v1/portal/units/U3/status").status == 404);  // another customer's
 
   // No second account; a later sign-in with the portal password.
   f.clock().advance(61'000);

@@ -694,6 +694,20 @@ WHERE b.customer_id = ?1 ORDER BY b.building_id, u.unit_id)sql");
   return out;
 }
 
+common::result<std::optional<std::pair<std::string, std::int64_t>>> account_store::unit_status(
+    const std::string& unit_id) {
+  lock guard(mutex_);
+  auto s = db_.prepare("SELECT status, updated_ms FROM unit_status WHERE unit_id = ?1");
+  if (!s) return std::unexpected(s.error());
+  s->bind(1, unit_id);
+  std::optional<std::pair<std::string, std::int64_t>> out;
+  if (auto st = each_row(*s, [&](const sqlite::statement& r) { out.emplace(r.column_text(0), r.column_int(1)); });
+      !st) {
+    return std::unexpected(st.error());
+  }
+  return out;
+}
+
 common::result<nlohmann::json> account_store::inspection_reports(const std::string& customer_id) {
   lock guard(mutex_);
   auto reports = nlohmann::json::array();

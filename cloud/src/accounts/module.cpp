@@ -323,6 +323,11 @@ class module_impl final : public module {
       if (is("/api/v1/portal/session", true)) return portal_session(c);
       if (is("/api/v1/portal/units", true)) return portal_units(c);
       if (is("/api/v1/portal/logout", false)) return logout(c, session_kind::portal);
+      static constexpr std::string_view units_prefix = "/api/v1/portal/units/";
+      if (get && path.starts_with(units_prefix) && path.ends_with("/status") &&
+          path.size() > units_prefix.size() + 7) {
+        return portal_unit_status(c, std::string(path.substr(units_prefix.size(), path.size() - units_prefix.size() - 7)));
+      }
     }
     return problem(404, "Not Found", "no route for " + request.method + " " + request.path);
   }
@@ -641,7 +646,7 @@ class module_impl final : public module {
                    {"building_id", u.building_id},
                    {"building_name", u.building_name},
                    {"monitored", u.monitored}};
-      if (u.monitored) item["status_url"] = "/api/v1/units/" + u.unit_id + "/status";
+      if (u.monitored) item["status_url"] = "/api/v1/portal/units/" + u.unit_id + "/status";
       list.push_back(std::move(item));
     }
     return list;
@@ -931,6 +936,28 @@ class module_impl final : public module {
     auto units = db().customer_units(std::get<0>(p).customer_id, now());
     if (!units) return internal(units.error());
     return reply(200, {{"units", units_json(*units, true)}});
+  }
+
+  // Real-time data only for the signed-in customer's units under a monitoring contract: the last
+  // run state the ingest stored (the core API serves the same to API-key clients).
+  http_response portal_unit_status(const call& c, const std::string& unit_id) {
+    auto p = portal_signed_in(c);
+    if (auto* r = std::get_if<http_response>(&p)) return std::move(*r);
+    auto units = db().customer_units(std::get<0>(p).customer_id, now());
+    if (!units) return internal(units.error());
+    const bool monitored = std::any_of(units->begin(), units->end(), [&](const customer_unit& u) {
+      return u.unit_id == unit_id && u.monitored;
+    });
+    if (!monitored) return problem(404, "Not Found", "no monitored unit " + unit_id);
+    auto status = db().unit_status(unit_id);
+    if (!status) return internal(status.error());
+    json body = {{"unit_id", unit_id}, {"status", nullptr}, {"updated_at", nullptr}};
+    if (*status) {
+      auto parsed = json::parse((*status)->first, nullptr, false);
+      if (!parsed.is_discarded()) body["status"] = std::move(parsed);
+      body["updated_at"] = common::format_rfc3339((*status)->second);
+    }
+    return reply(200, body);
   }
 
   std::unique_ptr<core> core_;

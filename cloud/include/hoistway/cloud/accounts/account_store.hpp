@@ -172,6 +172,8 @@ class account_store {
   // Tenancy.
   common::result<std::vector<customer_unit>> customer_units(const std::string& customer_id,
                                                             std::int64_t now_ms);
+  // The last stored run state of a unit (the store's unit_status), or nullopt.
+  common::result<std::optional<std::pair<std::string, std::int64_t>>> unit_status(const std::string& unit_id);
   // Rows of `visits` for the customer's units, or an empty array while no such table exists.
   common::result<nlohmann::json> inspection_reports(const std::string& customer_id);
 
