@@ -145,6 +145,27 @@ TEST_CASE("the new password may not equal the temporary one") {
   CHECK(r.body.find("differ from the temporary password") != std::string::npos);
 }
 
+TEST_CASE("a temporary password expires; the login screen's language picks the question's") {
+  fixture f("[policy]\ntemp_password_valid_days = 2\n");
+  REQUIRE(f.ops().register_eservice(taro, "C1", ""));
+  REQUIRE(f.ops().issue_password(taro));
+  const auto temp = f.temp_password(taro);
+  f.clock().advance(2LL * 24 * 3600 * 1000 + 1);
+  CHECK(f.post("/api/v1/eservice/login", {{"email", taro}, {"password", temp}}).status == 401);
+  // The FAQ flow for a customer who never signed in: a fresh temporary password.
+  REQUIRE(f.post("/api/v1/eservice/forgot-password", {{"email", taro}}).status == 202);
+  const auto fresh = f.temp_password(taro);
+  REQUIRE(f.post("/api/v1/eservice/login", {{"email", taro}, {"password", fresh}}).status == 200);
+  REQUIRE(f.post("/api/v1/eservice/password", {{"email", taro},
+                                               {"current_password", fresh},
+                                               {"new_password", "newpass123"},
+                                               {"new_password_confirm", "newpass123"}})
+              .status == 200);
+  REQUIRE(f.post("/api/v1/eservice/security-question", {{"question_id", "pet_name"}, {"answer", "Pochi"}}).status == 200);
+  auto r = f.post("/api/v1/eservice/login", {{"email", taro}, {"password", "newpass123"}, {"language", "en"}});
+  CHECK(fixture::body(r)["question"]["text"] == "What is your pet's name?");
+}
+
 TEST_CASE("remember me gives a persistent, longer session") {
   fixture f;
   f.sign_up(taro, "C1");

@@ -163,8 +163,9 @@ def admin_has_eservice(system):
     admin = os.path.join(system.bin, "hoistway-admin")
     if not os.path.exists(admin):
         return False
-    r = subprocess.run([admin, "eservice", "--help"], capture_output=True, timeout=30)
-    return r.returncode == 0
+    # The interface the issue names: eservice register --email E --customer C; issue-password E.
+    r = subprocess.run([admin, "eservice", "register", "--help"], capture_output=True, timeout=30, text=True)
+    return r.returncode == 0 and "--email" in r.stdout and "--customer" in r.stdout
 
 
 def admin(system, *args):

@@ -400,11 +400,13 @@ class module_impl final : public module {
   }
 
   // ---- eService ----------------------------------------------------------------------------
-  json step_body(session_stage stage, const eservice_account& a) {
+  // `screen_language`: the language chosen on the login screen ("ja", "en"), else the account's.
+  json step_body(session_stage stage, const eservice_account& a, const std::string& screen_language = {}) {
+    const auto& language = screen_language == "ja" || screen_language == "en" ? screen_language : a.language;
     json body = {{"next", to_string(stage)}};
-    if (stage == session_stage::security_setup) body["questions"] = questions_json(cfg(), a.language);
+    if (stage == session_stage::security_setup) body["questions"] = questions_json(cfg(), language);
     if (stage == session_stage::security_challenge) {
-      body["question"] = {{"id", a.question_id}, {"text", questions_text(cfg(), a.question_id, a.language)}};
+      body["question"] = {{"id", a.question_id}, {"text", questions_text(cfg(), a.question_id, language)}};
     }
     return body;
   }
@@ -438,7 +440,7 @@ class module_impl final : public module {
     auto set = next_session(c, session_kind::eservice, a.id, stage, remember, eservice_cookie);
     if (!set) return internal(set.error());
     (void)db().audit(now(), temporary ? "login_temporary_password" : "login_password_ok", a.email, c.address);
-    return with_cookie(reply(200, step_body(stage, a)), *set);
+    return with_cookie(reply(200, step_body(stage, a, text_of(c.body, "language"))), *set);
   }
 
   // The step's session and its account, or the response to give instead.
