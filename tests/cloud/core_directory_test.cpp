@@ -1,0 +1,207 @@
+// Tests of the tenancy directory (directory.hpp) on a real store file written by the registry:
+// API key authentication, unit scoping per customer, and snapshot refresh.
+#include "hoistway/cloud/directory.hpp"
+
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "hoistway/cloud/registry.hpp"
+#include "hoistway/common/time.hpp"
+
+namespace {
+
+namespace hc = hoistway::cloud;
+namespace common = hoistway::common;
+namespace fs = std::filesystem;
+
+class temp_dir {
+ public:
+  temp_dir() {
+    static std::atomic<int> counter{0};
+    path_ = fs::temp_directory_path() / ("hoistway-core-directory-" + std::to_string(::getpid()) +
+                                         "-" + std::to_string(counter++));
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+  ~temp_dir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  fs::path path_;
+};
+
+// Customers A and B with a building each; A has a monitored unit and an unmonitored one, B a
+// monitored one. A has an active and a revoked key, B an active key.
+struct fixture {
+  temp_dir dir;
+  std::shared_ptr<common::manual_clock> clock = std::make_shared<common::manual_clock>();
+  std::string path = dir.file("cloud.db");
+  hc::registry reg = open_registry();
+  hc::api_key_secret key_a, key_a_revoked, key_b;
+  std::shared_ptr<hc::directory> dir_;
+
+  fixture() {
+    REQUIRE(reg.add_customer("A", "Alpha"));
+    REQUIRE(reg.add_customer("B", "Beta"));
+    REQUIRE(reg.add_building("bA", "A", "Alpha Tower", ""));
+    REQUIRE(reg.add_building("bB", "B", "Beta Tower", ""));
+    REQUIRE(reg.add_device("dA"));
+    REQUIRE(reg.add_device("dB"));
+    REQUIRE(reg.add_unit("uA1", "dA", 0, "bA", "Alpha 1"));
+    REQUIRE(reg.add_unit("uA2", "dA", 1, "bA", "Alpha 2"));
+    REQUIRE(reg.add_unit("uB1", "dB", 0, "bB", "Beta 1"));
+    REQUIRE(reg.add_contract("uA1", clock->wall_ms() - 1000, std::nullopt));
+    REQUIRE(reg.add_contract("uB1", clock->wall_ms() - 1000, std::nullopt));
+    key_a = make_key("A");
+    key_a_revoked = make_key("A");
+    key_b = make_key("B");
+    REQUIRE(reg.revoke_api_key(key_a_revoked.key_id));
+    auto d = hc::directory::open(path, clock, std::chrono::milliseconds(1000));
+    REQUIRE_MESSAGE(d.has_value(), d.error().message);
+    dir_ = *d;
+  }
+
+  hc::registry open_registry() {
+    auto r = hc::registry::open(path, clock);
+    REQUIRE_MESSAGE(r.has_value(), r.error().message);
+    return std::move(*r);
+  }
+  hc::api_key_secret make_key(const std::string& customer) {
+    auto k = reg.create_api_key(customer, "test");
+    REQUIRE(k.has_value());
+    return *k;
+  }
+  hc::directory& d() { return *dir_; }
+};
+
+hc::auth_failure failure_of(const std::expected<hc::caller, hc::auth_failure>& r) {
+  REQUIRE_FALSE(r.has_value());
+  return r.error();
+}
+
+}  // namespace
+
+TEST_CASE("directory: authentication fails with the right kind") {
+  fixture f;
+  using hc::auth_failure;
+  CHECK(failure_of(f.d().authenticate("", "")) == auth_failure::missing);
+  CHECK(failure_of(f.d().authenticate("Basic dXNlcjpwYXNz", "")) == auth_failure::malformed);
+  CHECK(failure_of(f.d().authenticate("Bearer", "")) == auth_failure::malformed);
+  CHECK(failure_of(f.d().authenticate("Bearer ", "")) == auth_failure::malformed);
+  CHECK(failure_of(f.d().authenticate("Bearer not-a-key", "")) == auth_failure::malformed);
+  CHECK(failure_of(f.d().authenticate(f.key_a.token, "")) == auth_failure::malformed);  // no scheme
+  CHECK(failure_of(f.d().authenticate("Bearer " + f.key_a.token + " ", "")) ==
+        auth_failure::malformed);
+  CHECK(failure_of(f.d().authenticate("", "hwk_short")) == auth_failure::malformed);
+
+  // Well formed but unknown: an unknown key id, or a known id with the wrong secret.
+  const std::string unknown_id = "hwk_000000000000_" + f.key_a.token.substr(17);
+  CHECK(failure_of(f.d().authenticate("Bearer " + unknown_id, "")) ==
+        auth_failure::unknown_or_revoked);
+  std::string wrong_secret = f.key_a.token;
+  wrong_secret.back() = wrong_secret.back() == '0' ? '1' : '0';
+  CHECK(failure_of(f.d().authenticate("Bearer " + wrong_secret, "")) ==
+        auth_failure::unknown_or_revoked);
+  // Another customer's key id with this key's secret.
+  const std::string crossed = f.key_b.token.substr(0, 17) + f.key_a.token.substr(17);
+  CHECK(failure_of(f.d().authenticate("Bearer " + crossed, "")) ==
+        auth_failure::unknown_or_revoked);
+  // Revoked.
+  CHECK(failure_of(f.d().authenticate("Bearer " + f.key_a_revoked.token, "")) ==
+        auth_failure::unknown_or_revoked);
+  CHECK(failure_of(f.d().authenticate("", f.key_a_revoked.token)) ==
+        auth_failure::unknown_or_revoked);
+}
+
+TEST_CASE("directory: a good token names its customer and key") {
+  fixture f;
+  auto a = f.d().authenticate("Bearer " + f.key_a.token, "");
+  REQUIRE(a.has_value());
+  CHECK(a->customer_id == "A");
+  CHECK(a->key_id == f.key_a.key_id);
+  auto b = f.d().authenticate("", f.key_b.token);  // X-API-Key
+  REQUIRE(b.has_value());
+  CHECK(b->customer_id == "B");
+  CHECK(b->key_id == f.key_b.key_id);
+}
+
+TEST_CASE("directory: unit_of answers only for the customer's own units") {
+  fixture f;
+  auto own = f.d().unit_of("A", "uA1");
+  REQUIRE(own.has_value());
+  CHECK(own->unit_id == "uA1");
+  CHECK(own->customer_id == "A");
+  CHECK(own->building_id == "bA");
+  CHECK(own->name == "Alpha 1");
+  CHECK(own->monitored);
+  auto unmonitored = f.d().unit_of("A", "uA2");
+  REQUIRE(unmonitored.has_value());
+  CHECK_FALSE(unmonitored->monitored);
+
+  CHECK_FALSE(f.d().unit_of("A", "uB1").has_value());
+  CHECK_FALSE(f.d().unit_of("B", "uA1").has_value());
+  CHECK_FALSE(f.d().unit_of("A", "nope").has_value());
+  CHECK_FALSE(f.d().unit_of("", "uA1").has_value());
+  CHECK_FALSE(f.d().unit_of("nobody", "uA1").has_value());
+
+  auto units_a = f.d().units_of("A");
+  REQUIRE(units_a.size() == 2);
+  CHECK(units_a[0].unit_id == "uA1");
+  CHECK(units_a[1].unit_id == "uA2");
+  auto units_b = f.d().units_of("B");
+  REQUIRE(units_b.size() == 1);
+  CHECK(units_b[0].unit_id == "uB1");
+  CHECK(f.d().units_of("").empty());
+}
+
+TEST_CASE("directory: registry changes show once the snapshot is max_age old") {
+  fixture f;
+  // Changes after the snapshot was taken.
+  REQUIRE(f.reg.add_unit("uA3", "dA", 2, "bA", "Alpha 3"));
+  REQUIRE(f.reg.add_contract("uA2", f.clock->wall_ms() - 10, std::nullopt));
+  REQUIRE(f.reg.end_contracts("uB1", f.clock->wall_ms()));
+  auto new_key = f.make_key("B");
+  REQUIRE(f.reg.revoke_api_key(f.key_a.key_id));
+
+  f.clock->advance(999);  // not yet max_age
+  CHECK_FALSE(f.d().unit_of("A", "uA3").has_value());
+  CHECK_FALSE(f.d().unit_of("A", "uA2")->monitored);
+  CHECK(f.d().unit_of("B", "uB1")->monitored);
+  CHECK(f.d().authenticate("Bearer " + f.key_a.token, "").has_value());
+  CHECK(failure_of(f.d().authenticate("Bearer " + new_key.token, "")) ==
+        hc::auth_failure::unknown_or_revoked);
+
+  f.clock->advance(1);  // max_age reached: the next call reloads
+  auto added = f.d().unit_of("A", "uA3");
+  REQUIRE(added.has_value());
+  CHECK(added->name == "Alpha 3");
+  CHECK_FALSE(added->monitored);
+  CHECK(f.d().unit_of("A", "uA2")->monitored);
+  CHECK_FALSE(f.d().unit_of("B", "uB1")->monitored);
+  CHECK(f.d().units_of("A").size() == 3);
+  CHECK(failure_of(f.d().authenticate("Bearer " + f.key_a.token, "")) ==
+        hc::auth_failure::unknown_or_revoked);
+  auto b = f.d().authenticate("Bearer " + new_key.token, "");
+  REQUIRE(b.has_value());
+  CHECK(b->customer_id == "B");
+}
+
+TEST_CASE("directory: a contract that ends while the server runs ends monitoring at refresh") {
+  fixture f;
+  REQUIRE(f.reg.add_unit("uA3", "dA", 2, "bA", "Alpha 3"));
+  REQUIRE(f.reg.add_contract("uA3", f.clock->wall_ms() - 10, f.clock->wall_ms() + 1500));
+  f.clock->advance(1000);
+  CHECK(f.d().unit_of("A", "uA3")->monitored);
+  f.clock->advance(1000);  // the contract ended 500 ms ago; the snapshot is 1000 ms old
+  CHECK_FALSE(f.d().unit_of("A", "uA3")->monitored);
+}
