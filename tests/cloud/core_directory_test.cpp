@@ -175,8 +175,8 @@ TEST_CASE("directory: registry changes show once the snapshot is max_age old") {
 
   f.clock->advance(999);  // not yet max_age
   CHECK_FALSE(f.d().unit_of("A", "uA3").has_value());
-  CHECK_FALSE(f.d().unit_of("A", "uA2")->monitored);
-  CHECK(f.d().unit_of("B", "uB1")->monitored);
+  CHECK_FALSE(f.d().unit_of("A", "uA2").value().monitored);
+  CHECK(f.d().unit_of("B", "uB1").value().monitored);
   CHECK(f.d().authenticate("Bearer " + f.key_a.token, "").has_value());
   CHECK(failure_of(f.d().authenticate("Bearer " + new_key.token, "")) ==
         hc::auth_failure::unknown_or_revoked);
@@ -186,8 +186,8 @@ TEST_CASE("directory: registry changes show once the snapshot is max_age old") {
   REQUIRE(added.has_value());
   CHECK(added->name == "Alpha 3");
   CHECK_FALSE(added->monitored);
-  CHECK(f.d().unit_of("A", "uA2")->monitored);
-  CHECK_FALSE(f.d().unit_of("B", "uB1")->monitored);
+  CHECK(f.d().unit_of("A", "uA2").value().monitored);
+  CHECK_FALSE(f.d().unit_of("B", "uB1").value().monitored);
   CHECK(f.d().units_of("A").size() == 3);
   CHECK(failure_of(f.d().authenticate("Bearer " + f.key_a.token, "")) ==
         hc::auth_failure::unknown_or_revoked);
@@ -201,7 +201,7 @@ TEST_CASE("directory: a contract that ends while the server runs ends monitoring
   REQUIRE(f.reg.add_unit("uA3", "dA", 2, "bA", "Alpha 3"));
   REQUIRE(f.reg.add_contract("uA3", f.clock->wall_ms() - 10, f.clock->wall_ms() + 1500));
   f.clock->advance(1000);
-  CHECK(f.d().unit_of("A", "uA3")->monitored);
+  CHECK(f.d().unit_of("A", "uA3").value().monitored);
   f.clock->advance(1000);  // the contract ended 500 ms ago; the snapshot is 1000 ms old
-  CHECK_FALSE(f.d().unit_of("A", "uA3")->monitored);
+  CHECK_FALSE(f.d().unit_of("A", "uA3").value().monitored);
 }
