@@ -3,6 +3,10 @@
 // forgot security answer, profile, units, throttling, no enumeration, CSRF.
 #include "accounts_test_fixture.hpp"
 
+#include <fstream>
+#include <set>
+#include <sstream>
+
 using namespace accounts_test;
 
 namespace {
@@ -328,4 +332,43 @@ TEST_CASE("the module answers only its own routes; others are left to the core A
   auto screen = f.get("/api/v1/eservice/nothing-here");
   CHECK(screen.status == 404);
   CHECK(screen.content_type == "application/problem+json");
+}
+
+TEST_CASE("cloud/openapi.yaml describes exactly the accounts routes the module serves") {
+  const auto path = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "cloud" / "openapi.yaml";
+  std::ifstream in(path);
+  REQUIRE_MESSAGE(in, path.string());
+  std::set<std::pair<std::string, std::string>> documented;
+  const std::regex path_line(R"(^  (/api/v1/(eservice|portal)/[^:\s]*):\s*$)");
+  const std::regex other_path(R"(^  (/[^:\s]*):\s*$)");
+  const std::regex method_line(R"(^    (get|post|put|patch|delete):.*$)");
+  std::string current;
+  for (std::string line; std::getline(in, line);) {
+    std::smatch m;
+    if (std::regex_match(line, m, path_line)) {
+      current = m[1];
+    } else if (std::regex_match(line, m, other_path) || (!line.empty() && line[0] != ' ' && line[0] != '#')) {
+      current.clear();
+    } else if (!current.empty() && std::regex_match(line, m, method_line)) {
+      std::string method = m[1];
+      for (auto& c : method) c = static_cast<char>(c - 'a' + 'A');
+      documented.emplace(method, current);
+    }
+  }
+  std::set<std::pair<std::string, std::string>> served;
+  fixture f;
+  for (const auto& [method, route] : hoistway::cloud::accounts::module::routes()) {
+    served.emplace(method, route);
+    CAPTURE(method);
+    CAPTURE(route);
+    CHECK(documented.contains({std::string(method), std::string(route)}));
+    auto concrete = std::regex_replace(std::string(route), std::regex(R"(\{unit_id\})"), "U1");
+    auto r = f.call(std::string(method), concrete, "{}");
+    CHECK(r.body.find("no route for") == std::string::npos);
+  }
+  for (const auto& op : documented) {
+    CAPTURE(op.first);
+    CAPTURE(op.second);
+    CHECK(served.contains(op));
+  }
 }

@@ -281,6 +281,7 @@ TEST_CASE("mail outbox: durable, retried with backoff, given up after max_attemp
   REQUIRE(t->sent.size() == 2);
   CHECK(t->sent[1].find("Subject: =?UTF-8?B?") != std::string::npos);
   CHECK(t->sent[1].find("Content-Type: text/plain; charset=UTF-8") != std::string::npos);
+  for (const auto& m : f.mails()) CHECK(m.body.empty());  // erased once delivered
 
   REQUIRE(f.ops().issue_password(taro));
   t->failures_left = 10;

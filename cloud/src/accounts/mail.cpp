@@ -311,7 +311,9 @@ common::result<std::size_t> mail_sender::send_due() {
     const auto result = transport_->send(d.mail.sender, d.mail.recipient, message);
     const auto done = clock_->wall_ms();
     if (result) {
-      auto s = db_.prepare("UPDATE mail_outbox SET sent_ms = ?2, attempts = attempts + 1 WHERE mail_id = ?1");
+      // The body may hold a temporary password or a code: it is erased once delivered.
+      auto s = db_.prepare(
+          "UPDATE mail_outbox SET sent_ms = ?2, attempts = attempts + 1, body = '' WHERE mail_id = ?1");
       if (!s) return std::unexpected(s.error());
       if (auto st = s->bind(1, d.id).bind(2, done).run(); !st) return std::unexpected(st.error());
       (void)audit(db_, done, "mail_sent", d.mail.recipient, "", d.mail.kind);
@@ -328,8 +330,8 @@ common::result<std::size_t> mail_sender::send_due() {
     spdlog::warn("accounts: mail {} to {} failed (attempt {}): {}", d.id, d.mail.recipient, attempts,
                  result.error().message);
     auto s = db_.prepare(
-        "UPDATE mail_outbox SET attempts = ?2, next_attempt_ms = ?3, last_error = ?4, failed_ms = ?5 "
-        "WHERE mail_id = ?1");
+        "UPDATE mail_outbox SET attempts = ?2, next_attempt_ms = ?3, last_error = ?4, failed_ms = ?5, "
+        "body = CASE WHEN ?5 IS NULL THEN body ELSE '' END WHERE mail_id = ?1");
     if (!s) return std::unexpected(s.error());
     s->bind(1, d.id).bind(2, attempts).bind(3, done + backoff).bind(4, result.error().message);
     if (give_up) {

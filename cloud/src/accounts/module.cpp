@@ -432,6 +432,10 @@ class module_impl final : public module {
     const bool permanent = !a.password_hash.empty() && core_->hasher().verify(a.password_hash, password);
     const bool temporary = !permanent && !a.temp_hash.empty() && a.temp_expires_ms > now() &&
                            core_->hasher().verify(a.temp_hash, password);
+    // An account with nothing to compare takes as long as an unknown address.
+    if (a.password_hash.empty() && (a.temp_hash.empty() || a.temp_expires_ms <= now())) {
+      core_->hasher().verify_nothing(password);
+    }
     if (!permanent && !temporary) return wrong();
     db().clear_failures(key);
     const auto stage = temporary            ? session_stage::change_password
@@ -1001,6 +1005,35 @@ class operator_impl final : public operator_actions {
 };
 
 }  // namespace
+
+std::vector<std::pair<std::string_view, std::string_view>> module::routes() {
+  return {{"GET", "/api/v1/eservice/login"},
+          {"POST", "/api/v1/eservice/login"},
+          {"POST", "/api/v1/eservice/password"},
+          {"GET", "/api/v1/eservice/security-questions"},
+          {"POST", "/api/v1/eservice/security-question"},
+          {"POST", "/api/v1/eservice/security-answer"},
+          {"POST", "/api/v1/eservice/forgot-password"},
+          {"POST", "/api/v1/eservice/forgot-security-answer"},
+          {"GET", "/api/v1/eservice/session"},
+          {"GET", "/api/v1/eservice/profile"},
+          {"POST", "/api/v1/eservice/profile"},
+          {"GET", "/api/v1/eservice/units"},
+          {"GET", "/api/v1/eservice/inspection-reports"},
+          {"POST", "/api/v1/eservice/logout"},
+          {"GET", "/api/v1/portal/access-request"},
+          {"POST", "/api/v1/portal/access-request/code"},
+          {"POST", "/api/v1/portal/access-request/verify"},
+          {"POST", "/api/v1/portal/access-request/form"},
+          {"GET", "/api/v1/portal/access-request/security-question"},
+          {"POST", "/api/v1/portal/access-request/security-answer"},
+          {"GET", "/api/v1/portal/login"},
+          {"POST", "/api/v1/portal/login"},
+          {"GET", "/api/v1/portal/session"},
+          {"GET", "/api/v1/portal/units"},
+          {"GET", "/api/v1/portal/units/{unit_id}/status"},
+          {"POST", "/api/v1/portal/logout"}};
+}
 
 common::result<std::unique_ptr<module>> module::create(const toml::table& section, const std::string& source,
                                                        const std::string& store_path,

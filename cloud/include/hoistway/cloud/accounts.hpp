@@ -18,6 +18,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include <toml++/toml.h>
@@ -39,6 +41,8 @@ class module {
   virtual ~module() = default;
   // Answers the accounts routes; nullopt for any other request.
   virtual std::optional<http_response> handle(const http_request& request) = 0;
+  // Every route handle() serves, as (method, OpenAPI path); cloud/openapi.yaml is held to it.
+  static std::vector<std::pair<std::string_view, std::string_view>> routes();
   // Starts / stops the mail sender (durable mail outbox, retries).
   virtual void start() = 0;
   virtual void stop() = 0;

@@ -1,7 +1,8 @@
 // The mails the guide describes, in Japanese (the guide's subjects) and English, and their
 // delivery: composed mails wait in the durable `mail_outbox` table; a sender thread hands them to
 // an SMTP server through libcurl (the only user of libcurl), retrying with exponential backoff
-// until `max_attempts`, then marks them failed and audits it.
+// until `max_attempts`, then marks them failed and audits it. A body may hold a temporary
+// password or a code, so it is erased once the mail is delivered (or given up).
 //
 // Thread-safety: compose()/mime_message() are pure. A mail_sender owns its own connection; its
 // start()/stop()/send_due() are called from one owner thread, wake() from any thread.
