@@ -124,6 +124,16 @@ common::status outbox::append(std::span<common::record> records) {
   return enforce_cap();
 }
 
+common::status outbox::report_drops(std::int64_t wall_ms, std::int64_t mono_ms,
+                                    std::uint32_t boot) {
+  if (unreported_.dropped_samples == 0 || depth() >= options_.max_records) return {};
+  std::vector<common::record> report{
+      {0, 0, wall_ms, mono_ms, boot,
+       common::outbox_drop{unreported_.dropped_samples, 0, unreported_.first_seq,
+                           unreported_.last_seq}}};
+  return insert_records(report, /*clear_report=*/true);
+}
+
 common::status outbox::insert_records(std::span<common::record> records, bool clear_report) {
   auto tx = sqlite::transaction::begin(db_);
   if (!tx) return std::unexpected(tx.error());

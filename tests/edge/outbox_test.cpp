@@ -270,3 +270,29 @@ TEST_CASE("outbox: events since a wall time, and depth by kind") {
   CHECK(*kinds ==
         std::vector<std::pair<std::string, std::uint64_t>>{{"fault", 3}, {"run_state", 2}});
 }
+
+TEST_CASE("outbox: drops are reported on their own when there is room and nothing else comes") {
+  temp_dir dir;
+  auto box = open_box(dir, 4);
+  std::vector<hc::record> records{sample(1), sample(2), sample(3), sample(4), sample(5), sample(6)};
+  REQUIRE(box.append(records));
+  REQUIRE(box.unreported_drops().dropped_samples == 2);
+  // At the cap: reporting now would itself force a drop, so it waits.
+  REQUIRE(box.report_drops(1'700'000'000'100, 100, 1));
+  CHECK(box.depth() == 4);
+  CHECK(box.unreported_drops().dropped_samples == 2);
+  REQUIRE(box.acknowledge(4));
+  REQUIRE(box.report_drops(1'700'000'000'100, 100, 1));
+  CHECK(box.unreported_drops().dropped_samples == 0);
+  auto held = box.read_after(4, 10);
+  REQUIRE(held.has_value());
+  REQUIRE(held->size() == 3);
+  CHECK(held->back().seq == 7);
+  const auto* report = std::get_if<hc::outbox_drop>(&held->back().body);
+  REQUIRE(report != nullptr);
+  CHECK(report->dropped_samples == 2);
+  CHECK(report->first_seq == 1);
+  CHECK(report->last_seq == 2);
+  REQUIRE(box.report_drops(1'700'000'000'200, 200, 1));  // nothing left to report
+  CHECK(box.depth() == 3);
+}

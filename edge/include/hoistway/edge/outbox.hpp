@@ -60,6 +60,11 @@ class outbox {
   // Then enforces the cap.
   common::status append(std::span<common::record> records);
 
+  // Commits the OutboxDrop report for unreported drops on its own, when no records come to
+  // carry it (the controller is silent) and there is room under the cap (so the report itself
+  // cannot cause a drop). Does nothing otherwise.
+  common::status report_drops(std::int64_t wall_ms, std::int64_t mono_ms, std::uint32_t boot);
+
   // Up to `limit` held records with seq > after_seq, in seq order.
   common::result<std::vector<common::record>> read_after(std::uint64_t after_seq,
                                                          std::size_t limit);

@@ -1,0 +1,7 @@
+# Edge benchmarks (included by bench/CMakeLists.txt). Each prints figures; none asserts on time.
+add_executable(bench_edge_codec ${CMAKE_CURRENT_LIST_DIR}/edge_codec.cpp)
+target_link_libraries(bench_edge_codec PRIVATE hoistway_edge hoistway::options)
+add_executable(bench_edge_outbox ${CMAKE_CURRENT_LIST_DIR}/edge_outbox.cpp)
+target_link_libraries(bench_edge_outbox PRIVATE hoistway_edge hoistway::options)
+add_executable(bench_edge_agent ${CMAKE_CURRENT_LIST_DIR}/edge_agent.cpp)
+target_link_libraries(bench_edge_agent PRIVATE hoistway_edge hoistway::options)
