@@ -24,6 +24,7 @@
 
 #include "hoistway/common/crypto.hpp"
 #include "hoistway/common/mqtt.hpp"
+#include "hoistway/common/time.hpp"
 #include "hoistway/common/topics.hpp"
 #include "hoistway/common/wire_codec.hpp"
 
@@ -142,9 +143,10 @@ int main(int argc, char** argv) {
       if (!batch) return;
       ++frames;
       records += batch->records.size();
-      (void)(*cloud)->publish(hc::topics::ack(device),
-                              hc::wire::encode_ack({device, batch->records.back().seq}),
-                              hc::mqtt::qos::at_least_once, hc::mqtt::retain::no);
+      (void)(*cloud)->publish(
+          hc::topics::ack(device),
+          hc::wire::encode_ack(hc::wire::stored_ack{device, batch->records.back().seq}),
+          hc::mqtt::qos::at_least_once, hc::mqtt::retain::no);
     });
     (void)(*cloud)->connect();
   }

@@ -86,8 +86,8 @@ int main() {
   const double json_per_record = static_cast<double>(json_bytes) / per_frame;
   std::printf("encode+sign: %.3f us per record (frames of %zu records, %d frames; target < 5 us)\n",
               per_record_us, per_frame, frames);
-  std::printf("encode_record (outbox row): %.3f us per record (%zu bytes encoded)\n",
-              elapsed2 * 1e6 / (frames * static_cast<double>(per_frame)), sink / frames);
+  std::printf("encode_record (outbox row): %.3f us per record (%zu bytes per %zu records)\n",
+              elapsed2 * 1e6 / (frames * static_cast<double>(per_frame)), sink / frames, per_frame);
   std::printf(
       "frame bytes per record: %.1f; same records as compact JSON: %.1f; ratio %.3f "
       "(target <= 0.25)\n",

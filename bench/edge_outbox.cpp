@@ -54,7 +54,7 @@ double run(const std::string& path, std::size_t batch, std::size_t total) {
 int main(int argc, char** argv) {
   const std::string dir = argc > 1 ? argv[1] : fs::temp_directory_path().string();
   const std::string path = dir + "/bench-outbox-" + std::to_string(::getpid()) + ".db";
-  for (const std::size_t batch : {100, 1000}) {
+  for (const std::size_t batch : {std::size_t{100}, std::size_t{1000}}) {
     std::printf("append, %4zu records per commit: %.0f records/s (target >= 20000)\n", batch,
                 run(path, batch, 100'000));
   }
