@@ -170,6 +170,17 @@ TEST_CASE("a temporary password expires; the login screen's language picks the q
   CHECK(fixture::body(r)["question"]["text"] == "What is your pet's name?");
 }
 
+TEST_CASE("under TLS (cookie_secure) every cookie is Secure") {
+  fixture f("cookie_secure = true\n");
+  f.get("/api/v1/eservice/login");
+  CHECK(f.last_cookie.find("; Secure") != std::string::npos);
+  REQUIRE(f.ops().register_eservice(taro, "C1", ""));
+  REQUIRE(f.ops().issue_password(taro));
+  REQUIRE(f.post("/api/v1/eservice/login", {{"email", taro}, {"password", f.temp_password(taro)}}).status == 200);
+  CHECK(f.last_cookie.find("hw_eservice=") == 0);
+  CHECK(f.last_cookie.find("; HttpOnly; SameSite=Lax; Secure") != std::string::npos);
+}
+
 TEST_CASE("remember me gives a persistent, longer session") {
   fixture f;
   f.sign_up(taro, "C1");
