@@ -1,6 +1,11 @@
 // Routes of the portal API.
 #include "hoistway/cloud/api.hpp"
 
+#include <charconv>
+#include <mutex>
+#include <set>
+#include <sstream>
+
 #include <nlohmann/json.hpp>
 
 #include "hoistway/cloud/record_json.hpp"
@@ -12,19 +17,19 @@ using nlohmann::json;
 http_response problem(unsigned status, std::string_view title, std::string_view detail) {
   json body = {{"type", "about:blank"}, {"title", title}, {"status", status}};
   if (!detail.empty()) body["detail"] = detail;
-  return {status, "application/problem+json", body.dump(), {}};
+  return {status, "application/problem+json", body.dump(), {}, nullptr};
 }
 
-namespace {
-
-http_response ok_json(const json& body) { return {200, "application/json", body.dump(), {}}; }
-
-json status_json(const unit_view& v) {
-  json out = {{"unit_id", v.unit_id},
-              {"device_id", v.device_id},
-              {"car", v.car},
-              {"online", v.device_online},
-              {"last_seen_at", v.last_seen_ms > 0 ? json(common::format_rfc3339(v.last_seen_ms)) : json()}};
+json unit_status_json(const unit_view& v, const unit_entry* entry) {
+  json out = {
+      {"unit_id", v.unit_id},
+      {"online", v.device_online},
+      {"last_seen_at", v.last_seen_ms > 0 ? json(common::format_rfc3339(v.last_seen_ms)) : json()}};
+  if (entry != nullptr) {
+    out["name"] = entry->name;
+    out["building_id"] = entry->building_id;
+    out["monitored"] = entry->monitored;
+  }
   if (v.state) {
     const auto& s = *v.state;
     out["in_service"] = s.in_service;
@@ -48,62 +53,396 @@ json status_json(const unit_view& v) {
   return out;
 }
 
+namespace {
+
+http_response ok_json(const json& body) {
+  return {200, "application/json", body.dump(), {}, nullptr};
+}
+
+bool is_read(const http_request& r) { return r.method == "GET" || r.method == "HEAD"; }
+
+std::string query(const http_request& r, const std::string& key) {
+  const auto it = r.query.find(key);
+  return it == r.query.end() ? std::string() : it->second;
+}
+
+// from/to as RFC 3339; defaults: the last 24 hours. At most 400 days.
+std::expected<time_range, std::string> parse_range(const http_request& r, std::int64_t now,
+                                                   std::int64_t default_span_ms) {
+  time_range range{now - default_span_ms, now};
+  const auto from = query(r, "from");
+  const auto to = query(r, "to");
+  if (!to.empty()) {
+    auto t = common::parse_rfc3339(to);
+    if (!t) return std::unexpected("'to' is not an RFC 3339 time");
+    range.to_ms = *t;
+    if (from.empty()) range.from_ms = range.to_ms - default_span_ms;
+  }
+  if (!from.empty()) {
+    auto f = common::parse_rfc3339(from);
+    if (!f) return std::unexpected("'from' is not an RFC 3339 time");
+    range.from_ms = *f;
+  }
+  if (range.to_ms <= range.from_ms) return std::unexpected("'from' must be before 'to'");
+  if (range.to_ms - range.from_ms > 400LL * 86'400'000) {
+    return std::unexpected("the range may span at most 400 days");
+  }
+  return range;
+}
+
+std::optional<long long> parse_int(const std::string& text) {
+  long long value = 0;
+  const auto* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (ec != std::errc() || ptr != end) return std::nullopt;
+  return value;
+}
+
+// "+09:00" / "-05:30" / "Z" → minutes.
+std::optional<int> parse_offset(const std::string& text) {
+  if (text.empty() || text == "Z" || text == "z") return 0;
+  auto digit = [&text](std::size_t i) { return text[i] >= '0' && text[i] <= '9'; };
+  if (text.size() != 6 || (text[0] != '+' && text[0] != '-') || text[3] != ':' || !digit(1) ||
+      !digit(2) || !digit(4) || !digit(5)) {
+    return std::nullopt;
+  }
+  const auto h = parse_int(text.substr(1, 2));
+  const auto m = parse_int(text.substr(4, 2));
+  if (!h || !m || *h > 14 || *m > 59) return std::nullopt;
+  return static_cast<int>((text[0] == '-' ? -1 : 1) * (*h * 60 + *m));
+}
+
+// The push stream of one caller: status and alert events of its monitored units.
+class sse_stream final : public http_stream {
+ public:
+  sse_stream(std::shared_ptr<event_bus> bus, std::set<std::string> units, std::uint64_t cursor,
+             bool resumed)
+      : bus_(std::move(bus)), units_(std::move(units)), cursor_(cursor), resumed_(resumed) {}
+
+  void start(std::function<void()> notify) override { watch_ = bus_->watch(std::move(notify)); }
+
+  std::string take() override {
+    std::string out;
+    if (!greeted_) {
+      greeted_ = true;
+      out += "retry: 2000\n\n";
+    }
+    bool missed = false;
+    std::uint64_t scanned = cursor_;
+    const auto events = bus_->after(
+        cursor_, [this](const std::string& u) { return units_.contains(u); }, 512, &missed,
+        &scanned);
+    if (missed && resumed_) {
+      // The client asked to resume from an event that has left the ring: tell it to reload.
+      out += "event: reset\ndata: {\"reason\":\"events were missed; reload the state\"}\n\n";
+    }
+    resumed_ = false;
+    for (const auto& e : events) {
+      out += "id: " + std::to_string(e.id) + "\nevent: " + e.type + "\ndata: " + e.data + "\n\n";
+    }
+    cursor_ = scanned;
+    return out;
+  }
+
+ private:
+  std::shared_ptr<event_bus> bus_;
+  std::set<std::string> units_;
+  std::uint64_t cursor_;
+  bool resumed_;
+  bool greeted_ = false;
+  std::shared_ptr<void> watch_;
+};
+
 }  // namespace
+
+std::span<const route_spec> api::routes() {
+  static constexpr route_spec table[] = {
+      {"GET", "/healthz"},
+      {"GET", "/metrics"},
+      {"GET", "/openapi.yaml"},
+      {"GET", "/api/v1/units"},
+      {"GET", "/api/v1/units/{unit_id}/status"},
+      {"GET", "/api/v1/units/{unit_id}/events"},
+      {"GET", "/api/v1/units/{unit_id}/usage"},
+      {"GET", "/api/v1/units/{unit_id}/availability"},
+      {"GET", "/api/v1/units/{unit_id}/visits"},
+      {"GET", "/api/v1/units/{unit_id}/visits/{visit_id}/report"},
+      {"GET", "/api/v1/alerts"},
+      {"POST", "/api/v1/alerts/{alert_id}/ack"},
+      {"GET", "/api/v1/stream"},
+  };
+  return table;
+}
 
 http_response api::handle(const http_request& request) const {
   const auto& path = request.path;
-  const bool read = request.method == "GET" || request.method == "HEAD";
-  if (path == "/healthz") return read ? healthz() : problem(405, "Method Not Allowed");
-  if (path == "/metrics") return read ? metrics() : problem(405, "Method Not Allowed");
-  if (path == "/api/v1/units") return read ? units() : problem(405, "Method Not Allowed");
-  static constexpr std::string_view units_prefix = "/api/v1/units/";
-  if (path.starts_with(units_prefix)) {
-    const auto rest = std::string_view(path).substr(units_prefix.size());
-    const auto slash = rest.find('/');
-    if (slash != std::string_view::npos && rest.substr(slash + 1) == "status" && slash > 0) {
-      if (!read) return problem(405, "Method Not Allowed");
-      return unit_status(std::string(rest.substr(0, slash)));
-    }
-  }
+  if (path == "/healthz") return is_read(request) ? healthz() : problem(405, "Method Not Allowed");
+  if (path == "/metrics") return is_read(request) ? metrics() : problem(405, "Method Not Allowed");
+  if (path == "/openapi.yaml")
+    return is_read(request) ? openapi() : problem(405, "Method Not Allowed");
   for (const auto& module : ctx_.modules) {
     if (auto response = module(request)) return std::move(*response);
   }
+  if (path.starts_with("/api/v1/")) {
+    auto who = ctx_.dir->authenticate(request.header("authorization"), request.header("x-api-key"));
+    if (!who) {
+      ++counters_->unauthenticated;
+      auto r = problem(401, "Unauthorized",
+                       who.error() == auth_failure::missing
+                           ? "send an API key: Authorization: Bearer hwk_…"
+                           : "the API key is malformed, unknown or revoked");
+      r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"hoistway\"");
+      return r;
+    }
+    return route_v1(request, *who);
+  }
+  ++counters_->not_found;
   return problem(404, "Not Found", "no route for " + path);
 }
 
-http_response api::units() const {
+http_response api::route_v1(const http_request& request, const caller& who) const {
+  const std::string_view path = request.path;
+  if (path == "/api/v1/units")
+    return is_read(request) ? units(who) : problem(405, "Method Not Allowed");
+  if (path == "/api/v1/alerts")
+    return is_read(request) ? alerts(request, who) : problem(405, "Method Not Allowed");
+  if (path == "/api/v1/stream")
+    return is_read(request) ? stream(request, who) : problem(405, "Method Not Allowed");
+  static constexpr std::string_view alerts_prefix = "/api/v1/alerts/";
+  if (path.starts_with(alerts_prefix) && path.ends_with("/ack")) {
+    if (request.method != "POST") return problem(405, "Method Not Allowed");
+    const auto id = path.substr(alerts_prefix.size(), path.size() - alerts_prefix.size() - 4);
+    return ack_alert(who, id);
+  }
+  static constexpr std::string_view units_prefix = "/api/v1/units/";
+  if (path.starts_with(units_prefix)) {
+    const auto rest = path.substr(units_prefix.size());
+    const auto slash = rest.find('/');
+    if (slash != std::string_view::npos && slash > 0) {
+      const auto unit = ctx_.dir->unit_of(who.customer_id, std::string(rest.substr(0, slash)));
+      if (!unit) {
+        ++counters_->not_found;
+        return problem(404, "Not Found", "no unit " + std::string(rest.substr(0, slash)));
+      }
+      if (!is_read(request)) return problem(405, "Method Not Allowed");
+      return unit_route(request, who, *unit, rest.substr(slash + 1));
+    }
+  }
+  ++counters_->not_found;
+  return problem(404, "Not Found", "no route for " + request.path);
+}
+
+http_response api::units(const caller& who) const {
+  const auto now = ctx_.clock->wall_ms();
   json list = json::array();
-  for (const auto& v : ctx_.view->units(ctx_.clock->wall_ms())) list.push_back(status_json(v));
+  for (const auto& entry : ctx_.dir->units_of(who.customer_id)) {
+    auto v = ctx_.view->unit(entry.unit_id, now)
+                 .value_or(unit_view{entry.unit_id, {}, 0, {}, 0, 0, false});
+    if (!entry.monitored) {
+      // Without a monitoring contract the unit is listed, but shows no real-time data.
+      v.state.reset();
+      v.device_online = false;
+      v.last_seen_ms = 0;
+    }
+    list.push_back(unit_status_json(v, &entry));
+  }
   return ok_json({{"units", list}});
 }
 
-http_response api::unit_status(const std::string& unit_id) const {
-  auto v = ctx_.view->unit(unit_id, ctx_.clock->wall_ms());
-  if (!v) return problem(404, "Not Found", "no unit " + unit_id);
-  return ok_json(status_json(*v));
+http_response api::unit_route(const http_request& request, const caller& /*who*/,
+                              const unit_entry& unit, std::string_view rest) const {
+  const auto now = ctx_.clock->wall_ms();
+  static constexpr std::string_view visits_prefix = "visits/";
+  if (rest == "visits") {
+    auto visits = ctx_.db->visits(unit.unit_id, 200);
+    if (!visits) return problem(500, "Internal Server Error", visits.error().message);
+    return ok_json(*visits);
+  }
+  if (rest.starts_with(visits_prefix) && rest.ends_with("/report")) {
+    const auto visit_id =
+        std::string(rest.substr(visits_prefix.size(), rest.size() - visits_prefix.size() - 7));
+    auto report = ctx_.db->visit_report(unit.unit_id, visit_id);
+    if (!report) return problem(500, "Internal Server Error", report.error().message);
+    if (!*report) return problem(404, "Not Found", "no visit " + visit_id + " for this unit");
+    const bool html = query(request, "format") == "html" ||
+                      (query(request, "format").empty() &&
+                       request.header("accept").find("text/html") != std::string::npos);
+    if (html) return {200, "text/html; charset=utf-8", visit_report_html(**report), {}, nullptr};
+    return ok_json(**report);
+  }
+  if (!unit.monitored) {
+    return problem(403, "Forbidden", "unit " + unit.unit_id + " has no monitoring contract");
+  }
+  if (rest == "status") {
+    auto v = ctx_.view->unit(unit.unit_id, now)
+                 .value_or(unit_view{unit.unit_id, {}, 0, {}, 0, 0, false});
+    return ok_json(unit_status_json(v, &unit));
+  }
+  auto range = parse_range(request, now, 86'400'000);
+  if (!range) {
+    ++counters_->bad_requests;
+    return problem(400, "Bad Request", range.error());
+  }
+  if (rest == "events") {
+    std::size_t limit = 100;
+    if (const auto text = query(request, "limit"); !text.empty()) {
+      const auto n = parse_int(text);
+      if (!n || *n < 1 || *n > 1000) {
+        ++counters_->bad_requests;
+        return problem(400, "Bad Request", "'limit' must be 1 to 1000");
+      }
+      limit = static_cast<std::size_t>(*n);
+    }
+    static const std::set<std::string> kinds = {
+        "trip",           "door_cycle",   "fault",      "entrapment",
+        "mode_change",    "power_change", "earthquake", "technician_visit",
+        "checklist_item", "usage_rollup", "clock_jump", "outbox_drop"};
+    const auto type = query(request, "type");
+    if (!type.empty() && !kinds.contains(type)) {
+      ++counters_->bad_requests;
+      return problem(400, "Bad Request", "unknown event type '" + type + "'");
+    }
+    auto page = ctx_.db->events(unit.unit_id, *range, type, limit, query(request, "cursor"));
+    if (!page) {
+      ++counters_->bad_requests;
+      return problem(page.error().code == common::errc::invalid_argument ? 400 : 500,
+                     page.error().code == common::errc::invalid_argument ? "Bad Request"
+                                                                         : "Internal Server Error",
+                     page.error().message);
+    }
+    return ok_json({{"unit_id", unit.unit_id},
+                    {"events", page->events},
+                    {"next_cursor", page->next_cursor ? json(*page->next_cursor) : json()}});
+  }
+  if (rest == "usage") {
+    const auto size_text = query(request, "bucket");
+    if (!size_text.empty() && size_text != "hour" && size_text != "day") {
+      ++counters_->bad_requests;
+      return problem(400, "Bad Request", "'bucket' is hour or day");
+    }
+    const auto offset = parse_offset(query(request, "utc_offset"));
+    if (!offset) {
+      ++counters_->bad_requests;
+      return problem(400, "Bad Request", "'utc_offset' is like +09:00");
+    }
+    const auto size = size_text == "day" ? bucket::day : bucket::hour;
+    auto usage = ctx_.db->usage(unit.unit_id, *range, size, *offset);
+    if (!usage) return problem(500, "Internal Server Error", usage.error().message);
+    return ok_json(*usage);
+  }
+  if (rest == "availability") {
+    auto availability = ctx_.db->availability(unit.unit_id, *range, ctx_.max_status_gap.count());
+    if (!availability) return problem(500, "Internal Server Error", availability.error().message);
+    return ok_json(*availability);
+  }
+  ++counters_->not_found;
+  return problem(404, "Not Found", "no route for " + request.path);
+}
+
+http_response api::alerts(const http_request& request, const caller& who) const {
+  const auto state = query(request, "state");
+  if (!state.empty() && state != "open" && state != "raised" && state != "acknowledged" &&
+      state != "cleared") {
+    ++counters_->bad_requests;
+    return problem(400, "Bad Request", "'state' is open, raised, acknowledged or cleared");
+  }
+  std::size_t limit = 100;
+  if (const auto text = query(request, "limit"); !text.empty()) {
+    const auto n = parse_int(text);
+    if (!n || *n < 1 || *n > 1000) {
+      ++counters_->bad_requests;
+      return problem(400, "Bad Request", "'limit' must be 1 to 1000");
+    }
+    limit = static_cast<std::size_t>(*n);
+  }
+  std::vector<std::string> ids;
+  for (const auto& u : ctx_.dir->units_of(who.customer_id)) {
+    if (u.monitored) ids.push_back(u.unit_id);
+  }
+  auto list = ctx_.db->alerts(ids, state, limit);
+  if (!list) return problem(500, "Internal Server Error", list.error().message);
+  return ok_json(*list);
+}
+
+http_response api::ack_alert(const caller& who, std::string_view id) const {
+  const auto alert_id = parse_int(std::string(id));
+  if (!alert_id) {
+    ++counters_->not_found;
+    return problem(404, "Not Found", "no alert " + std::string(id));
+  }
+  std::vector<std::string> ids;
+  for (const auto& u : ctx_.dir->units_of(who.customer_id)) {
+    if (u.monitored) ids.push_back(u.unit_id);
+  }
+  auto acked = ctx_.db->acknowledge_alert(ids, *alert_id, who.key_id);
+  if (!acked) {
+    if (acked.error().code == common::errc::conflict)
+      return problem(409, "Conflict", acked.error().message);
+    return problem(500, "Internal Server Error", acked.error().message);
+  }
+  if (!*acked) {
+    ++counters_->not_found;
+    return problem(404, "Not Found", "no alert " + std::string(id));
+  }
+  // The acknowledgement is itself an alert change that stream clients see.
+  ctx_.bus->publish((**acked)["unit_id"].get<std::string>(), "alert", (**acked).dump());
+  return ok_json(**acked);
+}
+
+http_response api::stream(const http_request& request, const caller& who) const {
+  std::set<std::string> units;
+  for (const auto& u : ctx_.dir->units_of(who.customer_id)) {
+    if (u.monitored) units.insert(u.unit_id);
+  }
+  std::uint64_t cursor = ctx_.bus->last_id();
+  bool resumed = false;
+  const auto last = request.header("last-event-id");
+  if (!last.empty()) {
+    const auto id = parse_int(last);
+    if (!id || *id < 0) {
+      ++counters_->bad_requests;
+      return problem(400, "Bad Request", "Last-Event-ID is not an event id");
+    }
+    cursor = static_cast<std::uint64_t>(*id);
+    resumed = true;
+  }
+  http_response r;
+  r.content_type = "text/event-stream";
+  r.stream = std::make_shared<sse_stream>(ctx_.bus, std::move(units), cursor, resumed);
+  return r;
 }
 
 http_response api::healthz() const {
   const bool broker = !ctx_.broker_connected || ctx_.broker_connected();
   json body = {{"status", broker ? "ok" : "degraded"}, {"broker_connected", broker}};
-  return {broker ? 200U : 503U, "application/json", body.dump(), {}};
+  return {broker ? 200U : 503U, "application/json", body.dump(), {}, nullptr};
+}
+
+http_response api::openapi() const {
+  if (ctx_.openapi_yaml.empty())
+    return problem(404, "Not Found", "no OpenAPI description built in");
+  return {200, "application/yaml", std::string(ctx_.openapi_yaml), {}, nullptr};
 }
 
 http_response api::metrics() const {
   std::string out;
-  auto counter = [&out](std::string_view name, std::string_view help, std::uint64_t value,
-                        std::string_view labels = {}) {
-    out += "# HELP " + std::string(name) + " " + std::string(help) + "\n";
-    out += "# TYPE " + std::string(name) + " counter\n";
-    out += std::string(name) + std::string(labels) + " " + std::to_string(value) + "\n";
+  auto metric = [&out](std::string_view name, std::string_view type, std::string_view help,
+                       std::uint64_t value) {
+    out += "# HELP " + std::string(name) + " " + std::string(help) + "\n# TYPE " +
+           std::string(name) + " " + std::string(type) + "\n" + std::string(name) + " " +
+           std::to_string(value) + "\n";
   };
   if (const auto* c = ctx_.ingest ? ctx_.ingest() : nullptr) {
-    counter("hoistway_frames_in_total", "Frames received from the broker.", c->frames_in);
-    counter("hoistway_frames_accepted_total", "Frames that passed every check.", c->frames_accepted);
-    counter("hoistway_records_stored_total", "Records stored for the first time.", c->records_stored);
-    counter("hoistway_records_duplicate_total", "Records received again and ignored.",
-            c->records_duplicate);
-    counter("hoistway_acks_published_total", "Stored-acks published.", c->acks_published);
+    metric("hoistway_frames_in_total", "counter", "Frames received from the broker.", c->frames_in);
+    metric("hoistway_frames_accepted_total", "counter", "Frames that passed every check.",
+           c->frames_accepted);
+    metric("hoistway_records_stored_total", "counter", "Records stored for the first time.",
+           c->records_stored);
+    metric("hoistway_records_duplicate_total", "counter", "Records received again and ignored.",
+           c->records_duplicate);
+    metric("hoistway_acks_published_total", "counter", "Stored-acks published.", c->acks_published);
+    metric("hoistway_store_transactions_total", "counter", "Ingest transactions committed.",
+           c->transactions);
     out += "# HELP hoistway_frames_rejected_total Frames rejected, by reason.\n";
     out += "# TYPE hoistway_frames_rejected_total counter\n";
     for (std::size_t r = 0; r < common::wire::reject_reason_count; ++r) {
@@ -111,16 +450,45 @@ http_response api::metrics() const {
              std::string(common::wire::to_string(static_cast<common::wire::reject_reason>(r))) +
              "\"} " + std::to_string(c->rejected[r].load()) + "\n";
     }
-    out += "# HELP hoistway_ingest_queue_depth Frames waiting for the writer.\n";
-    out += "# TYPE hoistway_ingest_queue_depth gauge\n";
-    out += "hoistway_ingest_queue_depth " + std::to_string(c->queue_depth.load()) + "\n";
+    metric("hoistway_ingest_queue_depth", "gauge", "Frames waiting for the writer.",
+           c->queue_depth);
+    const auto acks = c->ack_latency_count.load();
+    out += "# HELP hoistway_ack_latency_seconds Frame arrival to stored-ack publish.\n";
+    out += "# TYPE hoistway_ack_latency_seconds summary\n";
+    out += "hoistway_ack_latency_seconds_sum " +
+           std::to_string(static_cast<double>(c->ack_latency_sum_us.load()) / 1e6) + "\n";
+    out += "hoistway_ack_latency_seconds_count " + std::to_string(acks) + "\n";
   }
   if (ctx_.http != nullptr) {
-    counter("hoistway_http_requests_total", "HTTP requests handled.", ctx_.http->requests);
-    counter("hoistway_http_rejected_total", "HTTP requests rejected before routing.",
-            ctx_.http->rejected);
+    const auto& h = *ctx_.http;
+    metric("hoistway_http_requests_total", "counter", "HTTP requests handled.", h.requests);
+    metric("hoistway_http_rejected_total", "counter", "HTTP requests rejected before routing.",
+           h.rejected);
+    metric("hoistway_http_streams_open", "gauge", "Open event streams.", h.streams_open);
+    out += "# HELP hoistway_http_request_duration_seconds Handler latency.\n";
+    out += "# TYPE hoistway_http_request_duration_seconds histogram\n";
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < http_server_stats::bounds.size(); ++i) {
+      cumulative += h.latency_buckets[i];
+      std::ostringstream le;
+      le << http_server_stats::bounds[i];
+      out += "hoistway_http_request_duration_seconds_bucket{le=\"" + le.str() + "\"} " +
+             std::to_string(cumulative) + "\n";
+    }
+    cumulative += h.latency_buckets[http_server_stats::bounds.size()];
+    out += "hoistway_http_request_duration_seconds_bucket{le=\"+Inf\"} " +
+           std::to_string(cumulative) + "\n";
+    out += "hoistway_http_request_duration_seconds_sum " +
+           std::to_string(static_cast<double>(h.latency_sum_us.load()) / 1e6) + "\n";
+    out += "hoistway_http_request_duration_seconds_count " + std::to_string(cumulative) + "\n";
   }
-  return {200, "text/plain; version=0.0.4", out, {}};
+  metric("hoistway_api_unauthenticated_total", "counter", "API requests without a valid key.",
+         counters_->unauthenticated);
+  metric("hoistway_api_bad_requests_total", "counter", "API requests with invalid parameters.",
+         counters_->bad_requests);
+  metric("hoistway_api_not_found_total", "counter", "API requests for unknown routes or ids.",
+         counters_->not_found);
+  return {200, "text/plain; version=0.0.4", out, {}, nullptr};
 }
 
 }  // namespace hoistway::cloud

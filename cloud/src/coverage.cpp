@@ -20,13 +20,13 @@ void seq_coverage::add(std::uint64_t first, std::uint64_t last) {
   auto it = above_.upper_bound(first);
   if (it != above_.begin()) {
     auto prev = std::prev(it);
-    if (prev->second + 1 >= first) {
+    if (prev->second >= first - 1) {  // touches or overlaps (first >= 1: no underflow)
       first = prev->first;
       last = std::max(last, prev->second);
       it = above_.erase(prev);
     }
   }
-  while (it != above_.end() && it->first <= last + 1) {
+  while (it != above_.end() && it->first - 1 <= last) {  // it->first > stored_through_ + 1 >= 1
     last = std::max(last, it->second);
     it = above_.erase(it);
   }
@@ -45,7 +45,7 @@ bool seq_coverage::covers(std::uint64_t seq) const {
 void seq_coverage::absorb() {
   while (!above_.empty()) {
     auto first = above_.begin();
-    if (first->first > stored_through_ + 1) break;
+    if (first->first - 1 > stored_through_) break;  // a gap remains (no overflow at UINT64_MAX)
     stored_through_ = std::max(stored_through_, first->second);
     above_.erase(first);
   }

@@ -1,12 +1,14 @@
 // The HTTP server on Boost.Beast: the only translation unit that includes Beast (it is heavy
 // to compile). Structure after Beast's examples: a listener accepts, a session per connection
 // reads one request at a time with a deadline and writes one response at a time.
+#include <spdlog/spdlog.h>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <spdlog/spdlog.h>
 
 #include <mutex>
 #include <optional>
@@ -58,10 +60,12 @@ class session : public std::enable_shared_from_this<session> {
  public:
   session(tcp::socket&& socket, server_impl& server);
   void run() {
-    asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&session::read, shared_from_this()));
+    asio::dispatch(stream_.get_executor(),
+                   beast::bind_front_handler(&session::read, shared_from_this()));
   }
   void close() {
     asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->stream_open_) return self->end_stream();
       beast::error_code ec;
       self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
       self->stream_.close();
@@ -73,6 +77,11 @@ class session : public std::enable_shared_from_this<session> {
   void on_read(beast::error_code ec, std::size_t bytes);
   void on_write(bool keep_alive, beast::error_code ec, std::size_t bytes);
   void reject(unsigned status, std::string_view reason);
+  // Streaming responses (Server-Sent Events).
+  void start_stream(std::shared_ptr<http_stream> body, unsigned version);
+  void pump();
+  void heartbeat();
+  void end_stream();
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
@@ -80,6 +89,13 @@ class session : public std::enable_shared_from_this<session> {
   std::shared_ptr<bhttp::response<bhttp::string_body>> response_;
   server_impl& server_;
   std::string remote_;
+  std::shared_ptr<http_stream> body_stream_;
+  std::shared_ptr<bhttp::response<bhttp::empty_body>> stream_head_;
+  std::shared_ptr<bhttp::response_serializer<bhttp::empty_body>> stream_serializer_;
+  std::optional<asio::steady_timer> heartbeat_;
+  std::string chunk_;
+  bool writing_ = false;
+  bool stream_open_ = false;
 };
 
 class server_impl final : public http_server {
@@ -142,8 +158,11 @@ class server_impl final : public http_server {
       return handler_(request);
     } catch (const std::exception& e) {
       spdlog::error("handler threw on {} {}: {}", request.method, request.target, e.what());
-      return {500, "application/problem+json",
-              R"({"type":"about:blank","title":"Internal Server Error","status":500})", {}};
+      return {500,
+              "application/problem+json",
+              R"({"type":"about:blank","title":"Internal Server Error","status":500})",
+              {},
+              nullptr};
     }
   }
   void track(const std::shared_ptr<session>& s) {
@@ -157,17 +176,19 @@ class server_impl final : public http_server {
 
  private:
   void accept() {
-    acceptor_.async_accept(asio::make_strand(io_), [this](beast::error_code ec, tcp::socket socket) {
-      if (ec) {
-        if (ec != asio::error::operation_aborted) spdlog::warn("accept: {}", ec.message());
-        if (!acceptor_.is_open()) return;
-      } else {
-        auto s = std::make_shared<session>(std::move(socket), *this);
-        track(s);
-        s->run();
-      }
-      accept();
-    });
+    acceptor_.async_accept(asio::make_strand(io_),
+                           [this](beast::error_code ec, tcp::socket socket) {
+                             if (ec) {
+                               if (ec != asio::error::operation_aborted)
+                                 spdlog::warn("accept: {}", ec.message());
+                               if (!acceptor_.is_open()) return;
+                             } else {
+                               auto s = std::make_shared<session>(std::move(socket), *this);
+                               track(s);
+                               s->run();
+                             }
+                             accept();
+                           });
   }
 
   http_server_options options_;
@@ -200,8 +221,8 @@ void session::read() {
 
 void session::reject(unsigned status, std::string_view reason) {
   ++server_.mutable_stats().rejected;
-  response_ = std::make_shared<bhttp::response<bhttp::string_body>>(
-      static_cast<bhttp::status>(status), 11);
+  response_ =
+      std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(status), 11);
   response_->set(bhttp::field::content_type, "application/problem+json");
   response_->set(bhttp::field::connection, "close");
   response_->body() = R"({"type":"about:blank","title":")" + std::string(reason) +
@@ -244,7 +265,11 @@ void session::on_read(beast::error_code ec, std::size_t /*bytes*/) {
   const bool keep_alive = req.keep_alive();
   const auto version = req.version();
 
+  const auto started = std::chrono::steady_clock::now();
   http_response result = server_.handle(request);
+  server_.mutable_stats().observe(std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - started));
+  if (result.stream && result.status == 200) return start_stream(std::move(result.stream), version);
   response_ = std::make_shared<bhttp::response<bhttp::string_body>>(
       static_cast<bhttp::status>(result.status), version);
   response_->set(bhttp::field::server, "hoistway");
@@ -256,6 +281,79 @@ void session::on_read(beast::error_code ec, std::size_t /*bytes*/) {
   response_->prepare_payload();
   bhttp::async_write(stream_, *response_,
                      beast::bind_front_handler(&session::on_write, shared_from_this(), keep_alive));
+}
+
+void session::start_stream(std::shared_ptr<http_stream> body, unsigned version) {
+  body_stream_ = std::move(body);
+  stream_head_ = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::ok, version);
+  stream_head_->set(bhttp::field::server, "hoistway");
+  stream_head_->set(bhttp::field::content_type, "text/event-stream");
+  stream_head_->set(bhttp::field::cache_control, "no-store");
+  stream_head_->chunked(true);
+  stream_serializer_ =
+      std::make_shared<bhttp::response_serializer<bhttp::empty_body>>(*stream_head_);
+  stream_.expires_never();
+  stream_open_ = true;
+  ++server_.mutable_stats().streams_open;
+  writing_ = true;
+  bhttp::async_write_header(stream_, *stream_serializer_,
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              self->writing_ = false;
+                              if (ec) return self->end_stream();
+                              std::weak_ptr<session> weak = self;
+                              auto executor = self->stream_.get_executor();
+                              self->body_stream_->start([weak, executor] {
+                                asio::post(executor, [weak] {
+                                  if (auto s = weak.lock()) s->pump();
+                                });
+                              });
+                              self->heartbeat_.emplace(self->stream_.get_executor());
+                              self->heartbeat();
+                              self->pump();
+                            });
+}
+
+void session::pump() {
+  if (!stream_open_ || writing_) return;
+  chunk_ = body_stream_->take();
+  if (chunk_.empty()) return;
+  writing_ = true;
+  asio::async_write(stream_, bhttp::make_chunk(asio::buffer(chunk_)),
+                    [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                      self->writing_ = false;
+                      if (ec) return self->end_stream();
+                      self->pump();
+                    });
+}
+
+// A comment line every 15 s keeps proxies from closing the stream and finds dead clients.
+void session::heartbeat() {
+  heartbeat_->expires_after(std::chrono::seconds(15));
+  heartbeat_->async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (ec || !self->stream_open_) return;
+    if (!self->writing_) {
+      self->chunk_ = ": keep-alive\n\n";
+      self->writing_ = true;
+      asio::async_write(self->stream_, bhttp::make_chunk(asio::buffer(self->chunk_)),
+                        [self](beast::error_code wec, std::size_t) {
+                          self->writing_ = false;
+                          if (wec) return self->end_stream();
+                          self->pump();
+                        });
+    }
+    self->heartbeat();
+  });
+}
+
+void session::end_stream() {
+  if (!stream_open_) return;
+  stream_open_ = false;
+  --server_.mutable_stats().streams_open;
+  if (heartbeat_) heartbeat_->cancel();
+  body_stream_.reset();
+  beast::error_code ignored;
+  stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  stream_.close();
 }
 
 void session::on_write(bool keep_alive, beast::error_code ec, std::size_t /*bytes*/) {
@@ -270,6 +368,14 @@ void session::on_write(bool keep_alive, beast::error_code ec, std::size_t /*byte
 }
 
 }  // namespace
+
+void http_server_stats::observe(std::chrono::microseconds elapsed) {
+  const double seconds = static_cast<double>(elapsed.count()) / 1e6;
+  std::size_t i = 0;
+  while (i < bounds.size() && seconds > bounds[i]) ++i;
+  ++latency_buckets[i];
+  latency_sum_us += static_cast<std::uint64_t>(elapsed.count());
+}
 
 bool parse_target(const std::string& target, std::string& path,
                   std::map<std::string, std::string>& query) {
@@ -289,7 +395,8 @@ bool parse_target(const std::string& target, std::string& path,
     std::string key;
     std::string value;
     if (!percent_decode(pair.substr(0, eq), key, true)) return false;
-    if (eq != std::string_view::npos && !percent_decode(pair.substr(eq + 1), value, true)) return false;
+    if (eq != std::string_view::npos && !percent_decode(pair.substr(eq + 1), value, true))
+      return false;
     query[key] = value;
   }
   return true;

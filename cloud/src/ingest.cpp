@@ -1,8 +1,8 @@
 // The ingest pipeline.
 #include "hoistway/cloud/ingest.hpp"
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include <condition_variable>
 #include <deque>
@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "hoistway/cloud/coverage.hpp"
+#include "hoistway/cloud/projector.hpp"
 #include "hoistway/cloud/record_json.hpp"
 #include "hoistway/cloud/store.hpp"
 #include "hoistway/common/crypto.hpp"
@@ -30,12 +31,20 @@ struct device_entry {
   seq_coverage coverage;
 };
 
+// A message waiting for the writer, with when it arrived (for the ack latency).
+struct queued {
+  common::mqtt::message message;
+  std::chrono::steady_clock::time_point arrived;
+};
+
 class ingest_impl final : public ingest {
  public:
-  ingest_impl(ingest_config config, std::shared_ptr<live_view> view,
-              std::shared_ptr<common::clock> clock, store db, std::unique_ptr<common::mqtt::link> link)
+  ingest_impl(ingest_config config, std::shared_ptr<live_view> view, std::shared_ptr<event_bus> bus,
+              std::shared_ptr<common::clock> clock, store db,
+              std::unique_ptr<common::mqtt::link> link)
       : config_(std::move(config)),
         view_(std::move(view)),
+        bus_(std::move(bus)),
         clock_(std::move(clock)),
         store_(std::move(db)),
         link_(std::move(link)) {}
@@ -43,13 +52,10 @@ class ingest_impl final : public ingest {
   ~ingest_impl() override { stop(); }
 
   common::status load() {
-    auto devices = store_.devices();
-    if (!devices) return std::unexpected(devices.error());
-    for (auto& d : *devices) {
-      const std::string id = d.device_id;
-      const auto through = d.stored_through;
-      devices_.insert_or_assign(id, device_entry{std::move(d), seq_coverage(through)});
-    }
+    auto projection = projector::create(store_.db());
+    if (!projection) return std::unexpected(projection.error());
+    projector_.emplace(std::move(*projection));
+    if (auto st = reload_devices(); !st) return st;
     auto units = store_.units();
     if (!units) return std::unexpected(units.error());
     for (const auto& u : *units) {
@@ -65,12 +71,44 @@ class ingest_impl final : public ingest {
     return {};
   }
 
+  // Reads the device table (keys, active flags). Called at start, and when a frame names a
+  // device or key we do not know (hoistway-admin may have added it), at most once a second.
+  common::status reload_devices() {
+    auto devices = store_.devices();
+    if (!devices) return std::unexpected(devices.error());
+    last_reload_mono_ = clock_->mono_ms();
+    for (auto& d : *devices) {
+      const std::string id = d.device_id;
+      auto it = devices_.find(id);
+      if (it == devices_.end()) {
+        const auto through = d.stored_through;
+        devices_.emplace(id, device_entry{std::move(d), seq_coverage(through)});
+      } else {
+        // Keep the coverage we hold (it may be ahead of the committed value by nothing, or
+        // have intervals); take the new key and active flag.
+        it->second.row.key_id = d.key_id;
+        it->second.row.key = std::move(d.key);
+        it->second.row.active = d.active;
+      }
+    }
+    return {};
+  }
+
+  bool maybe_reload_devices() {
+    if (clock_->mono_ms() - last_reload_mono_ < 1000) return false;
+    if (auto st = reload_devices(); !st) {
+      spdlog::warn("device reload: {}", st.error().message);
+      return false;
+    }
+    return true;
+  }
+
   common::status start() override {
     std::string up(common::topics::all_up);
     std::string state(common::topics::all_state);
     if (!config_.share_group.empty()) up = "$share/" + config_.share_group + "/" + up;
-    link_->set_subscriptions({{up, common::mqtt::qos::at_least_once},
-                              {state, common::mqtt::qos::at_least_once}});
+    link_->set_subscriptions(
+        {{up, common::mqtt::qos::at_least_once}, {state, common::mqtt::qos::at_least_once}});
     link_->on_message([this](common::mqtt::message m) { enqueue(std::move(m)); });
     link_->on_connection([this](bool up_now, const std::string& cause) {
       if (up_now) {
@@ -104,19 +142,25 @@ class ingest_impl final : public ingest {
     std::unique_lock lock(mutex_);
     space_.wait(lock, [this] { return stopped_ || queue_.size() < queue_capacity; });
     if (stopped_) return;
-    queue_.push_back(std::move(m));
+    queue_.push_back({std::move(m), std::chrono::steady_clock::now()});
     counters_.queue_depth = queue_.size();
     ready_.notify_one();
   }
 
   // ---- the writer thread ---------------------------------------------------------------------
   void writer_loop() {
-    std::vector<common::mqtt::message> work;
+    std::vector<queued> work;
     while (true) {
       {
         std::unique_lock lock(mutex_);
-        ready_.wait(lock, [this] { return stopped_ || !queue_.empty(); });
+        ready_.wait_for(lock, std::chrono::seconds(1),
+                        [this] { return stopped_ || !queue_.empty(); });
         if (queue_.empty() && stopped_) return;
+        if (queue_.empty()) {
+          lock.unlock();
+          check_offline();
+          continue;
+        }
         const auto n = std::min(queue_.size(), config_.max_batch_frames);
         work.assign(std::make_move_iterator(queue_.begin()),
                     std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(n)));
@@ -135,7 +179,7 @@ class ingest_impl final : public ingest {
     std::int64_t wall_ms;
   };
 
-  void process(std::vector<common::mqtt::message>& messages) {
+  void process(std::vector<queued>& messages) {
     const auto now = clock_->wall_ms();
     auto tx = store_.begin();
     if (!tx) {
@@ -146,7 +190,9 @@ class ingest_impl final : public ingest {
     std::map<std::string, std::uint64_t> before;
     std::vector<pending_status> statuses;
     std::vector<std::pair<std::string, presence>> presences;
-    for (auto& m : messages) {
+    pushes_.clear();
+    for (auto& entry : messages) {
+      const auto& m = entry.message;
       if (auto dev = common::topics::device_of(m.topic, "state")) {
         presences.emplace_back(std::string(*dev), parse_presence(m.payload));
         continue;
@@ -163,6 +209,8 @@ class ingest_impl final : public ingest {
       }
       ++counters_.frames_accepted;
       touched.insert(*outcome);
+      last_seen_[*outcome] = now;
+      offline_now_.erase(*outcome);
     }
     for (const auto& device : touched) {
       auto& entry = devices_.at(device);
@@ -191,8 +239,70 @@ class ingest_impl final : public ingest {
       }
       view_->device_seen(device, now);
     }
+    const auto acked_at = std::chrono::steady_clock::now();
+    for (const auto& entry : messages) {
+      if (common::topics::device_of(entry.message.topic, "up")) {
+        counters_.ack_latency_sum_us += static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::microseconds>(acked_at - entry.arrived)
+                .count());
+        ++counters_.ack_latency_count;
+      }
+    }
     for (const auto& s : statuses) view_->apply(s.unit_id, s.state, s.wall_ms);
-    for (const auto& [device, p] : presences) view_->set_presence(device, p);
+    for (const auto& [device, p] : presences) {
+      view_->set_presence(device, p);
+      if (p == presence::offline) offline_now_.insert(device);
+    }
+    publish_pushes();
+    check_offline();
+  }
+
+  void publish_pushes() {
+    for (auto& p : pushes_) bus_->publish(std::move(p.unit_id), std::move(p.type), p.data.dump());
+    pushes_.clear();
+  }
+
+  std::vector<std::string> units_of_device(const std::string& device) const {
+    std::vector<std::string> out;
+    for (const auto& [key, unit] : units_) {
+      if (key.first == device) out.push_back(unit);
+    }
+    return out;
+  }
+
+  // Raises device_offline for devices silent longer than offline_after (or whose last will
+  // said offline); clears it when they are heard from again.
+  void check_offline() {
+    const auto now = clock_->wall_ms();
+    std::vector<std::pair<std::string, bool>> changes;  // device, now offline?
+    for (const auto& [device, seen] : last_seen_) {
+      const bool silent =
+          now - seen > config_.offline_after.count() || offline_now_.contains(device);
+      const bool marked = offline_marked_.contains(device);
+      if (silent != marked) changes.emplace_back(device, silent);
+    }
+    if (changes.empty()) return;
+    auto tx = store_.begin();
+    if (!tx) return;
+    pushes_.clear();
+    for (const auto& [device, offline] : changes) {
+      const auto units = units_of_device(device);
+      auto st = offline ? projector_->device_offline(units, now, pushes_)
+                        : projector_->device_online(units, now, pushes_);
+      if (!st) {
+        spdlog::error("alerts: {}", st.error().message);
+        return;
+      }
+    }
+    if (!tx->commit()) return;
+    for (const auto& [device, offline] : changes) {
+      if (offline) {
+        offline_marked_.insert(device);
+      } else {
+        offline_marked_.erase(device);
+      }
+    }
+    publish_pushes();
   }
 
   // Checks one frame and stores its new records; returns the device id.
@@ -202,13 +312,18 @@ class ingest_impl final : public ingest {
       return std::unexpected(rejection{r, std::move(detail)});
     };
     const auto topic_device = common::topics::device_of(m.topic, "up");
-    if (!topic_device) return reject(reject_reason::device_mismatch, "topic is not a device up-link");
+    if (!topic_device)
+      return reject(reject_reason::device_mismatch, "topic is not a device up-link");
     auto envelope = common::wire::open_envelope(m.payload, config_.max_frame_bytes);
     if (!envelope) return std::unexpected(envelope.error());
     if (envelope->device_id != *topic_device) {
       return reject(reject_reason::device_mismatch, "envelope device differs from the topic's");
     }
-    const auto it = devices_.find(std::string(envelope->device_id));
+    auto it = devices_.find(std::string(envelope->device_id));
+    if ((it == devices_.end() || envelope->key_id != it->second.row.key_id) &&
+        maybe_reload_devices()) {
+      it = devices_.find(std::string(envelope->device_id));
+    }
     if (it == devices_.end() || !it->second.row.active) {
       return reject(reject_reason::unknown_device, std::string(envelope->device_id));
     }
@@ -232,9 +347,14 @@ class ingest_impl final : public ingest {
         return reject(reject_reason::bad_meaning, "store: " + inserted.error().message);
       }
       ++(*inserted ? counters_.records_stored : counters_.records_duplicate);
+      if (!*inserted) continue;
+      auto unit = unit_for(batch->device_id, rec.car);
+      if (!unit) continue;
+      if (auto st = projector_->apply(batch->device_id, *unit, rec, pushes_); !st) {
+        return reject(reject_reason::bad_meaning, "projection: " + st.error().message);
+      }
       if (const auto* state = std::get_if<common::run_state>(&rec.body)) {
-        auto unit = unit_for(batch->device_id, rec.car);
-        if (unit) statuses.push_back({*unit, *state, rec.wall_ms});
+        statuses.push_back({*unit, *state, rec.wall_ms});
       }
     }
     entry.coverage.apply_floor(batch->outbox_floor);
@@ -269,8 +389,9 @@ class ingest_impl final : public ingest {
       return presence::unknown;
     }
     const auto status = json["status"].get<std::string>();
-    return status == "online" ? presence::online
-                              : status == "offline" ? presence::offline : presence::unknown;
+    return status == "online"    ? presence::online
+           : status == "offline" ? presence::offline
+                                 : presence::unknown;
   }
 
   static std::optional<common::run_state> run_state_from_json(const std::string& text) {
@@ -281,8 +402,9 @@ class ingest_impl final : public ingest {
     s.speed_mm_s = j.value("speed_mm_s", 0);
     s.floor = j.value<std::int16_t>("floor", 0);
     const auto dir = j.value("direction", std::string("none"));
-    s.dir = dir == "up" ? common::direction::up
-                        : dir == "down" ? common::direction::down : common::direction::none;
+    s.dir = dir == "up"     ? common::direction::up
+            : dir == "down" ? common::direction::down
+                            : common::direction::none;
     const auto door = j.value("door", std::string("unknown"));
     for (int d = 0; d <= static_cast<int>(common::door_state::unknown); ++d) {
       if (common::to_string(static_cast<common::door_state>(d)) == door) {
@@ -309,19 +431,26 @@ class ingest_impl final : public ingest {
 
   ingest_config config_;
   std::shared_ptr<live_view> view_;
+  std::shared_ptr<event_bus> bus_;
   std::shared_ptr<common::clock> clock_;
   store store_;
   std::unique_ptr<common::mqtt::link> link_;
   ingest_counters counters_;
 
   // Writer thread only.
+  std::optional<projector> projector_;
+  std::vector<pushed> pushes_;
+  std::int64_t last_reload_mono_ = 0;
+  std::map<std::string, std::int64_t> last_seen_;  // device → wall ms of its last stored frame
+  std::set<std::string> offline_now_;              // last will said offline
+  std::set<std::string> offline_marked_;           // device_offline alerts open
   std::map<std::string, device_entry> devices_;
   std::map<std::pair<std::string, std::uint8_t>, std::string> units_;
 
   std::mutex mutex_;
   std::condition_variable ready_;
   std::condition_variable space_;
-  std::deque<common::mqtt::message> queue_;
+  std::deque<queued> queue_;
   bool stopped_ = false;
   std::thread writer_;
 };
@@ -329,8 +458,9 @@ class ingest_impl final : public ingest {
 }  // namespace
 
 common::result<std::unique_ptr<ingest>> ingest::create(const ingest_config& config,
-                                                        std::shared_ptr<live_view> view,
-                                                        std::shared_ptr<common::clock> clock) {
+                                                       std::shared_ptr<live_view> view,
+                                                       std::shared_ptr<event_bus> bus,
+                                                       std::shared_ptr<common::clock> clock) {
   auto db = store::open(config.store_path);
   if (!db) return std::unexpected(db.error());
   for (const auto& device : config.devices) {
@@ -338,8 +468,8 @@ common::result<std::unique_ptr<ingest>> ingest::create(const ingest_config& conf
   }
   auto link = common::mqtt::link::create(config.mqtt);
   if (!link) return std::unexpected(link.error());
-  auto impl = std::make_unique<ingest_impl>(config, std::move(view), std::move(clock),
-                                            std::move(*db), std::move(*link));
+  auto impl = std::make_unique<ingest_impl>(config, std::move(view), std::move(bus),
+                                            std::move(clock), std::move(*db), std::move(*link));
   if (auto st = impl->load(); !st) return std::unexpected(st.error());
   return std::unique_ptr<ingest>(std::move(impl));
 }

@@ -8,6 +8,7 @@
 #include "hoistway/cloud/api.hpp"
 #include "hoistway/cloud/http.hpp"
 #include "hoistway/cloud/ingest.hpp"
+#include "hoistway/cloud/openapi_yaml.hpp"
 
 namespace hoistway::cloud {
 
@@ -21,7 +22,10 @@ int run_server(const ingest_config& config) {
 
   auto clock = std::make_shared<common::system_clock>();
   auto view = std::make_shared<live_view>(config.offline_after);
-  auto pipeline = ingest::create(config, view, clock);
+  // Stream ids keep growing across restarts: start from the start time in µs.
+  auto bus =
+      std::make_shared<event_bus>(20'000, static_cast<std::uint64_t>(clock->wall_ms()) * 1000);
+  auto pipeline = ingest::create(config, view, bus, clock);
   if (!pipeline) {
     spdlog::error("cannot open the store: {}", pipeline.error().message);
     return 74;  // EX_IOERR
@@ -30,17 +34,29 @@ int run_server(const ingest_config& config) {
   // Accounts (eService, customer portal) when ingest.toml has an [accounts] section.
   std::shared_ptr<accounts::module> accounts_module;
   if (config.accounts) {
-    auto m = accounts::module::create(*config.accounts, config.source_path, config.store_path, clock);
+    auto m =
+        accounts::module::create(*config.accounts, config.source_path, config.store_path, clock);
     if (!m) {
       spdlog::error("accounts: {}", m.error().message);
       return m.error().code == common::errc::invalid_argument ? 78 : 74;  // EX_CONFIG : EX_IOERR
     }
     accounts_module = std::move(*m);
   }
+  auto dir = directory::open(config.store_path, clock);
+  auto reads = queries::open(config.store_path, clock);
+  if (!dir || !reads) {
+    spdlog::error("cannot open the store for reading: {}",
+                  !dir ? dir.error().message : reads.error().message);
+    return 74;
+  }
 
   api_context ctx;
   ctx.view = view;
   ctx.clock = clock;
+  ctx.dir = *dir;
+  ctx.db = *reads;
+  ctx.bus = bus;
+  ctx.openapi_yaml = openapi_yaml;
   ctx.ingest = [ingest_ptr] { return &ingest_ptr->counters(); };
   ctx.broker_connected = [ingest_ptr] { return ingest_ptr->broker_connected(); };
   auto routes = std::make_shared<api>(ctx);

@@ -81,6 +81,55 @@ CREATE TABLE api_keys(
   created_ms INTEGER NOT NULL,
   revoked_ms INTEGER);
 )sql",
+    // 3: what the portal reads. Events (every record but run-state samples) by unit and time;
+    // a status log of run states (for availability); visits with their checklists; alerts.
+    R"sql(
+CREATE TABLE events(
+  device_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  unit_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  wall_ms INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY(device_id, seq)) WITHOUT ROWID;
+CREATE INDEX events_unit_time ON events(unit_id, wall_ms, seq);
+CREATE TABLE status_log(
+  unit_id TEXT NOT NULL,
+  wall_ms INTEGER NOT NULL,
+  device_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  in_service INTEGER NOT NULL,
+  mode TEXT NOT NULL,
+  PRIMARY KEY(unit_id, wall_ms, seq)) WITHOUT ROWID;
+CREATE TABLE visits(
+  visit_id TEXT PRIMARY KEY,
+  unit_id TEXT NOT NULL,
+  technician TEXT NOT NULL,
+  started_ms INTEGER NOT NULL,
+  ended_ms INTEGER);
+CREATE INDEX visits_unit ON visits(unit_id, started_ms);
+CREATE TABLE visit_checklist(
+  visit_id TEXT NOT NULL,
+  item TEXT NOT NULL,
+  ok INTEGER NOT NULL,
+  note TEXT NOT NULL,
+  wall_ms INTEGER NOT NULL,
+  PRIMARY KEY(visit_id, item, wall_ms));
+CREATE TABLE alerts(
+  alert_id INTEGER PRIMARY KEY,
+  unit_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  code INTEGER NOT NULL DEFAULT 0,
+  state TEXT NOT NULL CHECK (state IN ('raised', 'acknowledged', 'cleared')),
+  detail TEXT NOT NULL DEFAULT '',
+  raised_ms INTEGER NOT NULL,
+  acknowledged_ms INTEGER,
+  acknowledged_by TEXT,
+  cleared_ms INTEGER);
+CREATE INDEX alerts_unit ON alerts(unit_id, raised_ms);
+CREATE INDEX alerts_open ON alerts(state) WHERE state != 'cleared';
+ALTER TABLE devices ADD COLUMN mqtt_password_hash TEXT;
+)sql",
 };
 
 }  // namespace
@@ -98,7 +147,8 @@ common::result<store> store::open(const std::string& path) {
       "WHERE device_id = ?1");
   auto status = s.db_.prepare(
       "INSERT INTO unit_status(unit_id, status, updated_ms) VALUES (?1, ?2, ?3) "
-      "ON CONFLICT(unit_id) DO UPDATE SET status = excluded.status, updated_ms = excluded.updated_ms");
+      "ON CONFLICT(unit_id) DO UPDATE SET status = excluded.status, updated_ms = "
+      "excluded.updated_ms");
   if (!insert || !stored || !status) {
     return fail(errc::io, "store: cannot prepare the write statements");
   }
@@ -108,14 +158,19 @@ common::result<store> store::open(const std::string& path) {
   return s;
 }
 
-common::status store::migrate() { return sqlite::migrate(db_, "store", migrations); }
+common::status store::migrate() { return migrate_store(db_); }
+
+common::status migrate_store(sqlite::database& db) {
+  return sqlite::migrate(db, "store", migrations);
+}
 
 common::status store::provision(const device_provision& device) {
   auto tx = sqlite::transaction::begin(db_);
   if (!tx) return std::unexpected(tx.error());
   auto dev = db_.prepare(
       "INSERT INTO devices(device_id, key_id, key) VALUES (?1, ?2, ?3) "
-      "ON CONFLICT(device_id) DO UPDATE SET key_id = excluded.key_id, key = excluded.key, active = 1");
+      "ON CONFLICT(device_id) DO UPDATE SET key_id = excluded.key_id, key = excluded.key, active = "
+      "1");
   if (!dev) return std::unexpected(dev.error());
   if (auto st = dev->bind(1, device.device_id)
                     .bind(2, device.key_id)
@@ -129,7 +184,8 @@ common::status store::provision(const device_provision& device) {
       "ON CONFLICT(device_id, car) DO UPDATE SET unit_id = excluded.unit_id");
   if (!unit) return std::unexpected(unit.error());
   for (std::size_t car = 0; car < device.units.size(); ++car) {
-    if (auto st = unit->bind(1, device.units[car]).bind(2, device.device_id).bind(3, car).run(); !st) {
+    if (auto st = unit->bind(1, device.units[car]).bind(2, device.device_id).bind(3, car).run();
+        !st) {
       return st;
     }
   }
@@ -227,7 +283,10 @@ common::status store::set_stored_through(const std::string& device_id, std::uint
 }
 
 common::status store::upsert_unit_status(const unit_status_row& row) {
-  return upsert_status_->bind(1, row.unit_id).bind(2, row.status_json).bind(3, row.updated_ms).run();
+  return upsert_status_->bind(1, row.unit_id)
+      .bind(2, row.status_json)
+      .bind(3, row.updated_ms)
+      .run();
 }
 
 common::status store::add_dead_letter(std::int64_t received_ms, const std::string& topic,

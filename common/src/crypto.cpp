@@ -1,9 +1,11 @@
 // mbedTLS behind hoistway::common::crypto.
 #include "hoistway/common/crypto.hpp"
 
+#include <mbedtls/base64.h>
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/md.h>
+#include <mbedtls/pkcs5.h>
 #include <mbedtls/platform_util.h>
 #include <mbedtls/sha256.h>
 
@@ -62,7 +64,8 @@ sha256_digest hmac_sha256(std::span<const std::uint8_t> key, std::span<const std
   return out;
 }
 
-bool constant_time_equal(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) noexcept {
+bool constant_time_equal(std::span<const std::uint8_t> a,
+                         std::span<const std::uint8_t> b) noexcept {
   if (a.size() != b.size()) return false;
   std::uint8_t diff = 0;
   for (std::size_t i = 0; i < a.size(); ++i) diff = static_cast<std::uint8_t>(diff | (a[i] ^ b[i]));
@@ -88,6 +91,35 @@ std::string random_uuid() {
   const std::string hex = to_hex(b);
   return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
          hex.substr(16, 4) + "-" + hex.substr(20, 12);
+}
+
+std::vector<std::uint8_t> pbkdf2_sha512(std::string_view password,
+                                        std::span<const std::uint8_t> salt, unsigned iterations,
+                                        std::size_t length) {
+  std::vector<std::uint8_t> out(length);
+  mbedtls_md_context_t ctx;
+  mbedtls_md_init(&ctx);
+  const mbedtls_md_info_t* info = mbedtls_md_info_from_type(MBEDTLS_MD_SHA512);
+  if (mbedtls_md_setup(&ctx, info, 1) != 0 ||
+      mbedtls_pkcs5_pbkdf2_hmac(&ctx, as_bytes(password).data(), password.size(), salt.data(),
+                                salt.size(), iterations, static_cast<std::uint32_t>(length),
+                                out.data()) != 0) {
+    mbedtls_md_free(&ctx);
+    throw std::runtime_error("mbedtls PBKDF2 failed");
+  }
+  mbedtls_md_free(&ctx);
+  return out;
+}
+
+std::string to_base64(std::span<const std::uint8_t> bytes) {
+  std::size_t needed = 0;
+  mbedtls_base64_encode(nullptr, 0, &needed, bytes.data(), bytes.size());
+  std::string out(needed, '\0');
+  std::size_t written = 0;
+  mbedtls_base64_encode(reinterpret_cast<unsigned char*>(out.data()), out.size(), &written,
+                        bytes.data(), bytes.size());
+  out.resize(written);
+  return out;
 }
 
 std::string to_hex(std::span<const std::uint8_t> bytes) {

@@ -711,10 +711,6 @@ TEST_CASE("projector and queries: alert lifecycle, acknowledgement and replay") 
   CHECK_FALSE(unknown->has_value());
   CHECK(alerts_of(f, {"U1"}, "acknowledged")[0]["acknowledged_by"] == "key-1");
 
-  // The writer's projector is recreated here: see the skipped test "projector: after an alert
-  // is pushed and another connection writes, the writer can begin again" (BUG: see report).
-  f.restart_projector();
-
   // An acknowledged alert still clears.
   pushed = alerts_in(
       f.apply("U1", t0 + 20 * second, common::fault_event{202, common::severity::major, false}));
@@ -771,11 +767,10 @@ TEST_CASE("projector: every event lands in the events table once, run states in 
 // Once any other connection writes (an API acknowledgement, hoistway-admin, accounts), the
 // writer's next BEGIN IMMEDIATE fails at once with SQLITE_BUSY ("database is locked"), and keeps
 // failing: the statement is only reset inside a transaction.
-// BUG: see report
+// Regression (fixed)
 TEST_CASE(
     "projector: after an alert is pushed and another connection writes, the writer can begin "
-    "again" *
-    doctest::skip()) {
+    "again") {
   fixture f;
   const auto pushed = alerts_in(f.apply("U1", t0, common::entrapment{true, 3, 4200, 450, true}));
   REQUIRE(pushed.size() == 1);
@@ -792,8 +787,8 @@ TEST_CASE(
 // the visit is the sending unit's (projector.cpp, the technician_visit and checklist_item
 // branches of apply), so records of one unit (one customer's device) change another unit's visit
 // report.
-// BUG: see report
-TEST_CASE("projector: another unit's records do not change a visit" * doctest::skip()) {
+// Regression (fixed)
+TEST_CASE("projector: another unit's records do not change a visit") {
   fixture f;
   f.apply("U1", t0, common::technician_visit{true, "V1", "Sato"});
   f.apply("U1", t0 + minute, common::checklist_item{"V1", "brakes", true, ""});

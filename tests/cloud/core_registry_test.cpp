@@ -535,8 +535,8 @@ TEST_CASE("registry: valid_registry_id") {
 // write_broker_files accepts a service user that is also a device id: the password file then
 // has two lines for that user and the ACL two "user" sections, so the device would get the
 // service's rights (read every device's up-link, write every device's acks and commands).
-// BUG: see report
-TEST_CASE("registry: the broker's service user may not be a device id" * doctest::skip()) {
+// Regression (fixed)
+TEST_CASE("registry: the broker's service user may not be a device id") {
   fixture f;
   REQUIRE(f.reg.add_device("dev-1"));
   const auto st = f.reg.write_broker_files(f.dir.file("passwd"), f.dir.file("acl"), "dev-1",

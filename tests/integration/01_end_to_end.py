@@ -117,4 +117,4 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", required=True)
     args = parser.parse_args()
-    sys.exit(run(scenario, args.bin, "e2e"))
+    sys.exit(run(scenario, os.path.abspath(args.bin), "e2e"))

@@ -122,8 +122,45 @@ class System:
         wait_for("the broker to listen", lambda: port_open(self.mqtt_port), timeout=10)
         return broker
 
-    def add_device(self, device_id, units):
-        self.devices[device_id] = {"key": secrets.token_hex(32), "units": units}
+    def add_device(self, device_id, units, customer="it-customer", monitored=True):
+        self.devices[device_id] = {"key": secrets.token_hex(32), "units": units,
+                                   "customer": customer, "monitored": monitored}
+
+    def admin(self, *args, check_exit=True):
+        """Runs hoistway-admin --json against this system's store; returns (exit code, JSON)."""
+        argv = [os.path.join(self.bin, "hoistway-admin"), "--store",
+                os.path.join(self.dir, "cloud.db"), "--json", *args]
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        if check_exit and done.returncode != 0:
+            raise Failure(f"{' '.join(args)} exited {done.returncode}: {done.stderr.strip()}")
+        try:
+            return done.returncode, json.loads(done.stdout) if done.stdout.strip() else None
+        except json.JSONDecodeError:
+            return done.returncode, None
+
+    def provision(self):
+        """Registers every added device with hoistway-admin: its customer, a building, the units
+        (one per car), monitoring contracts, and one API key per customer (self.tokens)."""
+        self.tokens = getattr(self, "tokens", {})
+        customers = {d["customer"] for d in self.devices.values()}
+        for customer in sorted(customers):
+            if customer in self.tokens:
+                continue
+            self.admin("customer", "add", customer, "--name", f"{customer} Ltd.")
+            self.admin("building", "add", f"{customer}-hq", "--customer", customer,
+                       "--name", "Head office", "--address", "1-1 Marunouchi, Tokyo")
+            _, key = self.admin("api-key", "create", "--customer", customer, "--label", "tests")
+            self.tokens[customer] = key["token"]
+        for device_id, d in self.devices.items():
+            if d.get("provisioned"):
+                continue
+            self.admin("device", "add", device_id, "--key-hex", d["key"])
+            for car, unit in enumerate(d["units"]):
+                self.admin("unit", "add", unit, "--device", device_id, "--car", str(car),
+                           "--building", f"{d['customer']}-hq", "--name", f"Car {car + 1}")
+                if d["monitored"]:
+                    self.admin("contract", "add", "--unit", unit)
+            d["provisioned"] = True
 
     def write_ingest_config(self, extra=""):
         self.http_port = self.http_port or free_port()
@@ -138,10 +175,6 @@ class System:
             f'path = "{os.path.join(self.dir, "cloud.db")}"',
             extra,
         ]
-        for device_id, d in self.devices.items():
-            units = ", ".join(f'"{u}"' for u in d["units"])
-            lines += ["[[devices]]", f'device_id = "{device_id}"', "key_id = 1",
-                      f'key_hex = "{d["key"]}"', f"units = [{units}]"]
         with open(path, "w") as f:
             f.write("\n".join(lines) + "\n")
         return path
@@ -150,6 +183,7 @@ class System:
         path = os.path.join(self.dir, "ingest.toml")
         if not os.path.exists(path):
             self.write_ingest_config()
+        self.provision()
         p = self.start("ingest", [os.path.join(self.bin, "hoistway-ingest"), "--config", path])
         wait_for("the ingest to serve HTTP", lambda: self.http_ok("/healthz"), timeout=20)
         return p
@@ -179,6 +213,10 @@ class System:
                 f'key_hex = "{self.devices[device_id]["key"]}"',
                 "[outbox]",
                 f'path = "{os.path.join(self.dir, f"outbox-{device_id}.db")}"',
+                # The technician CLI's socket, unless the caller configures [cli] itself.
+                "" if "[cli]" in extra else "[cli]",
+                "" if "[cli]" in extra else
+                f'socket = "{os.path.join(self.dir, f"hoistctl-{device_id}.sock")}"',
                 extra,
             ]) + "\n")
         return path
@@ -191,9 +229,15 @@ class System:
                           [os.path.join(self.bin, "hoistway-agent"), "--config", path])
 
     # -- HTTP -------------------------------------------------------------------------------
-    def http(self, path, method="GET", body=None, headers=None):
+    def http(self, path, method="GET", body=None, headers=None, customer="it-customer"):
+        """An HTTP request; /api/v1 requests carry the customer's API key unless headers say
+        otherwise."""
+        headers = dict(headers or {})
+        tokens = getattr(self, "tokens", {})
+        if path.startswith("/api/v1/") and "Authorization" not in headers and customer in tokens:
+            headers["Authorization"] = f"Bearer {tokens[customer]}"
         req = urllib.request.Request(f"http://127.0.0.1:{self.http_port}{path}", method=method,
-                                     data=body, headers=headers or {})
+                                     data=body, headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=5) as r:
                 return r.status, r.headers, r.read()
@@ -204,8 +248,8 @@ class System:
         status, _, _ = self.http(path)
         return status == 200
 
-    def get_json(self, path):
-        status, _, body = self.http(path)
+    def get_json(self, path, customer="it-customer"):
+        status, _, body = self.http(path, customer=customer)
         check(status == 200, f"GET {path} answered {status}: {body[:200]!r}")
         return json.loads(body)
 

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "hoistway/cloud/event_bus.hpp"
 #include "hoistway/cloud/ingest_config.hpp"
 #include "hoistway/cloud/live_view.hpp"
 #include "hoistway/common/mqtt.hpp"
@@ -30,6 +31,9 @@ struct ingest_counters {
   std::atomic<std::uint64_t> acks_published{0};
   std::atomic<std::uint64_t> transactions{0};
   std::atomic<std::uint64_t> queue_depth{0};
+  // Frame arrival (Paho's callback) to its stored-ack being handed to Paho.
+  std::atomic<std::uint64_t> ack_latency_sum_us{0};
+  std::atomic<std::uint64_t> ack_latency_count{0};
   std::array<std::atomic<std::uint64_t>, common::wire::reject_reason_count> rejected{};
 };
 
@@ -38,6 +42,7 @@ class ingest {
   // Opens the store (migrating it), provisions the configured devices, loads the view.
   static common::result<std::unique_ptr<ingest>> create(const ingest_config& config,
                                                         std::shared_ptr<live_view> view,
+                                                        std::shared_ptr<event_bus> bus,
                                                         std::shared_ptr<common::clock> clock);
   virtual ~ingest() = default;
 

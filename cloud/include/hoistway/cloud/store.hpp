@@ -17,10 +17,10 @@
 #include <string>
 #include <vector>
 
+#include "hoistway/cloud/ingest_config.hpp"
 #include "hoistway/common/records.hpp"
 #include "hoistway/common/result.hpp"
 #include "hoistway/common/sqlite.hpp"
-#include "hoistway/cloud/ingest_config.hpp"
 
 namespace hoistway::cloud {
 
@@ -43,6 +43,9 @@ struct unit_status_row {
   std::string status_json;  // the last run state, as the API shows it
   std::int64_t updated_ms = 0;
 };
+
+// Brings a database to the store's current schema (component "store").
+common::status migrate_store(common::sqlite::database& db);
 
 class store {
  public:
@@ -68,6 +71,8 @@ class store {
                                  std::string_view reason, const std::string& detail,
                                  std::span<const std::uint8_t> bytes);
   common::result<std::int64_t> count(std::string_view table);
+  // The writer's connection, for the projector (same thread, same transaction).
+  common::sqlite::database& db() { return db_; }
 
  private:
   explicit store(common::sqlite::database db) : db_(std::move(db)) {}

@@ -29,7 +29,13 @@ std::vector<std::uint8_t> random_bytes(std::size_t n);
 // A random RFC 4122 version-4 UUID in its text form.
 std::string random_uuid();
 
+// PBKDF2-HMAC-SHA512 (for the broker's password file format).
+std::vector<std::uint8_t> pbkdf2_sha512(std::string_view password,
+                                        std::span<const std::uint8_t> salt, unsigned iterations,
+                                        std::size_t length);
+
 std::string to_hex(std::span<const std::uint8_t> bytes);
+std::string to_base64(std::span<const std::uint8_t> bytes);
 result<std::vector<std::uint8_t>> from_hex(std::string_view hex);
 
 // Overwrites key material so it does not linger in freed memory.

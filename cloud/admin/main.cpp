@@ -1,0 +1,549 @@
+// hoistway-admin: the operator's CLI for the registry (customers, buildings, units, monitoring
+// contracts, devices, API keys, broker credentials). Thin: each subcommand parses its options and
+// calls one registry function; output is text for people or JSON with --json. Exit codes follow
+// sysexits.h: 64 usage, 65 bad input, 66 not found, 69 unavailable, 73 conflict (cannot create),
+// 74 I/O, 78 configuration.
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <optional>
+
+#include "hoistway/cloud/accounts.hpp"
+#include "hoistway/cloud/ingest_config.hpp"
+#include "hoistway/cloud/registry.hpp"
+#include "hoistway/common/crypto.hpp"
+#include "hoistway/common/time.hpp"
+
+namespace {
+
+using hoistway::common::errc;
+using nlohmann::json;
+namespace cloud = hoistway::cloud;
+namespace common = hoistway::common;
+
+int exit_code_for(errc code) {
+  switch (code) {
+    case errc::invalid_argument:
+      return 65;  // EX_DATAERR
+    case errc::not_found:
+      return 66;  // EX_NOINPUT
+    case errc::conflict:
+      return 73;  // EX_CANTCREAT
+    case errc::unavailable:
+      return 69;  // EX_UNAVAILABLE
+    case errc::io:
+      return 74;  // EX_IOERR
+    default:
+      return 70;  // EX_SOFTWARE
+  }
+}
+
+struct context {
+  std::string config_path;
+  std::string store_path;
+  bool as_json = false;
+  std::shared_ptr<common::clock> clock = std::make_shared<common::system_clock>();
+  std::optional<cloud::registry> reg;
+  int exit_code = 0;
+
+  // Opens the registry on first use; false (with exit_code set) if it cannot.
+  bool open() {
+    if (reg) return true;
+    if (store_path.empty()) {
+      auto config = cloud::ingest_config::load(config_path);
+      if (!config) {
+        std::cerr << "hoistway-admin: " << config.error().message << "\n";
+        exit_code = 78;  // EX_CONFIG
+        return false;
+      }
+      store_path = config->store_path;
+    }
+    auto opened = cloud::registry::open(store_path, clock);
+    if (!opened) {
+      std::cerr << "hoistway-admin: " << opened.error().message << "\n";
+      exit_code = 74;
+      return false;
+    }
+    reg.emplace(std::move(*opened));
+    return true;
+  }
+
+  // Reports an outcome: a JSON document or a line of text.
+  void ok(const json& document, const std::string& text) {
+    if (as_json) {
+      std::cout << document.dump(2) << "\n";
+    } else if (!text.empty()) {
+      std::cout << text << "\n";
+    }
+  }
+  void failed(const common::error& e) {
+    if (as_json) {
+      std::cout << json{{"error", common::to_string(e.code)}, {"message", e.message}}.dump()
+                << "\n";
+    }
+    std::cerr << "hoistway-admin: " << e.message << "\n";
+    exit_code = exit_code_for(e.code);
+  }
+};
+
+std::optional<std::int64_t> parse_time(const std::string& text) {
+  if (text.empty() || text == "now") return std::nullopt;
+  return common::parse_rfc3339(text);
+}
+
+json optional_time(const std::optional<std::int64_t>& ms) {
+  return ms ? json(common::format_rfc3339(*ms)) : json();
+}
+
+void add_customer_commands(CLI::App& app, context& ctx) {
+  auto* customer =
+      app.add_subcommand("customer", "Customers (building owners)")->require_subcommand(1);
+  auto* add = customer->add_subcommand("add", "Add a customer");
+  static std::string id, name;
+  add->add_option("id", id, "customer id (A-Z a-z 0-9 . _ -)")->required();
+  add->add_option("--name", name, "display name")->required();
+  add->callback([&ctx] {
+    if (!ctx.open()) return;
+    if (auto st = ctx.reg->add_customer(id, name); !st) return ctx.failed(st.error());
+    ctx.ok({{"customer_id", id}, {"name", name}}, "customer " + id + " added");
+  });
+  customer->add_subcommand("list", "List customers")->callback([&ctx] {
+    if (!ctx.open()) return;
+    auto list = ctx.reg->customers();
+    if (!list) return ctx.failed(list.error());
+    json out = json::array();
+    std::string text;
+    for (const auto& c : *list) {
+      out.push_back({{"customer_id", c.customer_id},
+                     {"name", c.name},
+                     {"created_at", common::format_rfc3339(c.created_ms)}});
+      text += c.customer_id + "\t" + c.name + "\n";
+    }
+    ctx.ok({{"customers", out}}, text.empty() ? "(no customers)" : text.substr(0, text.size() - 1));
+  });
+}
+
+void add_building_commands(CLI::App& app, context& ctx) {
+  auto* building = app.add_subcommand("building", "Buildings of a customer")->require_subcommand(1);
+  auto* add = building->add_subcommand("add", "Add a building");
+  static std::string id, customer, name, address, filter;
+  add->add_option("id", id, "building id")->required();
+  add->add_option("--customer", customer, "owning customer id")->required();
+  add->add_option("--name", name, "display name")->required();
+  add->add_option("--address", address, "postal address");
+  add->callback([&ctx] {
+    if (!ctx.open()) return;
+    if (auto st = ctx.reg->add_building(id, customer, name, address); !st)
+      return ctx.failed(st.error());
+    ctx.ok({{"building_id", id}, {"customer_id", customer}, {"name", name}, {"address", address}},
+           "building " + id + " added");
+  });
+  auto* list = building->add_subcommand("list", "List buildings");
+  list->add_option("--customer", filter, "only this customer's");
+  list->callback([&ctx] {
+    if (!ctx.open()) return;
+    auto rows = ctx.reg->buildings(filter);
+    if (!rows) return ctx.failed(rows.error());
+    json out = json::array();
+    std::string text;
+    for (const auto& b : *rows) {
+      out.push_back({{"building_id", b.building_id},
+                     {"customer_id", b.customer_id},
+                     {"name", b.name},
+                     {"address", b.address}});
+      text += b.building_id + "\t" + b.customer_id + "\t" + b.name + "\n";
+    }
+    ctx.ok({{"buildings", out}}, text.empty() ? "(no buildings)" : text.substr(0, text.size() - 1));
+  });
+}
+
+json secrets_json(const cloud::device_secrets& s) {
+  return {{"device_id", s.device_id},
+          {"key_id", s.key_id},
+          {"key_hex", s.key_hex},
+          {"mqtt_username", s.mqtt_username},
+          {"mqtt_password", s.mqtt_password}};
+}
+
+std::string secrets_text(const cloud::device_secrets& s) {
+  return "device " + s.device_id + "\n  key_id        " + std::to_string(s.key_id) +
+         "\n  key_hex       " + s.key_hex + "\n  mqtt username " + s.mqtt_username +
+         "\n  mqtt password " + s.mqtt_password +
+         "\n(the key and password are shown once: put them in the agent's configuration)";
+}
+
+void add_device_commands(CLI::App& app, context& ctx) {
+  auto* device = app.add_subcommand("device", "Devices (edge agents) and their secrets")
+                     ->require_subcommand(1);
+  static std::string id, key_hex;
+  auto* add = device->add_subcommand("add", "Add a device with a new key and MQTT password");
+  add->add_option("id", id, "device id (also its MQTT user name)")->required();
+  add->add_option("--key-hex", key_hex,
+                  "use this HMAC key (32-128 hex digits) instead of a new one");
+  add->callback([&ctx] {
+    if (!ctx.open()) return;
+    std::optional<std::vector<std::uint8_t>> key;
+    if (!key_hex.empty()) {
+      auto bytes = common::crypto::from_hex(key_hex);
+      if (!bytes) return ctx.failed(bytes.error());
+      key = std::move(*bytes);
+    }
+    auto secrets = ctx.reg->add_device(id, key);
+    if (!secrets) return ctx.failed(secrets.error());
+    ctx.ok(secrets_json(*secrets), secrets_text(*secrets));
+  });
+  auto* rotate = device->add_subcommand("rotate", "Give a device a new key and MQTT password");
+  rotate->add_option("id", id, "device id")->required();
+  rotate->callback([&ctx] {
+    if (!ctx.open()) return;
+    auto secrets = ctx.reg->rotate_device_secrets(id);
+    if (!secrets) return ctx.failed(secrets.error());
+    ctx.ok(secrets_json(*secrets), secrets_text(*secrets));
+  });
+  for (const bool active : {false, true}) {
+    auto* cmd = device->add_subcommand(
+        active ? "enable" : "disable",
+        active ? "Accept frames from a device again"
+               : "Reject a device's frames (and drop it from the broker files)");
+    cmd->add_option("id", id, "device id")->required();
+    cmd->callback([&ctx, active] {
+      if (!ctx.open()) return;
+      if (auto st = ctx.reg->set_device_active(id, active); !st) return ctx.failed(st.error());
+      ctx.ok({{"device_id", id}, {"active", active}},
+             "device " + id + (active ? " enabled" : " disabled"));
+    });
+  }
+  device->add_subcommand("list", "List devices")->callback([&ctx] {
+    if (!ctx.open()) return;
+    auto rows = ctx.reg->devices();
+    if (!rows) return ctx.failed(rows.error());
+    json out = json::array();
+    std::string text;
+    for (const auto& d : *rows) {
+      out.push_back({{"device_id", d.device_id},
+                     {"key_id", d.key_id},
+                     {"active", d.active},
+                     {"stored_through", d.stored_through},
+                     {"last_seen_at", optional_time(d.last_seen_ms)},
+                     {"has_mqtt_password", d.has_mqtt_password}});
+      text += d.device_id + "\t" + (d.active ? "active" : "disabled") + "\tstored through " +
+              std::to_string(d.stored_through) + "\n";
+    }
+    ctx.ok({{"devices", out}}, text.empty() ? "(no devices)" : text.substr(0, text.size() - 1));
+  });
+}
+
+void add_unit_commands(CLI::App& app, context& ctx) {
+  auto* unit = app.add_subcommand("unit", "Units (elevator cars)")->require_subcommand(1);
+  static std::string id, device, building, name, customer;
+  static int car = 0;
+  auto* add = unit->add_subcommand("add", "Add a unit: a car of a device, in a building");
+  add->add_option("id", id, "unit id")->required();
+  add->add_option("--device", device, "the device (agent) that reads its controller")->required();
+  add->add_option("--car", car, "the car's index in the device's group (0-based)")
+      ->required()
+      ->check(CLI::Range(0, 255));
+  add->add_option("--building", building, "the building it stands in")->required();
+  add->add_option("--name", name, "display name");
+  add->callback([&ctx] {
+    if (!ctx.open()) return;
+    if (auto st = ctx.reg->add_unit(id, device, static_cast<std::uint8_t>(car), building, name);
+        !st) {
+      return ctx.failed(st.error());
+    }
+    ctx.ok({{"unit_id", id},
+            {"device_id", device},
+            {"car", car},
+            {"building_id", building},
+            {"name", name}},
+           "unit " + id + " added");
+  });
+  auto* list = unit->add_subcommand("list", "List units");
+  list->add_option("--customer", customer, "only this customer's");
+  list->callback([&ctx] {
+    if (!ctx.open()) return;
+    auto rows = ctx.reg->units(customer);
+    if (!rows) return ctx.failed(rows.error());
+    json out = json::array();
+    std::string text;
+    for (const auto& u : *rows) {
+      out.push_back({{"unit_id", u.unit_id},
+                     {"device_id", u.device_id},
+                     {"car", u.car},
+                     {"building_id", u.building_id},
+                     {"customer_id", u.customer_id},
+                     {"name", u.name},
+                     {"monitored", u.monitored}});
+      text += u.unit_id + "\t" + u.device_id + "/" + std::to_string(u.car) + "\t" + u.building_id +
+              "\t" + (u.monitored ? "monitored" : "not monitored") + "\n";
+    }
+    ctx.ok({{"units", out}}, text.empty() ? "(no units)" : text.substr(0, text.size() - 1));
+  });
+}
+
+void add_contract_commands(CLI::App& app, context& ctx) {
+  auto* contract = app.add_subcommand("contract", "Monitoring contracts")->require_subcommand(1);
+  static std::string unit, from, to, at;
+  auto* add = contract->add_subcommand("add", "Put a unit under a monitoring contract");
+  add->add_option("--unit", unit, "unit id")->required();
+  add->add_option("--from", from, "start (RFC 3339; default now)");
+  add->add_option("--to", to, "end (RFC 3339; default open-ended)");
+  add->callback([&ctx] {
+    if (!ctx.open()) return;
+    const auto starts = from.empty() ? ctx.clock->wall_ms() : parse_time(from).value_or(-1);
+    const auto ends = parse_time(to);
+    if (starts < 0 || (!to.empty() && !ends)) {
+      return ctx.failed({errc::invalid_argument, "--from/--to take RFC 3339 times"});
+    }
+    auto id = ctx.reg->add_contract(unit, starts, ends);
+    if (!id) return ctx.failed(id.error());
+    ctx.ok({{"contract_id", *id},
+            {"unit_id", unit},
+            {"starts_at", common::format_rfc3339(starts)},
+            {"ends_at", optional_time(ends)}},
+           "contract " + std::to_string(*id) + " for " + unit);
+  });
+  auto* end = contract->add_subcommand("end", "End a unit's open monitoring contracts");
+  end->add_option("--unit", unit, "unit id")->required();
+  end->add_option("--at", at, "when (RFC 3339; default now)");
+  end->callback([&ctx] {
+    if (!ctx.open()) return;
+    const auto when = at.empty() ? std::optional(ctx.clock->wall_ms()) : parse_time(at);
+    if (!when) return ctx.failed({errc::invalid_argument, "--at takes an RFC 3339 time"});
+    if (auto st = ctx.reg->end_contracts(unit, *when); !st) return ctx.failed(st.error());
+    ctx.ok({{"unit_id", unit}, {"ended_at", common::format_rfc3339(*when)}},
+           "contracts of " + unit + " ended");
+  });
+  auto* list = contract->add_subcommand("list", "List contracts");
+  list->add_option("--unit", unit, "only this unit's");
+  list->callback([&ctx] {
+    if (!ctx.open()) return;
+    auto rows = ctx.reg->contracts(unit);
+    if (!rows) return ctx.failed(rows.error());
+    json out = json::array();
+    std::string text;
+    for (const auto& c : *rows) {
+      out.push_back({{"contract_id", c.contract_id},
+                     {"unit_id", c.unit_id},
+                     {"kind", c.kind},
+                     {"starts_at", common::format_rfc3339(c.starts_ms)},
+                     {"ends_at", optional_time(c.ends_ms)}});
+      text += std::to_string(c.contract_id) + "\t" + c.unit_id + "\t" +
+              common::format_rfc3339(c.starts_ms) + " .. " +
+              (c.ends_ms ? common::format_rfc3339(*c.ends_ms) : std::string("open")) + "\n";
+    }
+    ctx.ok({{"contracts", out}}, text.empty() ? "(no contracts)" : text.substr(0, text.size() - 1));
+  });
+}
+
+void add_api_key_commands(CLI::App& app, context& ctx) {
+  auto* key = app.add_subcommand("api-key", "API keys for portal back ends (one customer each)")
+                  ->require_subcommand(1);
+  static std::string customer, label, key_id;
+  auto* create = key->add_subcommand("create", "Create a key; the token is shown once");
+  create->add_option("--customer", customer, "the customer it acts for")->required();
+  create->add_option("--label", label, "what it is for");
+  create->callback([&ctx] {
+    if (!ctx.open()) return;
+    auto secret = ctx.reg->create_api_key(customer, label);
+    if (!secret) return ctx.failed(secret.error());
+    ctx.ok({{"key_id", secret->key_id}, {"customer_id", customer}, {"token", secret->token}},
+           secret->token + "\n(send it as 'Authorization: Bearer <token>'; it is shown once)");
+  });
+  auto* revoke = key->add_subcommand("revoke", "Revoke a key");
+  revoke->add_option("key_id", key_id, "the key's id (the 12 hex digits after hwk_)")->required();
+  revoke->callback([&ctx] {
+    if (!ctx.open()) return;
+    if (auto st = ctx.reg->revoke_api_key(key_id); !st) return ctx.failed(st.error());
+    ctx.ok({{"key_id", key_id}, {"revoked", true}}, "key " + key_id + " revoked");
+  });
+  auto* list = key->add_subcommand("list", "List keys (never their secrets)");
+  list->add_option("--customer", customer, "only this customer's");
+  list->callback([&ctx] {
+    if (!ctx.open()) return;
+    auto rows = ctx.reg->api_keys(customer);
+    if (!rows) return ctx.failed(rows.error());
+    json out = json::array();
+    std::string text;
+    for (const auto& k : *rows) {
+      out.push_back({{"key_id", k.key_id},
+                     {"customer_id", k.customer_id},
+                     {"label", k.label},
+                     {"created_at", common::format_rfc3339(k.created_ms)},
+                     {"revoked_at", optional_time(k.revoked_ms)}});
+      text += k.key_id + "\t" + k.customer_id + "\t" + (k.revoked_ms ? "revoked" : "active") +
+              "\t" + k.label + "\n";
+    }
+    ctx.ok({{"api_keys", out}}, text.empty() ? "(no API keys)" : text.substr(0, text.size() - 1));
+  });
+}
+
+void add_broker_commands(CLI::App& app, context& ctx) {
+  auto* broker = app.add_subcommand("broker", "Mosquitto credentials")->require_subcommand(1);
+  static std::string passwords, acl, user = "hoistway-ingest", password_file;
+  auto* write = broker->add_subcommand(
+      "write",
+      "Write the broker's password file and ACL from the registry (devices publish only "
+      "under their own topics)");
+  write->add_option("--password-file", passwords, "mosquitto password_file to write")->required();
+  write->add_option("--acl-file", acl, "mosquitto acl_file to write")->required();
+  write->add_option("--service-user", user, "the ingest's MQTT user name");
+  write
+      ->add_option("--service-password-file", password_file,
+                   "file holding the ingest's MQTT password")
+      ->required()
+      ->check(CLI::ExistingFile);
+  write->callback([&ctx] {
+    if (!ctx.open()) return;
+    std::ifstream in(password_file);
+    std::string secret;
+    std::getline(in, secret);
+    if (auto st = ctx.reg->write_broker_files(passwords, acl, user, secret); !st) {
+      return ctx.failed(st.error());
+    }
+    ctx.ok({{"password_file", passwords}, {"acl_file", acl}},
+           "wrote " + passwords + " and " + acl + " (send mosquitto SIGHUP to reload)");
+  });
+}
+
+// eService accounts (issue 6): the operator's side of the customer guide. Needs --config with an
+// [accounts] section; the mails are queued durably and sent by the running server.
+void add_eservice_commands(CLI::App& app, context& ctx) {
+  auto* eservice =
+      app.add_subcommand("eservice", "eService accounts (operator actions)")->require_subcommand(1);
+  static std::string email, customer, language;
+  auto open_actions = [&ctx]() -> std::unique_ptr<cloud::accounts::operator_actions> {
+    if (ctx.config_path.empty()) {
+      ctx.failed(
+          {errc::invalid_argument, "eservice commands need --config (the [accounts] section)"});
+      ctx.exit_code = 64;
+      return nullptr;
+    }
+    auto config = cloud::ingest_config::load(ctx.config_path);
+    if (!config) {
+      std::cerr << "hoistway-admin: " << config.error().message << "\n";
+      ctx.exit_code = 78;
+      return nullptr;
+    }
+    if (!config->accounts) {
+      std::cerr << "hoistway-admin: " << ctx.config_path << " has no [accounts] section\n";
+      ctx.exit_code = 78;
+      return nullptr;
+    }
+    auto actions = cloud::accounts::operator_actions::open(*config->accounts, config->source_path,
+                                                           config->store_path, ctx.clock);
+    if (!actions) {
+      ctx.failed(actions.error());
+      if (actions.error().code == errc::invalid_argument) ctx.exit_code = 78;
+      return nullptr;
+    }
+    return std::move(*actions);
+  };
+  auto* reg = eservice->add_subcommand(
+      "register",
+      "Register a customer's e-mail for eService; sends mail 1 (registration complete)");
+  reg->add_option("--email", email, "the customer's e-mail address (the login)")->required();
+  reg->add_option("--customer", customer, "the customer id it belongs to")->required();
+  reg->add_option("--language", language, "ja or en (default: the configured one)")
+      ->check(CLI::IsMember({"ja", "en"}));
+  reg->callback([&ctx, open_actions] {
+    auto actions = open_actions();
+    if (!actions) return;
+    if (auto st = actions->register_eservice(email, customer, language); !st)
+      return ctx.failed(st.error());
+    ctx.ok({{"email", email}, {"customer_id", customer}, {"registered", true}},
+           "eService account " + email + " registered; mail 1 queued");
+  });
+  auto* issue = eservice->add_subcommand(
+      "issue-password", "Issue a 5-character temporary password; sends mail 2 with it and the URL");
+  issue->add_option("email", email, "the account's e-mail address")->required();
+  issue->callback([&ctx, open_actions] {
+    auto actions = open_actions();
+    if (!actions) return;
+    if (auto st = actions->issue_password(email); !st) return ctx.failed(st.error());
+    ctx.ok({{"email", email}, {"temporary_password_sent", true}},
+           "temporary password for " + email + " queued (mail 2)");
+  });
+  auto* reset = eservice->add_subcommand("reset-security-answer",
+                                         "Clear the security question (forgot security answer)");
+  reset->add_option("email", email, "the account's e-mail address")->required();
+  reset->callback([&ctx, open_actions] {
+    auto actions = open_actions();
+    if (!actions) return;
+    if (auto st = actions->reset_security_answer(email); !st) return ctx.failed(st.error());
+    ctx.ok({{"email", email}, {"security_answer_reset", true}},
+           "security question of " + email + " cleared; set again at the next login");
+  });
+  eservice
+      ->add_subcommand("sales-requests",
+                       "Customer-portal access requests waiting for the sales contact")
+      ->callback([&ctx, open_actions] {
+        auto actions = open_actions();
+        if (!actions) return;
+        auto rows = actions->sales_requests();
+        if (!rows) return ctx.failed(rows.error());
+        json out = json::array();
+        std::string text;
+        for (const auto& r : *rows) {
+          out.push_back({{"id", r.id},
+                         {"created_at", common::format_rfc3339(r.created_ms)},
+                         {"email", r.email},
+                         {"customer_id", r.customer_id},
+                         {"company", r.company},
+                         {"name", r.name},
+                         {"mobile", r.mobile_e164}});
+          text += std::to_string(r.id) + "\t" + r.email + "\t" + r.company + "\t" + r.name + "\t" +
+                  r.mobile_e164 + "\n";
+        }
+        ctx.ok({{"sales_requests", out}},
+               text.empty() ? "(no requests)" : text.substr(0, text.size() - 1));
+      });
+  eservice->add_subcommand("send-mail", "Send queued mails now (when no server runs)")
+      ->callback([&ctx, open_actions] {
+        auto actions = open_actions();
+        if (!actions) return;
+        auto sent = actions->send_pending();
+        if (!sent) return ctx.failed(sent.error());
+        ctx.ok({{"sent", *sent}}, std::to_string(*sent) + " mail(s) sent");
+      });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "hoistway-admin: manage customers, buildings, units, contracts, devices and API keys"};
+  context ctx;
+  app.add_option("-c,--config", ctx.config_path,
+                 "the ingest's TOML configuration (for the store path)");
+  app.add_option("--store", ctx.store_path, "the cloud store's SQLite file (instead of --config)");
+  app.add_flag("--json", ctx.as_json, "print JSON");
+  app.require_subcommand(1);
+  app.footer(
+      "Exit codes: 0 ok, 64 usage, 65 bad input, 66 not found, 73 exists already, 74 I/O, "
+      "78 configuration.");
+  add_customer_commands(app, ctx);
+  add_building_commands(app, ctx);
+  add_device_commands(app, ctx);
+  add_unit_commands(app, ctx);
+  add_contract_commands(app, ctx);
+  add_api_key_commands(app, ctx);
+  add_broker_commands(app, ctx);
+  add_eservice_commands(app, ctx);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 64;  // EX_USAGE
+  }
+  if (ctx.config_path.empty() && ctx.store_path.empty() && ctx.exit_code == 0 && !ctx.reg) {
+    std::cerr << "hoistway-admin: give --config FILE or --store FILE\n";
+    return 64;
+  }
+  return ctx.exit_code;
+}

@@ -1,0 +1,73 @@
+// Who may see what: API keys → customer, unit → customer and monitoring contract. A snapshot
+// read from the store and refreshed when older than `max_age`, so registry changes made by
+// hoistway-admin reach a running server within a second without a query per request.
+//
+// Thread-safety: every method is safe from any thread.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hoistway/common/result.hpp"
+#include "hoistway/common/sqlite.hpp"
+#include "hoistway/common/time.hpp"
+
+namespace hoistway::cloud {
+
+struct unit_entry {
+  std::string unit_id;
+  std::string customer_id;  // empty: not placed in a customer's building
+  std::string building_id;
+  std::string name;
+  bool monitored = false;
+};
+
+struct caller {
+  std::string customer_id;
+  std::string key_id;
+};
+
+enum class auth_failure { missing, malformed, unknown_or_revoked };
+
+class directory {
+ public:
+  static common::result<std::shared_ptr<directory>> open(
+      const std::string& store_path, std::shared_ptr<common::clock> clock,
+      std::chrono::milliseconds max_age = std::chrono::milliseconds(1000));
+
+  // Checks "Authorization: Bearer hwk_…" (or X-API-Key); constant-time on the secret.
+  std::expected<caller, auth_failure> authenticate(const std::string& authorization,
+                                                   const std::string& x_api_key);
+  // The unit if it belongs to `customer_id`; nullopt otherwise (callers answer 404 either way).
+  std::optional<unit_entry> unit_of(const std::string& customer_id, const std::string& unit_id);
+  std::vector<unit_entry> units_of(const std::string& customer_id);
+
+ private:
+  struct key_entry {
+    std::string customer_id;
+    std::vector<std::uint8_t> secret_sha256;
+  };
+  struct snapshot {
+    std::map<std::string, key_entry> keys;  // active keys only
+    std::map<std::string, unit_entry> units;
+    std::int64_t loaded_mono_ms = 0;
+  };
+  directory(common::sqlite::database db, std::shared_ptr<common::clock> clock,
+            std::chrono::milliseconds max_age)
+      : db_(std::move(db)), clock_(std::move(clock)), max_age_(max_age) {}
+  std::shared_ptr<const snapshot> current();
+  common::result<std::shared_ptr<const snapshot>> load();
+
+  std::mutex mutex_;  // guards db_ and snapshot_
+  common::sqlite::database db_;
+  std::shared_ptr<common::clock> clock_;
+  std::chrono::milliseconds max_age_;
+  std::shared_ptr<const snapshot> snapshot_;
+};
+
+}  // namespace hoistway::cloud

@@ -1,0 +1,69 @@
+// Projects stored records into what the portal reads: the events table (by unit and time), the
+// status log (for availability), technician visits with their checklists, and alerts with their
+// lifecycle (raised → acknowledged → cleared). Runs on the ingest writer thread inside its
+// transaction, for records stored for the first time only, so a replay projects nothing twice.
+//
+// Thread-safety: writer thread only.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "hoistway/common/records.hpp"
+#include "hoistway/common/result.hpp"
+#include "hoistway/common/sqlite.hpp"
+
+namespace hoistway::cloud {
+
+// Something to push to stream clients once the transaction has committed.
+struct pushed {
+  std::string unit_id;
+  std::string type;  // "status" | "alert"
+  nlohmann::json data;
+};
+
+enum class alert_kind { entrapment, out_of_service, fault, earthquake, device_offline };
+std::string_view to_string(alert_kind kind) noexcept;
+
+class projector {
+ public:
+  static common::result<projector> create(common::sqlite::database& db);
+
+  common::status apply(const std::string& device_id, const std::string& unit_id,
+                       const common::record& rec, std::vector<pushed>& out);
+  // The device's units went offline (no frames for too long, or its last will) / came back.
+  common::status device_offline(const std::vector<std::string>& unit_ids, std::int64_t now_ms,
+                                std::vector<pushed>& out);
+  common::status device_online(const std::vector<std::string>& unit_ids, std::int64_t now_ms,
+                               std::vector<pushed>& out);
+
+  // Alert JSON as the API shows it, read back from the table.
+  static nlohmann::json alert_json(common::sqlite::statement& row);
+  static constexpr std::string_view alert_columns =
+      "alert_id, unit_id, kind, code, state, detail, raised_ms, acknowledged_ms, acknowledged_by, "
+      "cleared_ms";
+
+ private:
+  explicit projector(common::sqlite::database& db) : db_(&db) {}
+  common::status raise(const std::string& unit_id, alert_kind kind, std::uint16_t code,
+                       const std::string& detail, std::int64_t at_ms, std::vector<pushed>& out);
+  common::status clear(const std::string& unit_id, alert_kind kind, std::uint16_t code,
+                       std::int64_t at_ms, std::vector<pushed>& out);
+  common::status push_alert(std::int64_t alert_id, std::vector<pushed>& out);
+  // Prepared once, reused (reset) on every call.
+  common::result<common::sqlite::statement*> cached(const std::string& sql);
+
+  common::sqlite::database* db_;
+  // Open (raised or acknowledged) alerts: (unit, kind, code) → alert_id.
+  std::map<std::tuple<std::string, std::string, std::uint16_t>, std::int64_t> open_;
+  std::map<std::string, bool> in_service_;  // last known per unit
+  std::map<std::string, common::sqlite::statement> statements_;
+};
+
+}  // namespace hoistway::cloud
