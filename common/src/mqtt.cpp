@@ -103,7 +103,11 @@ class paho_link final : public link, private ::mqtt::callback {
     } catch (const ::mqtt::exception&) {
       // Already gone: nothing left to flush.
     }
-    client_.disable_callbacks();
+    try {
+      client_.disable_callbacks();
+    } catch (const ::mqtt::exception&) {
+      // Paho throws (-1) when the connection was already lost; there is nothing to disable.
+    }
     connected_ = false;
   }
 
