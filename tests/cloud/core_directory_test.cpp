@@ -3,6 +3,8 @@
 #include "hoistway/cloud/directory.hpp"
 
 #include <doctest/doctest.h>
+
+#include "temp_dir.hpp"
 #include <unistd.h>
 
 #include <atomic>
@@ -19,26 +21,7 @@ namespace hc = hoistway::cloud;
 namespace common = hoistway::common;
 namespace fs = std::filesystem;
 
-class temp_dir {
- public:
-  temp_dir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() / ("hoistway-core-directory-" + std::to_string(::getpid()) +
-                                         "-" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
+using temp_dir = hoistway::testing::temp_dir;
 
 // Customers A and B with a building each; A has a monitored unit and an unmonitored one, B a
 // monitored one. A has an active and a revoked key, B an active key.

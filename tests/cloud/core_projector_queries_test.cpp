@@ -1,6 +1,8 @@
 // Tests of the projector (projector.hpp) and the portal reads (queries.hpp) on a real store file:
 // records are projected inside the store's transaction, then read back through queries.
 #include <doctest/doctest.h>
+
+#include "temp_dir.hpp"
 #include <unistd.h>
 
 #include <algorithm>
@@ -43,26 +45,7 @@ std::int64_t at(const char* rfc3339) {
 // 2026-11-25T00:00:00Z: an hour and UTC day boundary.
 const std::int64_t t0 = common::parse_rfc3339("2026-11-25T00:00:00Z").value();
 
-class temp_dir {
- public:
-  temp_dir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() / ("hoistway-core-projector-" + std::to_string(::getpid()) +
-                                         "-" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
+using temp_dir = hoistway::testing::temp_dir;
 
 hc::store open_store(const std::string& path) {
   auto s = hc::store::open(path);

@@ -3,6 +3,8 @@
 #include "hoistway/cloud/registry.hpp"
 
 #include <doctest/doctest.h>
+
+#include "temp_dir.hpp"
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,27 +33,7 @@ namespace crypto = hoistway::common::crypto;
 namespace fs = std::filesystem;
 using common::errc;
 
-class temp_dir {
- public:
-  temp_dir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() / ("hoistway-core-registry-" + std::to_string(::getpid()) +
-                                         "-" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using temp_dir = hoistway::testing::temp_dir;
 
 struct fixture {
   temp_dir dir;

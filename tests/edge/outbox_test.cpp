@@ -3,6 +3,8 @@
 
 #include <doctest/doctest.h>
 
+#include "temp_dir.hpp"
+
 #include <atomic>
 #include <filesystem>
 #include <string>
@@ -16,26 +18,7 @@ namespace hc = hoistway::common;
 namespace fs = std::filesystem;
 using hoistway::edge::outbox;
 
-class temp_dir {
- public:
-  temp_dir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() / ("hoistway-outbox-test-" + std::to_string(::getpid()) +
-                                         "-" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
+using temp_dir = hoistway::testing::temp_dir;
 
 hc::record sample(std::int64_t t) {
   hc::run_state s;
