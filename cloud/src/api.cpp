@@ -98,6 +98,15 @@ std::optional<long long> parse_int(const std::string& text) {
   return value;
 }
 
+// ?limit: 1 to 1000, default 100; nullopt if out of range or not a number.
+std::optional<std::size_t> parse_limit(const http_request& r) {
+  const auto text = query(r, "limit");
+  if (text.empty()) return 100;
+  const auto n = parse_int(text);
+  if (!n || *n < 1 || *n > 1000) return std::nullopt;
+  return static_cast<std::size_t>(*n);
+}
+
 // "+09:00" / "-05:30" / "Z" → minutes.
 std::optional<int> parse_offset(const std::string& text) {
   if (text.empty() || text == "Z" || text == "z") return 0;
@@ -284,14 +293,10 @@ http_response api::unit_route(const http_request& request, const caller& /*who*/
     return problem(400, "Bad Request", range.error());
   }
   if (rest == "events") {
-    std::size_t limit = 100;
-    if (const auto text = query(request, "limit"); !text.empty()) {
-      const auto n = parse_int(text);
-      if (!n || *n < 1 || *n > 1000) {
-        ++counters_->bad_requests;
-        return problem(400, "Bad Request", "'limit' must be 1 to 1000");
-      }
-      limit = static_cast<std::size_t>(*n);
+    const auto limit = parse_limit(request);
+    if (!limit) {
+      ++counters_->bad_requests;
+      return problem(400, "Bad Request", "'limit' must be 1 to 1000");
     }
     static const std::set<std::string> kinds = {
         "trip",           "door_cycle",   "fault",      "entrapment",
@@ -302,7 +307,7 @@ http_response api::unit_route(const http_request& request, const caller& /*who*/
       ++counters_->bad_requests;
       return problem(400, "Bad Request", "unknown event type '" + type + "'");
     }
-    auto page = ctx_.db->events(unit.unit_id, *range, type, limit, query(request, "cursor"));
+    auto page = ctx_.db->events(unit.unit_id, *range, type, *limit, query(request, "cursor"));
     if (!page) {
       ++counters_->bad_requests;
       return problem(page.error().code == common::errc::invalid_argument ? 400 : 500,
@@ -346,20 +351,16 @@ http_response api::alerts(const http_request& request, const caller& who) const 
     ++counters_->bad_requests;
     return problem(400, "Bad Request", "'state' is open, raised, acknowledged or cleared");
   }
-  std::size_t limit = 100;
-  if (const auto text = query(request, "limit"); !text.empty()) {
-    const auto n = parse_int(text);
-    if (!n || *n < 1 || *n > 1000) {
-      ++counters_->bad_requests;
-      return problem(400, "Bad Request", "'limit' must be 1 to 1000");
-    }
-    limit = static_cast<std::size_t>(*n);
+  const auto limit = parse_limit(request);
+  if (!limit) {
+    ++counters_->bad_requests;
+    return problem(400, "Bad Request", "'limit' must be 1 to 1000");
   }
   std::vector<std::string> ids;
   for (const auto& u : ctx_.dir->units_of(who.customer_id)) {
     if (u.monitored) ids.push_back(u.unit_id);
   }
-  auto list = ctx_.db->alerts(ids, state, limit);
+  auto list = ctx_.db->alerts(ids, state, *limit);
   if (!list) return problem(500, "Internal Server Error", list.error().message);
   return ok_json(*list);
 }
