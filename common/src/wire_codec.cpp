@@ -35,23 +35,26 @@ Offset<flatbuffers::String> opt_string(FlatBufferBuilder& fbb, const std::string
 
 // ---- encoding -----------------------------------------------------------------------------
 
-std::pair<fb::RecordBody, Offset<void>> encode_body(FlatBufferBuilder& fbb, const record_body& body) {
+std::pair<fb::RecordBody, Offset<void>> encode_body(FlatBufferBuilder& fbb,
+                                                    const record_body& body) {
   return std::visit(
       [&fbb](const auto& v) -> std::pair<fb::RecordBody, Offset<void>> {
         using T = std::decay_t<decltype(v)>;
         if constexpr (std::is_same_v<T, run_state>) {
           auto faults = v.fault_codes.empty() ? 0 : fbb.CreateVector(v.fault_codes);
+          // Fields go in largest first: the builder pads each scalar to its own alignment, so
+          // this order leaves no padding inside the table (the wire format does not change).
           fb::RunStateBuilder b(fbb);
+          if (!faults.IsNull()) b.add_fault_codes(faults);
           b.add_position_mm(v.position_mm);
           b.add_speed_mm_s(v.speed_mm_s);
           b.add_floor(v.floor);
+          b.add_load_kg(v.load_kg);
           b.add_direction(static_cast<fb::Direction>(v.dir));
           b.add_door(static_cast<fb::DoorState>(v.door));
-          b.add_load_kg(v.load_kg);
           b.add_mode(static_cast<fb::Mode>(v.mode));
           b.add_in_door_zone(v.in_door_zone);
           b.add_alarm(v.alarm);
-          if (!faults.IsNull()) b.add_fault_codes(faults);
           b.add_snapshot(v.snapshot);
           b.add_in_service(v.in_service);
           return {fb::RecordBody::RunState, b.Finish().Union()};
@@ -64,16 +67,18 @@ std::pair<fb::RecordBody, Offset<void>> encode_body(FlatBufferBuilder& fbb, cons
           return {fb::RecordBody::DoorCycle,
                   fb::CreateDoorCycle(fbb, v.floor, v.open_ms, v.reopens).Union()};
         } else if constexpr (std::is_same_v<T, fault_event>) {
-          return {fb::RecordBody::Fault,
-                  fb::CreateFault(fbb, v.code, static_cast<fb::Severity>(v.level), v.raised).Union()};
+          return {
+              fb::RecordBody::Fault,
+              fb::CreateFault(fbb, v.code, static_cast<fb::Severity>(v.level), v.raised).Union()};
         } else if constexpr (std::is_same_v<T, entrapment>) {
           return {fb::RecordBody::Entrapment,
                   fb::CreateEntrapment(fbb, v.started, v.floor, v.position_mm, v.load_kg, v.alarm)
                       .Union()};
         } else if constexpr (std::is_same_v<T, mode_change>) {
-          return {fb::RecordBody::ModeChange,
-                  fb::CreateModeChange(fbb, static_cast<fb::Mode>(v.from), static_cast<fb::Mode>(v.to))
-                      .Union()};
+          return {
+              fb::RecordBody::ModeChange,
+              fb::CreateModeChange(fbb, static_cast<fb::Mode>(v.from), static_cast<fb::Mode>(v.to))
+                  .Union()};
         } else if constexpr (std::is_same_v<T, power_change>) {
           return {fb::RecordBody::PowerChange, fb::CreatePowerChange(fbb, v.lost).Union()};
         } else if constexpr (std::is_same_v<T, earthquake_operation>) {
@@ -99,10 +104,10 @@ std::pair<fb::RecordBody, Offset<void>> encode_body(FlatBufferBuilder& fbb, cons
           return {fb::RecordBody::ClockJump, fb::CreateClockJump(fbb, v.delta_ms).Union()};
         } else {
           static_assert(std::is_same_v<T, outbox_drop>);
-          return {fb::RecordBody::OutboxDrop,
-                  fb::CreateOutboxDrop(fbb, v.dropped_samples, v.dropped_other, v.first_seq,
-                                       v.last_seq)
-                      .Union()};
+          return {
+              fb::RecordBody::OutboxDrop,
+              fb::CreateOutboxDrop(fbb, v.dropped_samples, v.dropped_other, v.first_seq, v.last_seq)
+                  .Union()};
         }
       },
       body);
@@ -110,14 +115,14 @@ std::pair<fb::RecordBody, Offset<void>> encode_body(FlatBufferBuilder& fbb, cons
 
 Offset<fb::Record> encode_record_table(FlatBufferBuilder& fbb, const record& rec) {
   auto [type, body] = encode_body(fbb, rec.body);
-  fb::RecordBuilder b(fbb);
+  fb::RecordBuilder b(fbb);  // largest fields first: no padding inside the table
   b.add_seq(rec.seq);
-  b.add_car(rec.car);
   b.add_wall_ms(rec.wall_ms);
   b.add_mono_ms(rec.mono_ms);
-  b.add_boot(rec.boot);
-  b.add_body_type(type);
   b.add_body(body);
+  b.add_boot(rec.boot);
+  b.add_car(rec.car);
+  b.add_body_type(type);
   return b.Finish();
 }
 
@@ -152,7 +157,7 @@ result<record_body> decode_body(const fb::Record& in) {
     }
     case fb::RecordBody::Trip: {
       const auto* v = in.body_as_Trip();
-      return trip{v->from_floor(), v->to_floor(),     v->start_ms(),   v->end_ms(),
+      return trip{v->from_floor(),  v->to_floor(),        v->start_ms(),   v->end_ms(),
                   v->duration_ms(), v->peak_speed_mm_s(), v->distance_mm()};
     }
     case fb::RecordBody::DoorCycle: {
@@ -197,7 +202,7 @@ result<record_body> decode_body(const fb::Record& in) {
     }
     case fb::RecordBody::UsageRollup: {
       const auto* v = in.body_as_UsageRollup();
-      return usage_rollup{v->interval_start_ms(), v->interval_s(), v->trips(),     v->starts(),
+      return usage_rollup{v->interval_start_ms(), v->interval_s(), v->trips(),      v->starts(),
                           v->door_cycles(),       v->running_s(),  v->distance_mm()};
     }
     case fb::RecordBody::ClockJump:
@@ -220,23 +225,31 @@ result<record> decode_record_table(const fb::Record& in) {
 
 flatbuffers::Verifier tight_verifier(std::span<const std::uint8_t> bytes) {
   // Depth: envelope → batch → records → record → body → vector. Tables: one per record and body.
-  return flatbuffers::Verifier(bytes.data(), bytes.size(), /*max_depth=*/8,
-                               /*max_tables=*/static_cast<flatbuffers::uoffset_t>(
-                                   2 * max_records_per_batch + 16));
+  return flatbuffers::Verifier(
+      bytes.data(), bytes.size(), /*max_depth=*/8,
+      /*max_tables=*/static_cast<flatbuffers::uoffset_t>(2 * max_records_per_batch + 16));
 }
 
 }  // namespace
 
 std::string_view to_string(reject_reason reason) noexcept {
   switch (reason) {
-    case reject_reason::oversized: return "oversized";
-    case reject_reason::bad_identifier: return "bad_identifier";
-    case reject_reason::bad_envelope: return "bad_envelope";
-    case reject_reason::device_mismatch: return "device_mismatch";
-    case reject_reason::unknown_device: return "unknown_device";
-    case reject_reason::bad_mac: return "bad_mac";
-    case reject_reason::bad_payload: return "bad_payload";
-    case reject_reason::bad_meaning: return "bad_meaning";
+    case reject_reason::oversized:
+      return "oversized";
+    case reject_reason::bad_identifier:
+      return "bad_identifier";
+    case reject_reason::bad_envelope:
+      return "bad_envelope";
+    case reject_reason::device_mismatch:
+      return "device_mismatch";
+    case reject_reason::unknown_device:
+      return "unknown_device";
+    case reject_reason::bad_mac:
+      return "bad_mac";
+    case reject_reason::bad_payload:
+      return "bad_payload";
+    case reject_reason::bad_meaning:
+      return "bad_meaning";
   }
   return "unknown";
 }
@@ -307,7 +320,8 @@ decode_result<envelope_view> open_envelope(std::span<const std::uint8_t> frame,
     return std::unexpected(
         rejection{reject_reason::bad_envelope, "envelope lacks device_id, payload or mac"});
   }
-  return envelope_view{env->device_id()->string_view(), env->key_id(),
+  return envelope_view{env->device_id()->string_view(),
+                       env->key_id(),
                        {env->payload()->data(), env->payload()->size()},
                        {env->mac()->data(), env->mac()->size()}};
 }
@@ -329,7 +343,8 @@ decode_result<batch> decode_payload(const envelope_view& envelope, std::int64_t 
   if (in->device_id() == nullptr || in->device_id()->string_view() != envelope.device_id) {
     return meaning("batch device_id differs from the envelope's");
   }
-  if (in->records() == nullptr || in->records()->size() == 0) return meaning("batch has no records");
+  if (in->records() == nullptr || in->records()->size() == 0)
+    return meaning("batch has no records");
   if (in->records()->size() > max_records_per_batch) return meaning("batch has too many records");
   if (!valid_string(in->boot_id())) return meaning("boot_id too long");
   batch out;
@@ -363,8 +378,7 @@ decode_result<batch> decode_payload(const envelope_view& envelope, std::int64_t 
 std::vector<std::uint8_t> encode_ack(const stored_ack& ack) {
   FlatBufferBuilder fbb(64);
   auto device = fbb.CreateString(ack.device_id);
-  fbb.Finish(fb::CreateStoredAck(fbb, device, ack.stored_through),
-             fb::StoredAckIdentifier());
+  fbb.Finish(fb::CreateStoredAck(fbb, device, ack.stored_through), fb::StoredAckIdentifier());
   return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
 }
 
@@ -373,7 +387,8 @@ result<stored_ack> decode_ack(std::span<const std::uint8_t> bytes) {
     return fail(errc::corrupt, "not an HWA1 stored-ack");
   }
   flatbuffers::Verifier verifier(bytes.data(), bytes.size(), 4, 4);
-  if (!fb::VerifyStoredAckBuffer(verifier)) return fail(errc::corrupt, "stored-ack failed verification");
+  if (!fb::VerifyStoredAckBuffer(verifier))
+    return fail(errc::corrupt, "stored-ack failed verification");
   const auto* ack = fb::GetStoredAck(bytes.data());
   return stored_ack{str(ack->device_id()), ack->stored_through()};
 }

@@ -513,3 +513,28 @@ TEST_CASE("strings with an embedded NUL survive the frame and ack round trips") 
   REQUIRE(decoded.has_value());
   CHECK(*decoded == ack);
 }
+
+TEST_CASE("a run-state sample costs no padding in a frame") {
+  // The frame-size target (a quarter of the same records as JSON) rests on the encoder adding
+  // each table's fields largest first; a reorder that brings padding back fails here.
+  hc::run_state run = std::get<hc::run_state>(every_body().front());
+  run.fault_codes.clear();
+  auto batch_of = [&](std::size_t n) {
+    hc::batch b = full_batch();
+    b.records.clear();
+    for (std::size_t i = 0; i < n; ++i) {
+      hc::record r;
+      r.seq = b.covers_from + i;
+      r.car = 1;
+      r.wall_ms = now_ms + static_cast<std::int64_t>(i) * 100;
+      r.mono_ms = 5'000 + static_cast<std::int64_t>(i) * 100;
+      r.boot = b.boot;
+      r.body = run;
+      b.records.push_back(r);
+    }
+    return wire::encode_frame(b, key_id, device_key()).size();
+  };
+  const std::size_t per_record = (batch_of(257) - batch_of(1)) / 256;
+  MESSAGE("frame bytes per run-state record: " << per_record);
+  CHECK(per_record <= 68);
+}
