@@ -15,7 +15,7 @@ common::result<agent_config> agent_config::load(const std::string& path) {
   if (!table) return std::unexpected(table.error());
   common::config::reader root(*table, path);
   root.only({"device_id", "controller", "mqtt", "security", "outbox", "publish", "events", "cli",
-             "commands"});
+             "commands", "faults"});
 
   agent_config c;
   c.device_id = root.required_text("device_id");
@@ -86,6 +86,23 @@ common::result<agent_config> agent_config::load(const std::string& path) {
       std::chrono::seconds(events.integer("entrapment_after_s", 30, 1, 3600));
   c.derive.rollup_interval =
       std::chrono::seconds(events.integer("rollup_interval_s", 900, 10, 86'400));
+
+  // [[faults]]: codes of another controller family, or a site's own judgement of a code.
+  std::size_t fault_index = 0;
+  for (const auto* t : root.tables("faults")) {
+    auto f = root.child(*t, "faults[" + std::to_string(fault_index++) + "]");
+    f.only({"code", "severity", "blocks_service"});
+    if (!t->contains("code")) f.add_error("code", "is required");
+    const auto code = static_cast<std::uint16_t>(f.integer("code", 0, 1, 65'535));
+    const auto level_text = f.required_text("severity");
+    const auto level = parse_severity(level_text);
+    if (!level_text.empty() && !level) {
+      f.add_error("severity", "must be one of info, minor, major, critical");
+    }
+    const auto level_or = level.value_or(common::severity::major);
+    const bool blocks = f.boolean("blocks_service", level_or >= common::severity::major);
+    if (code != 0) c.derive.faults.set(code, {level_or, blocks});
+  }
 
   auto cli = root.child("cli");
   cli.only({"socket", "events_kept"});

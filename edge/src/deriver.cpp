@@ -9,12 +9,14 @@ namespace hoistway::edge {
 using common::car_mode;
 using common::door_state;
 
-bool deriver::in_service(const common::car_state& car) {
-  return (car.mode == car_mode::normal || car.mode == car_mode::parking) &&
-         car.fault_codes.empty() && car.power_ok && car.safety_chain_ok;
+bool deriver::in_service(const common::car_state& car) const {
+  return (car.mode == car_mode::normal || car.mode == car_mode::parking) && car.power_ok &&
+         car.safety_chain_ok && std::ranges::none_of(car.fault_codes, [this](std::uint16_t code) {
+           return options_.faults.lookup(code).blocks_service;
+         });
 }
 
-common::run_state deriver::to_run_state(const common::car_state& car, bool snapshot) {
+common::run_state deriver::to_run_state(const common::car_state& car, bool snapshot) const {
   common::run_state s;
   s.position_mm = car.position_mm;
   s.speed_mm_s = car.speed_mm_s;
@@ -39,27 +41,6 @@ bool run_state_changed(const common::car_state& a, const common::car_state& b) {
   return a.floor != b.floor || a.dir != b.dir || a.door != b.door || a.mode != b.mode ||
          a.fault_codes != b.fault_codes || a.alarm != b.alarm || a.power_ok != b.power_ok ||
          a.safety_chain_ok != b.safety_chain_ok || a.in_door_zone != b.in_door_zone;
-}
-
-common::severity severity_of(std::uint16_t code) {
-  // Controllers group codes by hundreds: 1xx doors, 2xx leveling, 3xx safety chain, 4xx drive,
-  // 5xx power, 6xx seismic. Safety and entrapment-prone faults are critical.
-  switch (code / 100) {
-    case 1:
-      return common::severity::minor;
-    case 2:
-      return common::severity::minor;
-    case 3:
-      return common::severity::critical;
-    case 4:
-      return common::severity::major;
-    case 5:
-      return common::severity::major;
-    case 6:
-      return common::severity::critical;
-    default:
-      return common::severity::major;
-  }
 }
 
 bool door_is_open(door_state d) { return d == door_state::opening || d == door_state::open; }
@@ -141,12 +122,12 @@ void deriver::derive_car(car_track& track, const common::car_state& now, std::in
   if (now.power_ok != before.power_ok) out.push_back({car, common::power_change{!now.power_ok}});
   for (const auto code : now.fault_codes) {
     if (!std::binary_search(before.fault_codes.begin(), before.fault_codes.end(), code)) {
-      out.push_back({car, common::fault_event{code, severity_of(code), true}});
+      out.push_back({car, common::fault_event{code, options_.faults.lookup(code).level, true}});
     }
   }
   for (const auto code : before.fault_codes) {
     if (!std::binary_search(now.fault_codes.begin(), now.fault_codes.end(), code)) {
-      out.push_back({car, common::fault_event{code, severity_of(code), false}});
+      out.push_back({car, common::fault_event{code, options_.faults.lookup(code).level, false}});
     }
   }
 

@@ -89,6 +89,33 @@ TEST_CASE("agent_config: a minimal file gets the documented defaults") {
   CHECK(c->config_path == f.path());
 }
 
+TEST_CASE("agent_config: [[faults]] add and override codes; bad entries are named") {
+  {
+    temp_file f(minimal() +
+                "[[faults]]\ncode = 402\nseverity = \"critical\"\nblocks_service = true\n"
+                "[[faults]]\ncode = 9100\nseverity = \"minor\"\n");
+    auto c = agent_config::load(f.path());
+    REQUIRE_MESSAGE(c.has_value(), (c ? "" : c.error().message));
+    CHECK(c->derive.faults.lookup(402).level == hoistway::common::severity::critical);
+    CHECK(c->derive.faults.lookup(402).blocks_service);
+    CHECK(c->derive.faults.knows(9100));
+    CHECK_FALSE(c->derive.faults.lookup(9100).blocks_service);  // minor: default false
+    CHECK_FALSE(c->derive.faults.lookup(103).blocks_service);   // built-in kept
+  }
+  temp_file f(minimal() +
+              "[[faults]]\nseverity = \"minor\"\n"                             // no code
+              "[[faults]]\ncode = 70000\nseverity = \"minor\"\n"               // out of range
+              "[[faults]]\ncode = 5\nseverity = \"awful\"\n"                   // unknown severity
+              "[[faults]]\ncode = 6\nseverity = \"minor\"\nblocks = true\n");  // typo
+  auto c = agent_config::load(f.path());
+  REQUIRE_FALSE(c.has_value());
+  const auto& message = c.error().message;
+  CHECK(message.find("faults[0].code") != std::string::npos);
+  CHECK(message.find("faults[1].code") != std::string::npos);
+  CHECK(message.find("faults[2].severity") != std::string::npos);
+  CHECK(message.find("faults[3].blocks") != std::string::npos);
+}
+
 TEST_CASE("agent_config: every key of the example file is accepted") {
   const auto example = fs::path(__FILE__).parent_path().parent_path().parent_path() / "config" /
                        "agent.example.toml";

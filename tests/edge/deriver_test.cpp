@@ -169,20 +169,20 @@ TEST_CASE("deriver: the controller's reopen count wins when it is higher") {
   CHECK(cycles[0].reopens == 3);
 }
 
-TEST_CASE("deriver: faults raised and cleared, with severity by code group") {
+TEST_CASE("deriver: faults raised and cleared, with severity from the catalogue") {
   drive d;
   d.step(standing());
   auto c = standing();
   c.fault_codes = {101, 301};
   auto raised = bodies<hc::fault_event>(d.step(c));
   REQUIRE(raised.size() == 2);
-  CHECK(raised[0] == hc::fault_event{101, hc::severity::minor, true});
+  CHECK(raised[0] == hc::fault_event{101, hc::severity::major, true});
   CHECK(raised[1] == hc::fault_event{301, hc::severity::critical, true});
   c.fault_codes = {301, 402};
   auto changed = bodies<hc::fault_event>(d.step(c));
   REQUIRE(changed.size() == 2);
   CHECK(changed[0] == hc::fault_event{402, hc::severity::major, true});
-  CHECK(changed[1] == hc::fault_event{101, hc::severity::minor, false});
+  CHECK(changed[1] == hc::fault_event{101, hc::severity::major, false});
   c.fault_codes.clear();
   auto out = d.step(c);
   auto cleared = bodies<hc::fault_event>(out);
@@ -193,6 +193,56 @@ TEST_CASE("deriver: faults raised and cleared, with severity by code group") {
   auto states = bodies<hc::run_state>(out);
   REQUIRE(states.size() == 1);
   CHECK(states[0].in_service);
+}
+
+TEST_CASE("deriver: a warning fault leaves the car in service; a blocking one does not") {
+  deriver d{deriver_options{}};
+  auto c = standing();
+  for (const int warning : {103, 201, 402, 701}) {
+    c.fault_codes = {static_cast<std::uint16_t>(warning)};
+    CHECK_MESSAGE(d.in_service(c), "code " << warning);
+  }
+  for (const int blocking : {101, 102, 301, 302, 401, 501, 601}) {
+    c.fault_codes = {103, static_cast<std::uint16_t>(blocking)};
+    CHECK_MESSAGE(!d.in_service(c), "code " << blocking);
+  }
+  // Unknown codes: judged by their hundreds; major or worse blocks.
+  c.fault_codes = {150};
+  CHECK(d.in_service(c));
+  c.fault_codes = {450};
+  CHECK_FALSE(d.in_service(c));
+  c.fault_codes = {9999};
+  CHECK_FALSE(d.in_service(c));
+  // Power and the safety chain block whatever the codes say.
+  c.fault_codes.clear();
+  c.power_ok = false;
+  CHECK_FALSE(d.in_service(c));
+  c.power_ok = true;
+  c.safety_chain_ok = false;
+  CHECK_FALSE(d.in_service(c));
+  c.safety_chain_ok = true;
+  c.mode = hc::car_mode::inspection;
+  CHECK_FALSE(d.in_service(c));
+}
+
+TEST_CASE("deriver: the site's catalogue overrides a code's severity and service effect") {
+  deriver_options options;
+  options.faults.set(402, {hc::severity::critical, true});
+  options.faults.set(9000, {hc::severity::info, false});
+  drive d(options);
+  d.step(standing());
+  auto c = standing();
+  c.fault_codes = {402, 9000};
+  auto out = d.step(c);
+  const auto raised = bodies<hc::fault_event>(out);
+  REQUIRE(raised.size() == 2);
+  CHECK(raised[0] == hc::fault_event{402, hc::severity::critical, true});
+  CHECK(raised[1] == hc::fault_event{9000, hc::severity::info, true});
+  const auto states = bodies<hc::run_state>(out);
+  REQUIRE(states.size() == 1);
+  CHECK_FALSE(states[0].in_service);
+  c.fault_codes = {9000};
+  CHECK(d.get().in_service(c));
 }
 
 TEST_CASE("deriver: mode changes, and earthquake operation start and end") {

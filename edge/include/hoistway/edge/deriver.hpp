@@ -7,10 +7,12 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "hoistway/common/controller_state.hpp"
 #include "hoistway/common/records.hpp"
+#include "hoistway/edge/fault_catalog.hpp"
 
 namespace hoistway::edge {
 
@@ -22,6 +24,8 @@ struct deriver_options {
   // Usage roll-ups (trips, starts, door cycles, running time, distance) per car per interval;
   // intervals end on wall-clock multiples of it (…:00, :15, :30, :45 for 15 min).
   std::chrono::milliseconds rollup_interval{900'000};
+  // Severity of each fault code, and which ones take the car out of service.
+  fault_catalog faults = fault_catalog::builtin();
 };
 
 // A derived record body for one car, with the times of the read that produced it.
@@ -32,7 +36,7 @@ struct derived {
 
 class deriver {
  public:
-  explicit deriver(deriver_options options) : options_(options) {}
+  explicit deriver(deriver_options options) : options_(std::move(options)) {}
 
   // One read of the group at monotonic `mono_ms` / wall `wall_ms`. Usage roll-ups come after
   // the read's other records, one per car, when an interval ends.
@@ -41,9 +45,10 @@ class deriver {
   // Forces a snapshot of every car on the next observe() (e.g. on a cloud request).
   void request_snapshot() { snapshot_due_ = true; }
 
-  // In service: normal (or parking) mode with no active fault and power on.
-  static bool in_service(const common::car_state& car);
-  static common::run_state to_run_state(const common::car_state& car, bool snapshot);
+  // In service: normal (or parking) mode, power on, safety chain closed, and no active fault
+  // that blocks service (warnings do not). Reads only the options: safe from any thread.
+  bool in_service(const common::car_state& car) const;
+  common::run_state to_run_state(const common::car_state& car, bool snapshot) const;
 
  private:
   struct car_track {
