@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <nlohmann/json.hpp>
 
 #include <array>
@@ -51,6 +52,7 @@ class agent_impl final : public agent {
         boot_id_(common::crypto::random_uuid()),
         sample_interval_(config_.sample_interval),
         sample_timer_(io_),
+        cli_retry_timer_(io_),
         progress_timer_(io_),
         signals_(io_, SIGINT, SIGTERM) {}
 
@@ -58,18 +60,10 @@ class agent_impl final : public agent {
     started_wall_ = clock_->wall_ms();
     spdlog::info("agent {} boot {} ({}) starting; outbox holds {} records", config_.device_id,
                  boot_, boot_id_, box_.depth());
-    auto server = cli_server::listen(
-        io_, config_.cli_socket,
-        [this](const cli::request& r, std::shared_ptr<cli_reply> reply) {
-          on_cli(r, std::move(reply));
-        },
-        [this](cli::reject_reason r) { ++cli_rejected_[static_cast<std::size_t>(r)]; });
-    if (!server) {
-      spdlog::error("cli: {}", server.error().message);
-      return 73;  // EX_CANTCREAT
-    }
-    cli_ = std::move(*server);
-    spdlog::info("cli: serving {}", config_.cli_socket);
+    // The CLI is the technician's window, not the agent's purpose: if its socket cannot be
+    // made (a missing runtime directory, a stale path owned by someone else), the agent samples
+    // and delivers all the same and tries again every 10 s.
+    open_cli();
 
     link_->set_subscriptions(
         {{common::topics::ack(config_.device_id), common::mqtt::qos::at_least_once},
@@ -96,6 +90,7 @@ class agent_impl final : public agent {
     schedule_sample();
     systemd::notify("READY=1\nSTATUS=sampling " + config_.controller_socket);
     io_.run();
+    reader_.join();  // a read in flight ends within the controller timeout
     systemd::notify("STOPPING=1");
     try {
       link_->disconnect(std::chrono::milliseconds(2000));
@@ -116,6 +111,7 @@ class agent_impl final : public agent {
   void shutdown() {
     stopping_ = true;
     sample_timer_.cancel();
+    cli_retry_timer_.cancel();
     progress_timer_.cancel();
     signals_.cancel();
     if (cli_) cli_->stop();
@@ -123,16 +119,57 @@ class agent_impl final : public agent {
     flushers_.clear();
   }
 
+  // The sampling tick runs on the io_context; the controller read itself runs on `reader_`, so
+  // a hung or slow controller never holds up hoistctl, acks or commands. A tick that finds the
+  // previous read still in flight skips (counted as a late read).
+  void open_cli() {
+    if (stopping_ || cli_) return;
+    auto server = cli_server::listen(
+        io_, config_.cli_socket,
+        [this](const cli::request& r, std::shared_ptr<cli_reply> reply) {
+          on_cli(r, std::move(reply));
+        },
+        [this](cli::reject_reason r) { ++cli_rejected_[static_cast<std::size_t>(r)]; });
+    if (!server) {
+      if (cli_failures_++ == 0) {
+        spdlog::error("cli: {}; running without the technician CLI, retrying every 10 s",
+                      server.error().message);
+      }
+      cli_retry_timer_.expires_after(std::chrono::seconds(10));
+      cli_retry_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) open_cli();
+      });
+      return;
+    }
+    cli_ = std::move(*server);
+    spdlog::info("cli: serving {}", config_.cli_socket);
+  }
+
   void schedule_sample() {
     if (stopping_) return;
     sample_timer_.expires_after(sample_interval_);
     sample_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec) return;
-      sample();
+      start_read();
       check_ack_timeout();
       pump();
       feed_watchdog();
       schedule_sample();
+    });
+  }
+
+  void start_read() {
+    if (read_in_flight_) {
+      ++late_reads_;
+      return;
+    }
+    read_in_flight_ = true;
+    asio::post(reader_, [this] {
+      auto state = controller_.read_state();
+      asio::post(io_, [this, state = std::move(state)]() mutable {
+        read_in_flight_ = false;
+        if (!stopping_) sample(std::move(state));
+      });
     });
   }
 
@@ -148,7 +185,7 @@ class agent_impl final : public agent {
 
   // ---- sampling -----------------------------------------------------------------------------
   // One controller read → derived records → one durable commit.
-  void sample() {
+  void sample(common::result<common::group_state> state) {
     const auto wall = clock_->wall_ms();
     const auto mono = clock_->mono_ms();
     std::vector<common::record> records;
@@ -160,7 +197,6 @@ class agent_impl final : public agent {
     last_wall_ = wall;
     last_mono_ = mono;
 
-    auto state = controller_.read_state();
     if (!state) {
       if (controller_ok_) spdlog::warn("controller: {}", state.error().message);
       controller_ok_ = false;
@@ -437,7 +473,7 @@ class agent_impl final : public agent {
                       {"direction", common::to_string(c.dir)},
                       {"door", common::to_string(c.door)},
                       {"mode", common::to_string(c.mode)},
-                      {"in_service", deriver::in_service(c)},
+                      {"in_service", deriver_.in_service(c)},
                       {"load_kg", c.load_kg},
                       {"position_mm", c.position_mm},
                       {"speed_mm_s", c.speed_mm_s},
@@ -478,6 +514,7 @@ class agent_impl final : public agent {
               {"firmware", group_.firmware},
               {"last_read_at", time_or_null(last_read_wall_)},
               {"errors", controller_errors_},
+              {"late_reads", late_reads_},
               {"cars", cars}}},
             {"broker",
              {{"uri", config_.mqtt.server_uri},
@@ -699,7 +736,12 @@ class agent_impl final : public agent {
   std::chrono::milliseconds sample_interval_;
 
   asio::io_context io_;
+  asio::thread_pool reader_{1};  // controller reads (owns controller_ while a read is in flight)
+  bool read_in_flight_ = false;
+  std::uint64_t late_reads_ = 0;
+  std::uint64_t cli_failures_ = 0;
   asio::steady_timer sample_timer_;
+  asio::steady_timer cli_retry_timer_;
   asio::steady_timer progress_timer_;
   asio::signal_set signals_;
   std::unique_ptr<cli_server> cli_;
