@@ -1,8 +1,8 @@
 // hoistway-admin: the operator's CLI for the registry (customers, buildings, units, monitoring
-// contracts, devices, API keys, broker credentials). Thin: each subcommand parses its options and
-// calls one registry function; output is text for people or JSON with --json. Exit codes follow
-// sysexits.h: 64 usage, 65 bad input, 66 not found, 69 unavailable, 73 conflict (cannot create),
-// 74 I/O, 78 configuration.
+// contracts, devices and their down-link commands, API keys, broker credentials). Thin: each
+// subcommand parses its options and calls one registry function; output is text for people or JSON
+// with --json. Exit codes follow sysexits.h: 64 usage, 65 bad input, 66 not found, 69 unavailable,
+// 73 conflict (cannot create), 74 I/O, 78 configuration.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -10,8 +10,10 @@
 #include <functional>
 #include <iostream>
 #include <optional>
+#include <thread>
 
 #include "hoistway/cloud/accounts.hpp"
+#include "hoistway/cloud/commands.hpp"
 #include "hoistway/cloud/ingest_config.hpp"
 #include "hoistway/cloud/registry.hpp"
 #include "hoistway/common/crypto.hpp"
@@ -175,6 +177,8 @@ std::string secrets_text(const cloud::device_secrets& s) {
          "\n(the key and password are shown once: put them in the agent's configuration)";
 }
 
+void add_device_command_commands(CLI::App* device, context& ctx);
+
 void add_device_commands(CLI::App& app, context& ctx) {
   auto* device = app.add_subcommand("device", "Devices (edge agents) and their secrets")
                      ->require_subcommand(1);
@@ -233,6 +237,101 @@ void add_device_commands(CLI::App& app, context& ctx) {
               std::to_string(d.stored_through) + "\n";
     }
     ctx.ok({{"devices", out}}, text.empty() ? "(no devices)" : text.substr(0, text.size() - 1));
+  });
+  add_device_command_commands(device, ctx);
+}
+
+json command_json(const cloud::commands::row& c) {
+  json out = {{"command_id", c.id},
+              {"device_id", c.device_id},
+              {"command", common::downlink::to_string(c.kind)},
+              {"state", c.state},
+              {"created_at", common::format_rfc3339(c.created_ms)},
+              {"sent_at", optional_time(c.sent_ms)},
+              {"answered_at", optional_time(c.answered_ms)}};
+  if (c.kind == common::downlink::command_kind::set_sampling_rate) out["hz"] = c.hz;
+  if (!c.reason.empty()) out["reason"] = c.reason;
+  if (!c.detail.empty()) out["detail"] = c.detail;
+  if (!c.result_json.empty()) out["result"] = json::parse(c.result_json, nullptr, false);
+  return out;
+}
+
+std::string command_text(const cloud::commands::row& c) {
+  std::string text =
+      c.id + "\t" + std::string(common::downlink::to_string(c.kind)) + "\t" + c.state;
+  if (!c.reason.empty()) text += " (" + c.reason + (c.detail.empty() ? "" : ": " + c.detail) + ")";
+  if (!c.result_json.empty()) text += "\t" + c.result_json;
+  return text;
+}
+
+// Down-link commands: queued in the store; the ingest signs and sends them and records the
+// agent's signed result (cloud/include/hoistway/cloud/commands.hpp).
+void add_device_command_commands(CLI::App* device, context& ctx) {
+  static std::string id, what;
+  static double hz = 0;
+  static double wait_s = 15;
+  auto* send = device->add_subcommand(
+      "command", "Send a signed command to a device's agent (through the running ingest)");
+  send->add_option("id", id, "device id")->required();
+  send->add_option("command", what, "ping | snapshot | sampling-rate")
+      ->required()
+      ->check(CLI::IsMember({"ping", "snapshot", "sampling-rate"}));
+  send->add_option("--hz", hz, "sampling-rate: samples per second, 0.5-100");
+  send->add_option("--wait", wait_s, "seconds to wait for the agent's answer (0: just queue it)")
+      ->check(CLI::Range(0.0, 600.0));
+  send->callback([&ctx] {
+    using common::downlink::command_kind;
+    if (!ctx.open()) return;
+    if (auto st = cloud::commands::migrate(ctx.reg->db()); !st) return ctx.failed(st.error());
+    const auto kind = what == "ping"       ? command_kind::ping
+                      : what == "snapshot" ? command_kind::request_snapshot
+                                           : command_kind::set_sampling_rate;
+    if (kind == command_kind::set_sampling_rate && hz == 0) {
+      return ctx.failed({common::errc::invalid_argument, "sampling-rate needs --hz"});
+    }
+    auto queued = cloud::commands::enqueue(ctx.reg->db(), id, kind, hz, ctx.clock->wall_ms());
+    if (!queued) return ctx.failed(queued.error());
+    auto current = *queued;
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(std::llround(wait_s * 1000));
+    while (wait_s > 0 && (current.state == "queued" || current.state == "sent") &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      auto found = cloud::commands::find(ctx.reg->db(), current.id);
+      if (!found) return ctx.failed(found.error());
+      if (*found) current = std::move(**found);
+    }
+    ctx.ok(command_json(current), command_text(current));
+    if (wait_s == 0 || current.state == "done") return;
+    if (current.state == "rejected") {
+      ctx.exit_code = 65;  // EX_DATAERR: the agent refused it, with its reason
+    } else if (current.state == "queued" || current.state == "sent" ||
+               current.state == "unanswered") {
+      std::cerr << "hoistway-admin: no answer within " << wait_s << " s; the command is "
+                << current.state << " (see `device commands " << id << "`)\n";
+      ctx.exit_code = 75;  // EX_TEMPFAIL
+    } else {
+      std::cerr << "hoistway-admin: " << current.detail << "\n";
+      ctx.exit_code = 69;  // EX_UNAVAILABLE: expired or undeliverable
+    }
+  });
+
+  static int limit = 20;
+  auto* list = device->add_subcommand("commands", "A device's recent commands and results");
+  list->add_option("id", id, "device id")->required();
+  list->add_option("--limit", limit, "how many, newest first")->check(CLI::Range(1, 1000));
+  list->callback([&ctx] {
+    if (!ctx.open()) return;
+    if (auto st = cloud::commands::migrate(ctx.reg->db()); !st) return ctx.failed(st.error());
+    auto rows = cloud::commands::recent(ctx.reg->db(), id, limit);
+    if (!rows) return ctx.failed(rows.error());
+    json out = json::array();
+    std::string text;
+    for (const auto& c : *rows) {
+      out.push_back(command_json(c));
+      text += command_text(c) + "\n";
+    }
+    ctx.ok({{"commands", out}}, text.empty() ? "(no commands)" : text.substr(0, text.size() - 1));
   });
 }
 

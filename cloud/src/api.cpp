@@ -451,6 +451,13 @@ http_response api::metrics() const {
              std::string(common::wire::to_string(static_cast<common::wire::reject_reason>(r))) +
              "\"} " + std::to_string(c->rejected[r].load()) + "\n";
     }
+    metric("hoistway_commands_sent_total", "counter", "Down-link commands signed and published.",
+           c->commands_sent);
+    metric("hoistway_command_results_total", "counter", "Command results verified and recorded.",
+           c->command_results);
+    metric("hoistway_command_results_rejected_total", "counter",
+           "Command results rejected (bad MAC, unknown device, malformed, no such command).",
+           c->command_results_rejected);
     metric("hoistway_ingest_queue_depth", "gauge", "Frames waiting for the writer.",
            c->queue_depth);
     const auto acks = c->ack_latency_count.load();

@@ -11,11 +11,13 @@
 #include <set>
 #include <thread>
 
+#include "hoistway/cloud/commands.hpp"
 #include "hoistway/cloud/coverage.hpp"
 #include "hoistway/cloud/projector.hpp"
 #include "hoistway/cloud/record_json.hpp"
 #include "hoistway/cloud/store.hpp"
 #include "hoistway/common/crypto.hpp"
+#include "hoistway/common/downlink.hpp"
 #include "hoistway/common/topics.hpp"
 
 namespace hoistway::cloud {
@@ -25,6 +27,12 @@ using common::wire::reject_reason;
 using common::wire::rejection;
 
 constexpr std::size_t queue_capacity = 20'000;
+// Down-link commands: how often the queue is looked at, how long a command may wait to be sent
+// (no ingest running), and how long a sent one waits for its result (the agents' default age
+// window: a later answer is still recorded).
+constexpr std::chrono::milliseconds command_poll{250};
+constexpr std::chrono::milliseconds command_max_wait{60'000};
+constexpr std::chrono::milliseconds command_answer_window{300'000};
 
 struct device_entry {
   device_row row;
@@ -52,6 +60,7 @@ class ingest_impl final : public ingest {
   ~ingest_impl() override { stop(); }
 
   common::status load() {
+    if (auto st = commands::migrate(store_.db()); !st) return st;
     auto projection = projector::create(store_.db());
     if (!projection) return std::unexpected(projection.error());
     projector_.emplace(std::move(*projection));
@@ -106,9 +115,14 @@ class ingest_impl final : public ingest {
   common::status start() override {
     std::string up(common::topics::all_up);
     std::string state(common::topics::all_state);
-    if (!config_.share_group.empty()) up = "$share/" + config_.share_group + "/" + up;
-    link_->set_subscriptions(
-        {{up, common::mqtt::qos::at_least_once}, {state, common::mqtt::qos::at_least_once}});
+    std::string results(common::topics::all_cmd_result);
+    if (!config_.share_group.empty()) {
+      up = "$share/" + config_.share_group + "/" + up;
+      results = "$share/" + config_.share_group + "/" + results;
+    }
+    link_->set_subscriptions({{up, common::mqtt::qos::at_least_once},
+                              {state, common::mqtt::qos::at_least_once},
+                              {results, common::mqtt::qos::at_least_once}});
     link_->on_message([this](common::mqtt::message m) { enqueue(std::move(m)); });
     link_->on_connection([this](bool up_now, const std::string& cause) {
       if (up_now) {
@@ -153,12 +167,12 @@ class ingest_impl final : public ingest {
     while (true) {
       {
         std::unique_lock lock(mutex_);
-        ready_.wait_for(lock, std::chrono::seconds(1),
-                        [this] { return stopped_ || !queue_.empty(); });
+        ready_.wait_for(lock, command_poll, [this] { return stopped_ || !queue_.empty(); });
         if (queue_.empty() && stopped_) return;
         if (queue_.empty()) {
           lock.unlock();
           check_offline();
+          send_commands();
           continue;
         }
         const auto n = std::min(queue_.size(), config_.max_batch_frames);
@@ -170,6 +184,7 @@ class ingest_impl final : public ingest {
       space_.notify_all();
       process(work);
       work.clear();
+      send_commands();
     }
   }
 
@@ -195,6 +210,10 @@ class ingest_impl final : public ingest {
       const auto& m = entry.message;
       if (auto dev = common::topics::device_of(m.topic, "state")) {
         presences.emplace_back(std::string(*dev), parse_presence(m.payload));
+        continue;
+      }
+      if (auto dev = common::topics::device_of(m.topic, "cmd_result")) {
+        take_command_result(std::string(*dev), m, now);
         continue;
       }
       ++counters_.frames_in;
@@ -255,6 +274,74 @@ class ingest_impl final : public ingest {
     }
     publish_pushes();
     check_offline();
+  }
+
+  // ---- down-link commands (writer thread) -----------------------------------------------------
+  // Claims queued commands, signs each with its device's key and publishes it; at most every
+  // command_poll. A device that is unknown or disabled makes its command undeliverable.
+  void send_commands() {
+    const auto mono = clock_->mono_ms();
+    if (mono - last_command_poll_mono_ < command_poll.count()) return;
+    last_command_poll_mono_ = mono;
+    const auto now = clock_->wall_ms();
+    auto due = commands::claim_due(store_.db(), now, command_max_wait.count(),
+                                   command_answer_window.count());
+    if (!due) {
+      spdlog::warn("commands: {}", due.error().message);
+      return;
+    }
+    for (const auto& c : *due) {
+      auto it = devices_.find(c.device_id);
+      if ((it == devices_.end() || !it->second.row.active) && maybe_reload_devices()) {
+        it = devices_.find(c.device_id);
+      }
+      if (it == devices_.end() || !it->second.row.active) {
+        (void)commands::mark_undeliverable(store_.db(), c.id, "unknown or disabled device", now);
+        continue;
+      }
+      const auto& dev = it->second.row;
+      const auto message = commands::message_for(c, now, dev.key_id, dev.key);
+      if (!link_->publish(common::topics::cmd(c.device_id), message,
+                          common::mqtt::qos::at_least_once, common::mqtt::retain::no)) {
+        (void)commands::unclaim(store_.db(), c.id);  // the broker is away: try again later
+        continue;
+      }
+      ++counters_.commands_sent;
+      spdlog::info("command {} ({}) sent to {}", c.id, common::downlink::to_string(c.kind),
+                   c.device_id);
+    }
+  }
+
+  // A result on hoistway/v1/dev/{device}/cmd_result: verified with the device's key, then
+  // recorded against the command it answers (inside the caller's transaction).
+  void take_command_result(const std::string& device, const common::mqtt::message& m,
+                           std::int64_t now) {
+    auto refuse = [&](std::string_view reason, const std::string& detail) {
+      ++counters_.command_results_rejected;
+      spdlog::debug("rejected command result on {}: {} ({})", m.topic, reason, detail);
+      (void)store_.add_dead_letter(now, m.topic, "cmd_result_" + std::string(reason), detail,
+                                   m.payload);
+    };
+    auto it = devices_.find(device);
+    if ((it == devices_.end() || !it->second.row.active) && maybe_reload_devices()) {
+      it = devices_.find(device);
+    }
+    if (it == devices_.end() || !it->second.row.active) return refuse("unknown_device", device);
+    const auto& dev = it->second.row;
+    auto result = common::downlink::verify_result(m.payload, {device, dev.key_id, dev.key});
+    if (!result) {
+      return refuse(common::downlink::to_string(result.error().reason), result.error().detail);
+    }
+    auto recorded = commands::record_result(store_.db(), *result, now);
+    if (!recorded) {
+      spdlog::error("commands: {}", recorded.error().message);
+      return;
+    }
+    if (!*recorded)
+      return refuse("unknown_command", "no command " + result->id + " awaits a result");
+    ++counters_.command_results;
+    spdlog::info("command {} on {}: {}", result->id, device,
+                 result->ok ? "done" : "rejected (" + result->reason + ")");
   }
 
   void publish_pushes() {
@@ -446,6 +533,7 @@ class ingest_impl final : public ingest {
   std::set<std::string> offline_marked_;           // device_offline alerts open
   std::map<std::string, device_entry> devices_;
   std::map<std::pair<std::string, std::uint8_t>, std::string> units_;
+  std::int64_t last_command_poll_mono_ = 0;
 
   std::mutex mutex_;
   std::condition_variable ready_;

@@ -16,11 +16,11 @@
 #include <map>
 
 #include "hoistway/common/crypto.hpp"
+#include "hoistway/common/downlink.hpp"
 #include "hoistway/common/mqtt.hpp"
 #include "hoistway/common/topics.hpp"
 #include "hoistway/common/wire_codec.hpp"
 #include "hoistway/edge/cli_server.hpp"
-#include "hoistway/edge/command.hpp"
 #include "hoistway/edge/controller_client.hpp"
 #include "hoistway/edge/deriver.hpp"
 #include "hoistway/edge/outbox.hpp"
@@ -30,6 +30,7 @@ namespace hoistway::edge {
 namespace {
 
 namespace asio = boost::asio;
+namespace downlink = common::downlink;
 using nlohmann::json;
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }

@@ -35,6 +35,10 @@ struct ingest_counters {
   std::atomic<std::uint64_t> ack_latency_sum_us{0};
   std::atomic<std::uint64_t> ack_latency_count{0};
   std::array<std::atomic<std::uint64_t>, common::wire::reject_reason_count> rejected{};
+  // Down-link commands (commands.hpp): sent, and results verified or rejected.
+  std::atomic<std::uint64_t> commands_sent{0};
+  std::atomic<std::uint64_t> command_results{0};
+  std::atomic<std::uint64_t> command_results_rejected{0};
 };
 
 class ingest {

@@ -133,6 +133,10 @@ class registry {
                                     const std::string& service_user,
                                     const std::string& service_password);
 
+  // The registry's connection, for the modules that keep their tables in the same store
+  // (commands.hpp).
+  common::sqlite::database& db() { return db_; }
+
  private:
   registry(common::sqlite::database db, std::shared_ptr<common::clock> clock)
       : db_(std::move(db)), clock_(std::move(clock)) {}

@@ -12,16 +12,22 @@ namespace hoistway::common::topics {
 inline constexpr std::string_view prefix = "hoistway/v1/dev/";
 
 // Agent → cloud, QoS 1: signed frames (frame.fbs).
-inline std::string up(std::string_view device) { return std::string(prefix) + std::string(device) + "/up"; }
+inline std::string up(std::string_view device) {
+  return std::string(prefix) + std::string(device) + "/up";
+}
 // Cloud → agent, QoS 1: stored-acks (ack.fbs).
-inline std::string ack(std::string_view device) { return std::string(prefix) + std::string(device) + "/ack"; }
+inline std::string ack(std::string_view device) {
+  return std::string(prefix) + std::string(device) + "/ack";
+}
 // Agent → cloud, QoS 1, retained: "online" JSON birth on connect; "offline" as the last will.
 inline std::string state(std::string_view device) {
   return std::string(prefix) + std::string(device) + "/state";
 }
 
 // Cloud → agent, QoS 1: signed down-link commands (JSON; ARCHITECTURE.md "Commands").
-inline std::string cmd(std::string_view device) { return std::string(prefix) + std::string(device) + "/cmd"; }
+inline std::string cmd(std::string_view device) {
+  return std::string(prefix) + std::string(device) + "/cmd";
+}
 // Agent → cloud, QoS 1: the signed result of each command, accepted or rejected.
 inline std::string cmd_result(std::string_view device) {
   return std::string(prefix) + std::string(device) + "/cmd_result";
@@ -30,6 +36,7 @@ inline std::string cmd_result(std::string_view device) {
 // Subscription filters for the cloud.
 inline constexpr std::string_view all_up = "hoistway/v1/dev/+/up";
 inline constexpr std::string_view all_state = "hoistway/v1/dev/+/state";
+inline constexpr std::string_view all_cmd_result = "hoistway/v1/dev/+/cmd_result";
 
 // Extracts the device id from hoistway/v1/dev/{device}/{leaf}; nullopt if it does not match.
 inline std::optional<std::string_view> device_of(std::string_view topic, std::string_view leaf) {

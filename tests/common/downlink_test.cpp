@@ -1,5 +1,5 @@
 // Tests of down-link command verification (command.hpp): the accepted forms and every rejection.
-#include "hoistway/edge/command.hpp"
+#include "hoistway/common/downlink.hpp"
 
 #include <doctest/doctest.h>
 
@@ -12,7 +12,7 @@
 
 namespace {
 
-namespace dl = hoistway::edge::downlink;
+namespace dl = hoistway::common::downlink;
 using nlohmann::json;
 
 const std::vector<std::uint8_t> key(32, 0x5a);
@@ -142,4 +142,49 @@ TEST_CASE("commands: results are signed and carry the reason") {
       json::parse(dl::result_body("c-2", "dev-1", now, std::nullopt, R"({"pong":true})"));
   CHECK(ok["ok"] == true);
   CHECK(ok["result"]["pong"] == true);
+}
+
+TEST_CASE("command results: the cloud verifies what the agent signed") {
+  dl::result_verify_options o;
+  o.device_id = "dev-1";
+  o.key_id = 1;
+  o.key = key;
+  const auto accepted =
+      dl::sign(dl::result_body("c-7", "dev-1", now, std::nullopt, R"({"pong":true})"), 1, key);
+  auto r = dl::verify_result(accepted, o);
+  REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error().detail));
+  CHECK(r->id == "c-7");
+  CHECK(r->ok);
+  CHECK(r->at_ms == now);
+  CHECK(json::parse(r->result_json) == json{{"pong", true}});
+
+  const auto refused = dl::sign(
+      dl::result_body("c-8", "dev-1", now,
+                      dl::rejection{dl::reject_reason::bad_argument, "hz must be from 0.5", "c-8"},
+                      "{}"),
+      1, key);
+  r = dl::verify_result(refused, o);
+  REQUIRE(r.has_value());
+  CHECK_FALSE(r->ok);
+  CHECK(r->reason == "bad_argument");
+  CHECK(r->detail == "hz must be from 0.5");
+
+  // Another device's result on this device's topic, a wrong key, a forged MAC, a bad body.
+  const auto other = dl::sign(dl::result_body("c-9", "dev-2", now, std::nullopt, "{}"), 1, key);
+  CHECK(dl::verify_result(other, o).error().reason == dl::reject_reason::wrong_device);
+  const std::vector<std::uint8_t> other_key(32, 0x11);
+  CHECK(dl::verify_result(
+            dl::sign(dl::result_body("c-9", "dev-1", now, std::nullopt, "{}"), 1, other_key), o)
+            .error()
+            .reason == dl::reject_reason::bad_mac);
+  CHECK(dl::verify_result(
+            dl::sign(dl::result_body("c-9", "dev-1", now, std::nullopt, "{}"), 2, key), o)
+            .error()
+            .reason == dl::reject_reason::unknown_key);
+  CHECK(dl::verify_result(dl::sign(R"({"id":"c-1","ok":"yes"})", 1, key), o).error().reason ==
+        dl::reject_reason::bad_body);
+  CHECK(dl::verify_result(bytes("{}"), o).error().reason == dl::reject_reason::bad_format);
+  CHECK(dl::verify_result(std::vector<std::uint8_t>(dl::max_message_bytes + 1, '{'), o)
+            .error()
+            .reason == dl::reject_reason::oversized);
 }

@@ -1,5 +1,5 @@
 // Down-link commands: verification and signing.
-#include "hoistway/edge/command.hpp"
+#include "hoistway/common/downlink.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -7,7 +7,7 @@
 
 #include "hoistway/common/crypto.hpp"
 
-namespace hoistway::edge::downlink {
+namespace hoistway::common::downlink {
 
 using nlohmann::json;
 
@@ -59,10 +59,10 @@ std::unexpected<rejection> reject(reject_reason r, std::string detail, std::stri
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
-}  // namespace
-
-std::expected<command, rejection> verify_command(std::span<const std::uint8_t> message,
-                                                 const verify_options& options) {
+// The signed envelope, checked up to its MAC: returns the authenticated body text.
+std::expected<std::string, rejection> open_signed(std::span<const std::uint8_t> message,
+                                                  std::uint32_t key_id,
+                                                  std::span<const std::uint8_t> key) {
   if (message.size() > max_message_bytes) {
     return reject(reject_reason::oversized, std::to_string(message.size()) +
                                                 " bytes exceeds the cap of " +
@@ -77,26 +77,35 @@ std::expected<command, rejection> verify_command(std::span<const std::uint8_t> m
   }
   if (outer["v"].get<std::int64_t>() != version) {
     return reject(reject_reason::unsupported_version,
-                  "version " + std::to_string(outer["v"].get<std::int64_t>()) + " (this agent: 1)");
+                  "version " + std::to_string(outer["v"].get<std::int64_t>()) + " (supported: 1)");
   }
   if (!outer.contains("key_id") || !outer["key_id"].is_number_unsigned() ||
       !outer.contains("body") || !outer["body"].is_string() || !outer.contains("mac") ||
       !outer["mac"].is_string()) {
     return reject(reject_reason::bad_format, "needs key_id (integer), body and mac (strings)");
   }
-  if (outer["key_id"].get<std::uint64_t>() != options.key_id) {
+  if (outer["key_id"].get<std::uint64_t>() != key_id) {
     return reject(reject_reason::unknown_key,
                   "key id " + std::to_string(outer["key_id"].get<std::uint64_t>()));
   }
-  const auto& body_text = outer["body"].get_ref<const std::string&>();
+  auto body_text = outer["body"].get<std::string>();
   auto mac = common::crypto::from_hex(outer["mac"].get<std::string>());
   if (!mac || mac->size() != 32)
     return reject(reject_reason::bad_mac, "mac is not 32 bytes of hex");
-  const auto expected =
-      common::crypto::hmac_sha256(options.key, common::crypto::as_bytes(body_text));
+  const auto expected = common::crypto::hmac_sha256(key, common::crypto::as_bytes(body_text));
   if (!common::crypto::constant_time_equal(expected, *mac)) {
     return reject(reject_reason::bad_mac, "MAC does not verify");
   }
+  return body_text;
+}
+
+}  // namespace
+
+std::expected<command, rejection> verify_command(std::span<const std::uint8_t> message,
+                                                 const verify_options& options) {
+  auto opened = open_signed(message, options.key_id, options.key);
+  if (!opened) return std::unexpected(std::move(opened.error()));
+  const auto& body_text = *opened;
 
   // Authenticated: now the body's structure, then its meaning.
   const auto body = json::parse(body_text, nullptr, false);
@@ -155,6 +164,43 @@ std::expected<command, rejection> verify_command(std::span<const std::uint8_t> m
   return c;
 }
 
+std::expected<command_result, rejection> verify_result(std::span<const std::uint8_t> message,
+                                                       const result_verify_options& options) {
+  auto opened = open_signed(message, options.key_id, options.key);
+  if (!opened) return std::unexpected(std::move(opened.error()));
+  const auto body = json::parse(*opened, nullptr, false);
+  if (body.is_discarded() || !body.is_object())
+    return reject(reject_reason::bad_body, "body is not a JSON object");
+  const auto text = [&body](const char* key) -> const std::string* {
+    const auto it = body.find(key);
+    return it != body.end() && it->is_string() ? &it->get_ref<const std::string&>() : nullptr;
+  };
+  const auto* id = text("id");
+  const auto* device = text("device_id");
+  const auto ok = body.find("ok");
+  const auto at = body.find("at_ms");
+  if (id == nullptr || id->empty() || id->size() > 64 || device == nullptr || ok == body.end() ||
+      !ok->is_boolean() || at == body.end() || !at->is_number_integer()) {
+    return reject(reject_reason::bad_body,
+                  "needs id (1-64 characters), device_id, ok (boolean) and at_ms (integer)");
+  }
+  if (*device != options.device_id) {
+    return reject(reject_reason::wrong_device, "from " + device->substr(0, 64), *id);
+  }
+  command_result r;
+  r.id = *id;
+  r.device_id = *device;
+  r.ok = ok->get<bool>();
+  r.at_ms = at->get<std::int64_t>();
+  if (const auto* reason = text("reason")) r.reason = reason->substr(0, 64);
+  if (const auto* detail = text("detail")) r.detail = detail->substr(0, 512);
+  if (const auto it = body.find("result"); it != body.end()) {
+    if (!it->is_object()) return reject(reject_reason::bad_body, "result must be an object", *id);
+    r.result_json = dump(*it);
+  }
+  return r;
+}
+
 bool replay_guard::accept(const std::string& id, std::int64_t now_ms, std::int64_t max_age_ms) {
   // Forget ids older than twice the window (a command is valid up to max_age on either side).
   while (!order_.empty() &&
@@ -203,4 +249,4 @@ std::string result_body(std::string_view id, std::string_view device_id, std::in
   return dump(j);
 }
 
-}  // namespace hoistway::edge::downlink
+}  // namespace hoistway::common::downlink

@@ -4,10 +4,11 @@
 //   message = {"v":1,"key_id":K,"body":"<JSON text>","mac":"<hex HMAC-SHA256(key, body bytes)>"}
 //   command body = {"id","device_id","issued_at_ms","command","args"}
 //   result body  = {"id","device_id","ok","reason"?,"detail"?,"result"?,"at_ms"}
-// Checks run in the conventions' order: size cap -> version -> key id and MAC (constant time)
-// -> body structure -> meaning (device, age, replay, command, arguments). Each rejection has
-// its own reason. Pure functions plus a small replay guard; no I/O.
-// Thread-safety: functions are stateless; a replay_guard belongs to one thread.
+// Both sides live here: the agent verifies commands and signs results; the cloud signs commands
+// and verifies results. Checks run in the conventions' order: size cap -> version -> key id and
+// MAC (constant time) -> body structure -> meaning (device, age, replay, command, arguments). Each
+// rejection has its own reason. Pure functions plus a small replay guard; no I/O. Thread-safety:
+// functions are stateless; a replay_guard belongs to one thread.
 #pragma once
 
 #include <cstddef>
@@ -21,7 +22,7 @@
 #include <string_view>
 #include <vector>
 
-namespace hoistway::edge::downlink {
+namespace hoistway::common::downlink {
 
 inline constexpr std::size_t max_message_bytes = 4096;
 inline constexpr int version = 1;
@@ -87,6 +88,29 @@ class replay_guard {
   std::set<std::string> ids_;
 };
 
+// A command's result as the agent reported it (after its MAC verified).
+struct command_result {
+  std::string id;
+  std::string device_id;
+  bool ok = false;
+  std::string reason;  // the agent's reject_reason when !ok
+  std::string detail;
+  std::string result_json = "{}";  // the result object when ok
+  std::int64_t at_ms = 0;
+};
+
+struct result_verify_options {
+  std::string_view device_id;  // the device whose topic carried the result
+  std::uint32_t key_id = 1;
+  std::span<const std::uint8_t> key;
+};
+
+// The cloud's side: verifies a result message (size cap -> version -> key id and MAC -> body ->
+// device). Rejections reuse reject_reason (oversized, bad_format, unsupported_version,
+// unknown_key, bad_mac, bad_body, wrong_device).
+std::expected<command_result, rejection> verify_result(std::span<const std::uint8_t> message,
+                                                       const result_verify_options& options);
+
 // Builds a signed message around `body_json` (used for results, and by tests and tools to
 // build commands).
 std::vector<std::uint8_t> sign(std::string_view body_json, std::uint32_t key_id,
@@ -97,4 +121,4 @@ std::string command_body(const command& c);
 std::string result_body(std::string_view id, std::string_view device_id, std::int64_t at_ms,
                         const std::optional<rejection>& rejected, std::string_view result_json);
 
-}  // namespace hoistway::edge::downlink
+}  // namespace hoistway::common::downlink
