@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "hoistway/cloud/record_json.hpp"
+#include "hoistway/common/record_json.hpp"
 
 namespace hoistway::cloud {
 

@@ -14,7 +14,7 @@
 #include "hoistway/cloud/commands.hpp"
 #include "hoistway/cloud/coverage.hpp"
 #include "hoistway/cloud/projector.hpp"
-#include "hoistway/cloud/record_json.hpp"
+#include "hoistway/common/record_json.hpp"
 #include "hoistway/cloud/store.hpp"
 #include "hoistway/common/crypto.hpp"
 #include "hoistway/common/downlink.hpp"

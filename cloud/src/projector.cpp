@@ -1,7 +1,7 @@
 // Projection of records into events, status log, visits and alerts.
 #include "hoistway/cloud/projector.hpp"
 
-#include "hoistway/cloud/record_json.hpp"
+#include "hoistway/common/record_json.hpp"
 #include "hoistway/common/time.hpp"
 
 namespace hoistway::cloud {

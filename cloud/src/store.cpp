@@ -1,7 +1,7 @@
 // The cloud store on SQLite.
 #include "hoistway/cloud/store.hpp"
 
-#include "hoistway/cloud/record_json.hpp"
+#include "hoistway/common/record_json.hpp"
 
 namespace hoistway::cloud {
 

@@ -3,6 +3,7 @@
 
 #include <type_traits>
 
+#include "hoistway/common/record_json.hpp"
 #include "hoistway/common/time.hpp"
 
 namespace hoistway::edge::cli {
@@ -216,80 +217,13 @@ std::string encode_rejection(const rejection& r) {
       -1, ' ', false, json::error_handler_t::replace);
 }
 
-namespace {
-
-json body_json(const common::record_body& body) {
-  return std::visit(
-      [](const auto& v) -> json {
-        using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, common::run_state>) {
-          return {{"position_mm", v.position_mm},
-                  {"speed_mm_s", v.speed_mm_s},
-                  {"floor", v.floor},
-                  {"direction", common::to_string(v.dir)},
-                  {"door", common::to_string(v.door)},
-                  {"load_kg", v.load_kg},
-                  {"mode", common::to_string(v.mode)},
-                  {"in_door_zone", v.in_door_zone},
-                  {"alarm", v.alarm},
-                  {"fault_codes", v.fault_codes},
-                  {"snapshot", v.snapshot},
-                  {"in_service", v.in_service}};
-        } else if constexpr (std::is_same_v<T, common::trip>) {
-          return {{"from_floor", v.from_floor},   {"to_floor", v.to_floor},
-                  {"start_ms", v.start_ms},       {"end_ms", v.end_ms},
-                  {"duration_ms", v.duration_ms}, {"peak_speed_mm_s", v.peak_speed_mm_s},
-                  {"distance_mm", v.distance_mm}};
-        } else if constexpr (std::is_same_v<T, common::door_cycle>) {
-          return {{"floor", v.floor}, {"open_ms", v.open_ms}, {"reopens", v.reopens}};
-        } else if constexpr (std::is_same_v<T, common::fault_event>) {
-          return {{"code", v.code}, {"severity", common::to_string(v.level)}, {"raised", v.raised}};
-        } else if constexpr (std::is_same_v<T, common::entrapment>) {
-          return {{"started", v.started},
-                  {"floor", v.floor},
-                  {"position_mm", v.position_mm},
-                  {"load_kg", v.load_kg},
-                  {"alarm", v.alarm}};
-        } else if constexpr (std::is_same_v<T, common::mode_change>) {
-          return {{"from", common::to_string(v.from)}, {"to", common::to_string(v.to)}};
-        } else if constexpr (std::is_same_v<T, common::power_change>) {
-          return {{"lost", v.lost}};
-        } else if constexpr (std::is_same_v<T, common::earthquake_operation>) {
-          return {{"started", v.started}, {"floor", v.floor}};
-        } else if constexpr (std::is_same_v<T, common::technician_visit>) {
-          return {{"started", v.started}, {"visit_id", v.visit_id}, {"technician", v.technician}};
-        } else if constexpr (std::is_same_v<T, common::checklist_item>) {
-          return {{"visit_id", v.visit_id}, {"item", v.item}, {"ok", v.ok}, {"note", v.note}};
-        } else if constexpr (std::is_same_v<T, common::usage_rollup>) {
-          return {{"interval_start_ms", v.interval_start_ms},
-                  {"interval_s", v.interval_s},
-                  {"trips", v.trips},
-                  {"starts", v.starts},
-                  {"door_cycles", v.door_cycles},
-                  {"running_s", v.running_s},
-                  {"distance_mm", v.distance_mm}};
-        } else if constexpr (std::is_same_v<T, common::clock_jump>) {
-          return {{"delta_ms", v.delta_ms}};
-        } else {
-          static_assert(std::is_same_v<T, common::outbox_drop>);
-          return {{"dropped_samples", v.dropped_samples},
-                  {"dropped_other", v.dropped_other},
-                  {"first_seq", v.first_seq},
-                  {"last_seq", v.last_seq}};
-        }
-      },
-      body);
-}
-
-}  // namespace
-
 json to_json(const common::record& rec) {
   json j = {{"seq", rec.seq},
             {"car", rec.car},
             {"wall_ms", rec.wall_ms},
             {"time", common::format_rfc3339(rec.wall_ms)},
             {"kind", common::kind_name(rec.body)}};
-  j["body"] = body_json(rec.body);
+  j["body"] = common::to_json(rec.body);
   return j;
 }
 
