@@ -449,9 +449,8 @@ TEST_CASE("api: an unmonitored unit has no real-time data but has its visits") {
   }
   CHECK(seen);
   // Its alerts are not shown, and cannot be acknowledged.
-  for (const auto& a : body_of(f.get("/api/v1/alerts", f.key_a.token))["alerts"]) {
-    CHECK(a["unit_id"] != "uA2");
-  }
+  const auto alerts = body_of(f.get("/api/v1/alerts", f.key_a.token));
+  for (const auto& a : alerts["alerts"]) CHECK(a["unit_id"] != "uA2");
 }
 
 TEST_CASE("api: invalid parameters are 400") {
