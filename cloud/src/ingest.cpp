@@ -14,6 +14,7 @@
 #include "hoistway/cloud/coverage.hpp"
 #include "hoistway/cloud/projector.hpp"
 #include "hoistway/cloud/record_json.hpp"
+#include "hoistway/cloud/retention.hpp"
 #include "hoistway/cloud/store.hpp"
 #include "hoistway/common/crypto.hpp"
 #include "hoistway/common/topics.hpp"
@@ -55,6 +56,9 @@ class ingest_impl final : public ingest {
     auto projection = projector::create(store_.db());
     if (!projection) return std::unexpected(projection.error());
     projector_.emplace(std::move(*projection));
+    auto sweeper = retention::create(store_.db(), config_.retention, counters_.retention);
+    if (!sweeper) return std::unexpected(sweeper.error());
+    retention_.emplace(std::move(*sweeper));
     if (auto st = reload_devices(); !st) return st;
     auto units = store_.units();
     if (!units) return std::unexpected(units.error());
@@ -153,12 +157,14 @@ class ingest_impl final : public ingest {
     while (true) {
       {
         std::unique_lock lock(mutex_);
-        ready_.wait_for(lock, std::chrono::seconds(1),
+        // While a retention sweep is in progress, idle time goes to its steps.
+        ready_.wait_for(lock, sweeping_ ? std::chrono::seconds(0) : std::chrono::seconds(1),
                         [this] { return stopped_ || !queue_.empty(); });
         if (queue_.empty() && stopped_) return;
         if (queue_.empty()) {
           lock.unlock();
           check_offline();
+          retention_step();
           continue;
         }
         const auto n = std::min(queue_.size(), config_.max_batch_frames);
@@ -170,7 +176,14 @@ class ingest_impl final : public ingest {
       space_.notify_all();
       process(work);
       work.clear();
+      retention_step();  // at most one bounded step between two batches
     }
+  }
+
+  void retention_step() {
+    auto more = retention_->step(clock_->wall_ms(), clock_->mono_ms());
+    if (!more) spdlog::warn("retention sweep abandoned: {}", more.error().message);
+    sweeping_ = more && *more;
   }
 
   struct pending_status {
@@ -439,6 +452,8 @@ class ingest_impl final : public ingest {
 
   // Writer thread only.
   std::optional<projector> projector_;
+  std::optional<retention> retention_;
+  bool sweeping_ = false;
   std::vector<pushed> pushes_;
   std::int64_t last_reload_mono_ = 0;
   std::map<std::string, std::int64_t> last_seen_;  // device → wall ms of its last stored frame
