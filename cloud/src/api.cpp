@@ -466,6 +466,42 @@ http_response api::metrics() const {
     out += "hoistway_ack_latency_seconds_sum " +
            std::to_string(static_cast<double>(c->ack_latency_sum_us.load()) / 1e6) + "\n";
     out += "hoistway_ack_latency_seconds_count " + std::to_string(acks) + "\n";
+    const auto& r = c->retention;
+    auto seconds = [](std::uint64_t us) { return std::to_string(static_cast<double>(us) / 1e6); };
+    out += "# HELP hoistway_retention_rows_deleted_total Rows deleted by retention, by table.\n";
+    out += "# TYPE hoistway_retention_rows_deleted_total counter\n";
+    out += "hoistway_retention_rows_deleted_total{table=\"records\"} " +
+           std::to_string(r.samples_deleted.load()) + "\n";
+    out += "hoistway_retention_rows_deleted_total{table=\"status_log\"} " +
+           std::to_string(r.status_log_deleted.load()) + "\n";
+    metric("hoistway_retention_sweeps_total", "counter", "Retention sweeps completed.", r.sweeps);
+    metric("hoistway_retention_sweep_failures_total", "counter",
+           "Retention sweeps abandoned on a store error.", r.failures);
+    out +=
+        "# HELP hoistway_retention_last_sweep_timestamp_seconds When the last sweep ended "
+        "(0: none yet).\n# TYPE hoistway_retention_last_sweep_timestamp_seconds gauge\n"
+        "hoistway_retention_last_sweep_timestamp_seconds " +
+        std::to_string(static_cast<double>(r.last_sweep_end_ms.load()) / 1e3) + "\n";
+    out +=
+        "# HELP hoistway_retention_last_sweep_duration_seconds The last sweep, first step to "
+        "last.\n# TYPE hoistway_retention_last_sweep_duration_seconds gauge\n"
+        "hoistway_retention_last_sweep_duration_seconds " +
+        seconds(r.last_sweep_duration_us.load()) + "\n";
+    out +=
+        "# HELP hoistway_retention_last_sweep_max_step_seconds The longest step (ingest "
+        "waits for at most one) of the last sweep.\n"
+        "# TYPE hoistway_retention_last_sweep_max_step_seconds gauge\n"
+        "hoistway_retention_last_sweep_max_step_seconds " +
+        seconds(r.last_sweep_max_step_us.load()) + "\n";
+    out += "# HELP hoistway_retention_step_seconds Time in retention steps (write lock held).\n";
+    out += "# TYPE hoistway_retention_step_seconds summary\n";
+    out += "hoistway_retention_step_seconds_sum " + seconds(r.step_sum_us.load()) + "\n";
+    out += "hoistway_retention_step_seconds_count " + std::to_string(r.step_count.load()) + "\n";
+    metric("hoistway_store_pages", "gauge", "Pages in the store file, after the last sweep.",
+           r.store_pages);
+    metric("hoistway_store_free_pages", "gauge",
+           "Free pages in the store file (reused by inserts), after the last sweep.",
+           r.store_free_pages);
   }
   if (ctx_.http != nullptr) {
     const auto& h = *ctx_.http;

@@ -14,10 +14,11 @@
 #include "hoistway/cloud/commands.hpp"
 #include "hoistway/cloud/coverage.hpp"
 #include "hoistway/cloud/projector.hpp"
-#include "hoistway/common/record_json.hpp"
+#include "hoistway/cloud/retention.hpp"
 #include "hoistway/cloud/store.hpp"
 #include "hoistway/common/crypto.hpp"
 #include "hoistway/common/downlink.hpp"
+#include "hoistway/common/record_json.hpp"
 #include "hoistway/common/topics.hpp"
 
 namespace hoistway::cloud {
@@ -64,6 +65,9 @@ class ingest_impl final : public ingest {
     auto projection = projector::create(store_.db());
     if (!projection) return std::unexpected(projection.error());
     projector_.emplace(std::move(*projection));
+    auto sweeper = retention::create(store_.db(), config_.retention, counters_.retention);
+    if (!sweeper) return std::unexpected(sweeper.error());
+    retention_.emplace(std::move(*sweeper));
     if (auto st = reload_devices(); !st) return st;
     auto units = store_.units();
     if (!units) return std::unexpected(units.error());
@@ -167,12 +171,19 @@ class ingest_impl final : public ingest {
     while (true) {
       {
         std::unique_lock lock(mutex_);
-        ready_.wait_for(lock, command_poll, [this] { return stopped_ || !queue_.empty(); });
+        // While a retention sweep is in progress, idle time goes to its steps; otherwise the
+        // writer wakes for the command queue.
+        ready_.wait_for(lock,
+                        sweeping_
+                            ? std::chrono::milliseconds(0)
+                            : std::chrono::duration_cast<std::chrono::milliseconds>(command_poll),
+                        [this] { return stopped_ || !queue_.empty(); });
         if (queue_.empty() && stopped_) return;
         if (queue_.empty()) {
           lock.unlock();
           check_offline();
           send_commands();
+          retention_step();
           continue;
         }
         const auto n = std::min(queue_.size(), config_.max_batch_frames);
@@ -185,7 +196,14 @@ class ingest_impl final : public ingest {
       process(work);
       work.clear();
       send_commands();
+      retention_step();  // at most one bounded step between two batches
     }
+  }
+
+  void retention_step() {
+    auto more = retention_->step(clock_->wall_ms(), clock_->mono_ms());
+    if (!more) spdlog::warn("retention sweep abandoned: {}", more.error().message);
+    sweeping_ = more && *more;
   }
 
   struct pending_status {
@@ -526,6 +544,8 @@ class ingest_impl final : public ingest {
 
   // Writer thread only.
   std::optional<projector> projector_;
+  std::optional<retention> retention_;
+  bool sweeping_ = false;
   std::vector<pushed> pushes_;
   std::int64_t last_reload_mono_ = 0;
   std::map<std::string, std::int64_t> last_seen_;  // device → wall ms of its last stored frame

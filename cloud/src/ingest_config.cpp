@@ -11,7 +11,7 @@ common::result<ingest_config> ingest_config::load(const std::string& path) {
   auto table = common::config::load_file(path);
   if (!table) return std::unexpected(table.error());
   common::config::reader root(*table, path);
-  root.only({"mqtt", "http", "store", "ingest", "devices", "accounts"});
+  root.only({"mqtt", "http", "store", "ingest", "retention", "devices", "accounts"});
   ingest_config c;
   c.source_path = path;
   if (const auto* accounts = table->get("accounts")) {
@@ -46,6 +46,23 @@ common::result<ingest_config> ingest_config::load(const std::string& path) {
   c.max_frame_bytes = static_cast<std::size_t>(ingest.integer("max_frame_bytes", 256 * 1024, 1024, 16 << 20));
   c.max_batch_frames = static_cast<std::size_t>(ingest.integer("max_batch_frames", 512, 1, 100'000));
   c.offline_after = std::chrono::seconds(ingest.integer("offline_after_s", 30, 1, 86'400));
+
+  auto retention = root.child("retention");
+  retention.only({"samples_days", "status_log_days", "sweep_interval_s", "batch_rows"});
+  c.retention.samples_days = retention.integer("samples_days", 30, 0, 36'500);
+  c.retention.status_log_days = retention.integer("status_log_days", 0, 0, 36'500);
+  c.retention.sweep_interval =
+      std::chrono::seconds(retention.integer("sweep_interval_s", 3600, 60, 7 * 86'400));
+  c.retention.batch_rows =
+      static_cast<std::size_t>(retention.integer("batch_rows", 1000, 10, 100'000));
+  // The status log is derived from the samples: dropping it first would make availability
+  // answer "unknown" for days whose samples are still stored.
+  if (c.retention.status_log_days > 0 &&
+      (c.retention.samples_days == 0 || c.retention.status_log_days < c.retention.samples_days)) {
+    retention.add_error("status_log_days",
+                        "must be 0 (keep forever) or at least samples_days (and samples_days "
+                        "must then not be 0): availability must not end before the samples do");
+  }
 
   for (const auto* t : root.tables("devices")) {
     auto d = root.child(*t, "devices[" + std::to_string(c.devices.size()) + "]");

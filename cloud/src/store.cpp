@@ -130,6 +130,15 @@ CREATE INDEX alerts_unit ON alerts(unit_id, raised_ms);
 CREATE INDEX alerts_open ON alerts(state) WHERE state != 'cleared';
 ALTER TABLE devices ADD COLUMN mqtt_password_hash TEXT;
 )sql",
+    // 4: retention (retention.hpp). How far the raw-sample sweep has walked each device's records:
+    // no old sample is left at or below swept_through (which never exceeds stored_through), so a
+    // sweep starts there instead of rescanning the events it keeps. No index on records: the
+    // sweep walks the primary key, and the hot insert path stays as it is.
+    R"sql(
+CREATE TABLE retention_progress(
+  device_id TEXT PRIMARY KEY,
+  swept_through INTEGER NOT NULL DEFAULT 0);
+)sql",
 };
 
 }  // namespace

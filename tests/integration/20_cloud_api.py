@@ -7,7 +7,8 @@ Against a real Mosquitto, simulator and agents:
 - a replayed frame changes nothing; bit-flipped, truncated, oversized, wrong-key and
   unknown-device frames are rejected, counted by reason and kept as dead letters;
 - an SSE client sees status changes, and after a reconnect with Last-Event-ID misses nothing;
-- the ingest killed with SIGKILL and restarted loses nothing."""
+- the ingest killed with SIGKILL and restarted loses nothing;
+- retention deletes old samples only, and a replay of deleted samples changes nothing."""
 
 import argparse
 import hashlib
@@ -244,6 +245,42 @@ def scenario(system):
     check(seqs == list(range(1, last + 1)),
           f"the cloud holds seqs 1..{last} exactly once (has {len(seqs)}, "
           f"missing {sorted(set(range(1, last + 1)) - set(seqs))[:10]})")
+
+    # --- retention: old samples go, the rest stays, an old replay still changes nothing ------
+    ingest.stop()
+    day_ms = 86_400_000
+    with sqlite3.connect(db_path) as db:  # make A's records 40 days old (samples_days = 30)
+        db.execute("UPDATE records SET received_ms = received_ms - 40 * ? WHERE device_id = ?",
+                   (day_ms, A_DEVICE))
+        through = db.execute("SELECT stored_through FROM devices WHERE device_id = ?",
+                             (A_DEVICE,)).fetchone()[0]
+        kept = db.execute("SELECT COUNT(*) FROM records WHERE device_id = ? "
+                          "AND kind != 'run_state'", (A_DEVICE,)).fetchone()[0]
+        events = db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+    ingest = system.start_ingest()  # the first sweep runs at start
+    wait_for("the retention sweep", lambda: metric(system, "hoistway_retention_sweeps_total") >= 1,
+             timeout=30)
+    deleted = metric(system, "hoistway_retention_rows_deleted_total", '{table="records"}')
+    with sqlite3.connect(db_path) as db:
+        left = db.execute("SELECT COUNT(*) FROM records WHERE device_id = ? AND kind = 'run_state' "
+                          "AND seq <= ?", (A_DEVICE, through)).fetchone()[0]
+        check(left == 0 and deleted > 0, f"old samples deleted ({deleted}; {left} left)")
+        check(db.execute("SELECT COUNT(*) FROM records WHERE device_id = ? AND kind != 'run_state'",
+                         (A_DEVICE,)).fetchone()[0] == kept, "events stay in records")
+        check(db.execute("SELECT COUNT(*) FROM events").fetchone()[0] >= events, "events stay")
+    stored = metric(system, "hoistway_records_stored_total")
+    dup = metric(system, "hoistway_records_duplicate_total")
+    count = len(records_of(db_path, A_DEVICE))
+    publish(system, f"hoistway/v1/dev/{A_DEVICE}/up", frame)
+    wait_for("the old replay to be counted as duplicates",
+             lambda: metric(system, "hoistway_records_duplicate_total") > dup, timeout=15)
+    check(metric(system, "hoistway_records_stored_total") == stored,
+          "a replay of deleted samples stores nothing")
+    check(len(records_of(db_path, A_DEVICE)) == count, "a replay of deleted samples adds no row")
+    with sqlite3.connect(db_path) as db:
+        now_through = db.execute("SELECT stored_through FROM devices WHERE device_id = ?",
+                                 (A_DEVICE,)).fetchone()[0]
+    check(now_through == through, f"the ack stays at {through} (now {now_through})")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@
 #include "hoistway/cloud/event_bus.hpp"
 #include "hoistway/cloud/ingest_config.hpp"
 #include "hoistway/cloud/live_view.hpp"
+#include "hoistway/cloud/retention.hpp"
 #include "hoistway/common/mqtt.hpp"
 #include "hoistway/common/result.hpp"
 #include "hoistway/common/time.hpp"
@@ -35,6 +36,7 @@ struct ingest_counters {
   std::atomic<std::uint64_t> ack_latency_sum_us{0};
   std::atomic<std::uint64_t> ack_latency_count{0};
   std::array<std::atomic<std::uint64_t>, common::wire::reject_reason_count> rejected{};
+  retention_counters retention;
   // Down-link commands (commands.hpp): sent, and results verified or rejected.
   std::atomic<std::uint64_t> commands_sent{0};
   std::atomic<std::uint64_t> command_results{0};

@@ -23,6 +23,15 @@ struct device_provision {
   std::vector<std::string> units;  // unit ids by car index
 };
 
+// [retention]: how long raw run-state samples (and the status log) are kept; see retention.hpp.
+struct retention_config {
+  std::int64_t samples_days = 30;    // raw run-state samples in `records`; 0 keeps them forever
+  std::int64_t status_log_days = 0;  // the status log (availability); 0 keeps it forever
+  std::chrono::seconds sweep_interval{3600};  // from the end of one sweep to the next
+  std::size_t batch_rows = 1000;              // rows scanned or deleted per step (one transaction)
+  bool enabled() const { return samples_days > 0 || status_log_days > 0; }
+};
+
 struct ingest_config {
   common::mqtt::options mqtt;
   std::string share_group = "ingest";  // "" subscribes without a shared subscription
@@ -33,6 +42,7 @@ struct ingest_config {
   std::size_t max_batch_frames = 512;            // frames per SQLite transaction
   std::chrono::milliseconds offline_after{30'000};  // no frame for this long → offline
   std::vector<device_provision> devices;
+  retention_config retention;
   std::string source_path;                  // the file this was read from, for messages
   std::optional<toml::table> accounts;      // the [accounts] section, read by accounts::module
 

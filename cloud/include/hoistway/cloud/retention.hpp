@@ -1,0 +1,113 @@
+// Retention of raw run-state samples (and, if configured, of the status log behind
+// availability). A sweep runs on the ingest writer's connection, between the writer's batches, in
+// bounded steps: each step scans or deletes at most [retention] batch_rows rows in its own short
+// transaction, so ingest waits for at most one step.
+//
+// What goes: `records` rows of kind run_state received more than samples_days ago; with
+// status_log_days > 0, status_log rows older than that, except per unit the last row before the
+// cutoff (availability of any period after the cutoff reads exactly what it read before).
+// What stays, always: every other record kind (events, usage roll-ups, visits, checklists, clock
+// jumps, drops), the events table, visits, checklists, alerts, unit_status, devices and their
+// stored_through.
+//
+// Architecture invariants:
+// - Only records with seq ≤ their device's committed stored_through are deleted. Coverage below
+//   stored_through is persisted and only grows, so a replay of a deleted record is a duplicate by
+//   coverage before it reaches the table: it stores and projects nothing and cannot lower the
+//   ack or reopen a gap. Records above stored_through (out-of-order intervals, which after a
+//   restart are deduplicated by the primary key alone) are never deleted.
+// - The sweep never changes devices.stored_through.
+//
+// Space: deleted pages go to SQLite's freelist and are reused by later inserts (auto_vacuum stays
+// NONE: incremental vacuum would add pointer-map writes to every ingest commit only to hand back
+// pages ingest needs again). The file stops growing once the sweep keeps pace; shrinking it after
+// the first sweep of a large store is an offline VACUUM.
+//
+// Thread-safety: a retention belongs to the thread that owns its database connection (the ingest
+// writer). retention_counters may be read from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hoistway/cloud/ingest_config.hpp"
+#include "hoistway/common/result.hpp"
+#include "hoistway/common/sqlite.hpp"
+
+namespace hoistway::cloud {
+
+struct retention_counters {
+  std::atomic<std::uint64_t> samples_deleted{0};         // records rows (run_state) deleted
+  std::atomic<std::uint64_t> status_log_deleted{0};      // status_log rows deleted
+  std::atomic<std::uint64_t> sweeps{0};                  // sweeps completed
+  std::atomic<std::uint64_t> failures{0};                // sweeps abandoned on a store error
+  std::atomic<std::int64_t> last_sweep_end_ms{0};        // wall time; 0: none yet
+  std::atomic<std::uint64_t> last_sweep_duration_us{0};  // first step's start to last step's end
+  std::atomic<std::uint64_t> step_sum_us{0};  // time spent inside steps (write lock held)
+  std::atomic<std::uint64_t> step_count{0};
+  std::atomic<std::uint64_t> last_sweep_max_step_us{0};  // the longest step of the last sweep
+  std::atomic<std::uint64_t> store_pages{0};             // PRAGMA page_count after the last sweep
+  std::atomic<std::uint64_t> store_free_pages{0};  // PRAGMA freelist_count after the last sweep
+};
+
+class retention {
+ public:
+  // Prepares the statements on `db` (which must outlive the retention and be migrated).
+  static common::result<retention> create(common::sqlite::database& db, retention_config config,
+                                          retention_counters& counters);
+
+  // Does at most one bounded step: starts a sweep when one is due (the first at once, then
+  // sweep_interval after the previous one ended) or continues the one in progress. Answers true
+  // while a sweep is in progress (call again soon), false when idle. On a store error the sweep
+  // is abandoned (counted) and retried after a minute.
+  common::result<bool> step(std::int64_t now_wall_ms, std::int64_t now_mono_ms);
+  // Runs a whole sweep now, step by step, whether or not one is due (tests, tools).
+  common::status sweep_now(std::int64_t now_wall_ms, std::int64_t now_mono_ms);
+  bool in_progress() const { return phase_ != phase::idle; }
+
+ private:
+  enum class phase { idle, samples, status_log };
+  struct device_todo {
+    std::string device_id;
+    std::int64_t stored_through = 0;
+    std::int64_t swept_through = 0;
+  };
+
+  retention(common::sqlite::database& db, retention_config config, retention_counters& counters)
+      : db_(&db), config_(config), counters_(&counters) {}
+  common::status begin_sweep(std::int64_t now_wall_ms);
+  common::result<bool> samples_step();     // true when every device is done
+  common::result<bool> status_log_step();  // true when every unit is done
+  common::status next_unit();
+  common::status finish_sweep(std::int64_t now_wall_ms, std::int64_t now_mono_ms);
+  void abandon(std::int64_t now_mono_ms);
+
+  common::sqlite::database* db_;
+  retention_config config_;
+  retention_counters* counters_;
+
+  phase phase_ = phase::idle;
+  std::optional<std::int64_t> next_due_mono_;  // nullopt: due at once
+  std::chrono::steady_clock::time_point sweep_started_;
+  std::int64_t samples_cutoff_ms_ = 0;     // received_ms below this: old
+  std::int64_t status_log_cutoff_ms_ = 0;  // wall_ms below this: old
+  std::vector<device_todo> devices_;
+  std::size_t device_index_ = 0;
+  std::optional<std::string> unit_;           // the unit whose status log is being swept
+  std::optional<std::int64_t> unit_keep_ms_;  // its last row before the cutoff: keep from here
+
+  std::optional<common::sqlite::statement> scan_records_;
+  std::optional<common::sqlite::statement> delete_samples_;
+  std::optional<common::sqlite::statement> save_progress_;
+  std::optional<common::sqlite::statement> next_unit_;
+  std::optional<common::sqlite::statement> last_before_;
+  std::optional<common::sqlite::statement> nth_old_status_;
+  std::optional<common::sqlite::statement> delete_status_through_;
+  std::optional<common::sqlite::statement> delete_status_before_;
+};
+
+}  // namespace hoistway::cloud

@@ -1,0 +1,589 @@
+// Tests of retention (retention.hpp) on real store files: old raw samples go, everything else
+// stays, every portal answer is unchanged, a replayed old frame stores nothing and cannot move
+// the ack back or reopen a gap, the status log keeps what availability needs, freed pages are
+// reused, and [retention] is read strictly.
+//
+// The frames are delivered by `writer` below, which does what ingest's writer does for one
+// accepted frame, in the same order (ingest.cpp, accept() and process()): skip what coverage
+// covers, insert the rest idempotently, project only what was new, apply the floor and the
+// frame's interval to the coverage, commit stored_through with the records. (The real writer
+// needs a broker; tests/integration/20_cloud_api.py drives it end to end.)
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "hoistway/cloud/api.hpp"
+#include "hoistway/cloud/coverage.hpp"
+#include "hoistway/cloud/ingest.hpp"
+#include "hoistway/cloud/ingest_config.hpp"
+#include "hoistway/cloud/projector.hpp"
+#include "hoistway/cloud/queries.hpp"
+#include "hoistway/cloud/retention.hpp"
+#include "hoistway/cloud/store.hpp"
+#include "hoistway/common/records.hpp"
+#include "hoistway/common/time.hpp"
+#include "temp_dir.hpp"
+
+namespace {
+
+namespace hc = hoistway::cloud;
+namespace common = hoistway::common;
+using nlohmann::json;
+
+constexpr std::int64_t second = 1000;
+constexpr std::int64_t minute = 60 * second;
+constexpr std::int64_t hour = 60 * minute;
+constexpr std::int64_t day = 24 * hour;
+
+const std::int64_t t0 = common::parse_rfc3339("2026-11-25T00:00:00Z").value();
+
+struct frame {
+  std::vector<common::record> records;
+  std::uint64_t outbox_floor = 0;
+};
+
+common::run_state sample(bool in_service, std::int16_t floor = 1) {
+  common::run_state s;
+  s.in_service = in_service;
+  s.mode = in_service ? common::car_mode::normal : common::car_mode::inspection;
+  s.floor = floor;
+  s.door = common::door_state::closed;
+  s.snapshot = true;
+  return s;
+}
+
+// One device "d1" whose car 0 is unit "U1", a writer on the store's connection, queries on their
+// own connection.
+struct fixture {
+  hoistway::testing::temp_dir dir{"hoistway-retention"};
+  std::string path = dir.file("cloud.db");
+  std::shared_ptr<common::manual_clock> clock = std::make_shared<common::manual_clock>(t0, 0);
+  std::optional<hc::store> st;
+  std::optional<hc::projector> proj;
+  std::map<std::string, hc::seq_coverage> coverage;
+  std::shared_ptr<hc::queries> q;
+  hc::retention_counters counters;
+  std::uint64_t next_seq = 0;
+  std::uint64_t stored_last = 0;  // records newly stored by the last deliver()
+
+  fixture() {
+    restart();
+    hc::device_provision d{"d1", 1, std::vector<std::uint8_t>(32, 7), {"U1"}};
+    REQUIRE(st->provision(d));
+    coverage["d1"] = hc::seq_coverage(0);
+    auto opened = hc::queries::open(path, clock);
+    REQUIRE_MESSAGE(opened.has_value(), opened.error().message);
+    q = *opened;
+  }
+
+  // What a restarted ingest holds: the store reopened, coverage from the committed
+  // stored_through only (intervals above it are lost), the projector from the tables.
+  void restart() {
+    proj.reset();
+    st.reset();
+    auto s = hc::store::open(path);
+    REQUIRE_MESSAGE(s.has_value(), s.error().message);
+    st.emplace(std::move(*s));
+    auto p = hc::projector::create(st->db());
+    REQUIRE_MESSAGE(p.has_value(), p.error().message);
+    proj.emplace(std::move(*p));
+    coverage.clear();
+    auto devices = st->devices();
+    REQUIRE(devices.has_value());
+    for (const auto& d : *devices) coverage[d.device_id] = hc::seq_coverage(d.stored_through);
+  }
+
+  common::record make(std::int64_t wall_ms, common::record_body body) {
+    return common::record{++next_seq, 0, wall_ms, wall_ms, 1, std::move(body)};
+  }
+
+  // As ingest's writer handles one accepted frame of d1; answers the ack it would publish.
+  std::uint64_t deliver(const frame& f) {
+    auto& cov = coverage.at("d1");
+    auto tx = st->begin();
+    REQUIRE_MESSAGE(tx.has_value(), tx.error().message);
+    std::vector<hc::pushed> pushes;
+    stored_last = 0;
+    for (const auto& rec : f.records) {
+      if (cov.covers(rec.seq)) continue;
+      auto inserted = st->insert_record("d1", rec, clock->wall_ms());
+      REQUIRE(inserted.has_value());
+      if (!*inserted) continue;
+      ++stored_last;
+      auto applied = proj->apply("d1", "U1", rec, pushes);
+      REQUIRE_MESSAGE(applied.has_value(), applied.error().message);
+    }
+    cov.apply_floor(f.outbox_floor);
+    cov.add(f.records.front().seq, f.records.back().seq);
+    REQUIRE(st->set_stored_through("d1", cov.stored_through(), clock->wall_ms()));
+    REQUIRE(tx->commit());
+    return cov.stored_through();
+  }
+
+  void sweep(hc::retention_config config) {
+    auto r = hc::retention::create(st->db(), config, counters);
+    REQUIRE_MESSAGE(r.has_value(), r.error().message);
+    auto swept = r->sweep_now(clock->wall_ms(), clock->mono_ms());
+    REQUIRE_MESSAGE(swept.has_value(), swept.error().message);
+  }
+
+  std::int64_t scalar(const std::string& sql) {
+    auto stmt = st->db().prepare(sql);
+    REQUIRE_MESSAGE(stmt.has_value(), sql);
+    auto row = stmt->step();
+    REQUIRE(row.has_value());
+    REQUIRE(*row == common::sqlite::step_result::row);
+    return stmt->column_int(0);
+  }
+  std::uint64_t stored_through() {
+    return static_cast<std::uint64_t>(
+        scalar("SELECT stored_through FROM devices WHERE device_id = 'd1'"));
+  }
+
+  // Everything the portal reads about U1 over a range, as one value to compare.
+  json answers(hc::time_range range) {
+    json out;
+    auto events = q->events("U1", range, "", 10'000, "");
+    REQUIRE(events.has_value());
+    out["events"] = events->events;
+    auto usage = q->usage("U1", range, hc::bucket::hour, 0);
+    REQUIRE(usage.has_value());
+    out["usage"] = *usage;
+    auto availability = q->availability("U1", range, 150 * second);
+    REQUIRE(availability.has_value());
+    out["availability"] = *availability;
+    auto visits = q->visits("U1", 100);
+    REQUIRE(visits.has_value());
+    out["visits"] = *visits;
+    auto report = q->visit_report("U1", "v1");
+    REQUIRE(report.has_value());
+    out["report"] = report->value_or(json());
+    auto alerts = q->alerts({"U1"}, "", 100);
+    REQUIRE(alerts.has_value());
+    out["alerts"] = *alerts;
+    return out;
+  }
+};
+
+hc::retention_config samples_for(std::int64_t days, std::size_t batch_rows = 1000) {
+  hc::retention_config c;
+  c.samples_days = days;
+  c.status_log_days = 0;
+  c.batch_rows = batch_rows;
+  return c;
+}
+
+// A frame of old history 40 days before t0 + 40 days: samples every minute around every kind
+// of event (trip, door cycle, fault → alert, entrapment → alert, mode change, a visit with a
+// checklist, a usage roll-up).
+frame old_history(fixture& f, std::int64_t start) {
+  frame out;
+  std::int64_t t = start;
+  auto tick = [&] { return t += minute; };
+  for (int i = 0; i < 5; ++i) out.records.push_back(f.make(tick(), sample(true, 1)));
+  out.records.push_back(f.make(tick(), common::trip{1, 5, t - 9000, t, 9000, 2500, 12'000}));
+  out.records.push_back(f.make(tick(), common::door_cycle{5, 4000, 1}));
+  out.records.push_back(f.make(tick(), sample(true, 5)));
+  out.records.push_back(f.make(tick(), common::fault_event{42, common::severity::major, true}));
+  out.records.push_back(f.make(tick(), common::entrapment{true, 5, 12'000, 300, true}));
+  out.records.push_back(f.make(tick(), sample(true, 5)));
+  out.records.push_back(f.make(tick(), common::entrapment{false, 5, 12'000, 0, false}));
+  out.records.push_back(
+      f.make(tick(), common::mode_change{common::car_mode::normal, common::car_mode::inspection}));
+  out.records.push_back(f.make(tick(), sample(false, 5)));
+  out.records.push_back(f.make(tick(), common::technician_visit{true, "v1", "Sato"}));
+  out.records.push_back(f.make(tick(), common::checklist_item{"v1", "brakes", true, "fine"}));
+  out.records.push_back(f.make(tick(), common::checklist_item{"v1", "ropes", false, "worn"}));
+  out.records.push_back(f.make(tick(), common::technician_visit{false, "v1", "Sato"}));
+  out.records.push_back(
+      f.make(tick(), common::mode_change{common::car_mode::inspection, common::car_mode::normal}));
+  for (int i = 0; i < 5; ++i) out.records.push_back(f.make(tick(), sample(true, 2)));
+  out.records.push_back(f.make(tick(), common::usage_rollup{start, 900, 1, 1, 1, 9, 12'000}));
+  out.records.push_back(f.make(tick(), common::fault_event{42, common::severity::major, false}));
+  return out;
+}
+
+frame recent_history(fixture& f, std::int64_t start) {
+  frame out;
+  for (int i = 0; i < 6; ++i) out.records.push_back(f.make(start + i * minute, sample(true, 3)));
+  out.records.push_back(f.make(start + 7 * minute, common::trip{3, 1, 0, 0, 8000, 2500, 8000}));
+  return out;
+}
+
+std::int64_t count_samples(const frame& f) {
+  std::int64_t n = 0;
+  for (const auto& r : f.records) n += common::is_sample(r.body) ? 1 : 0;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("retention: old samples go; recent samples, events, usage, visits and alerts stay") {
+  fixture f;
+  const auto old_frame = old_history(f, t0);
+  f.deliver(old_frame);  // received at t0
+  f.clock->advance(40 * day);
+  const auto recent_start = f.clock->wall_ms() - hour;
+  const auto recent_frame = recent_history(f, recent_start);
+  f.deliver(recent_frame);
+
+  const hc::time_range old_range{t0, t0 + day};
+  const hc::time_range recent_range{recent_start - hour, f.clock->wall_ms()};
+  const auto old_answers = f.answers(old_range);
+  const auto recent_answers = f.answers(recent_range);
+  const auto records = f.scalar("SELECT COUNT(*) FROM records");
+  const auto non_samples = f.scalar("SELECT COUNT(*) FROM records WHERE kind != 'run_state'");
+  const auto events = f.scalar("SELECT COUNT(*) FROM events");
+  const auto status_log = f.scalar("SELECT COUNT(*) FROM status_log");
+  const auto unit_status = f.scalar("SELECT COUNT(*) FROM unit_status");
+  const auto through = f.stored_through();
+  REQUIRE(old_answers["alerts"]["alerts"].size() == 3);  // entrapment, fault, out of service
+  REQUIRE(old_answers["events"].size() > 10);
+
+  // Batches of 4 rows: many steps, each its own transaction.
+  f.sweep(samples_for(30, 4));
+
+  CHECK(f.scalar("SELECT COUNT(*) FROM records") == records - count_samples(old_frame));
+  CHECK(f.scalar("SELECT COUNT(*) FROM records WHERE kind = 'run_state'") ==
+        count_samples(recent_frame));
+  CHECK(f.scalar("SELECT COUNT(*) FROM records WHERE kind = 'run_state' AND wall_ms < " +
+                 std::to_string(recent_start)) == 0);
+  CHECK(f.scalar("SELECT COUNT(*) FROM records WHERE kind != 'run_state'") == non_samples);
+  CHECK(f.scalar("SELECT COUNT(*) FROM events") == events);
+  CHECK(f.scalar("SELECT COUNT(*) FROM status_log") == status_log);  // status_log_days = 0
+  CHECK(f.scalar("SELECT COUNT(*) FROM unit_status") == unit_status);
+  CHECK(f.scalar("SELECT COUNT(*) FROM visits") == 1);
+  CHECK(f.scalar("SELECT COUNT(*) FROM visit_checklist") == 2);
+  CHECK(f.scalar("SELECT COUNT(*) FROM events WHERE kind = 'usage_rollup'") == 1);
+  CHECK(f.stored_through() == through);
+  // No portal answer changes, for the swept period or the kept one.
+  CHECK(f.answers(old_range) == old_answers);
+  CHECK(f.answers(recent_range) == recent_answers);
+
+  CHECK(f.counters.samples_deleted == static_cast<std::uint64_t>(count_samples(old_frame)));
+  CHECK(f.counters.status_log_deleted == 0);
+  CHECK(f.counters.sweeps == 1);
+  CHECK(f.counters.failures == 0);
+  CHECK(f.counters.step_count > 5);
+  CHECK(f.counters.last_sweep_end_ms == f.clock->wall_ms());
+  CHECK(f.counters.store_pages > 0);
+
+  SUBCASE("a second sweep starts where the first stopped and deletes nothing more") {
+    const auto steps = f.counters.step_count.load();
+    f.sweep(samples_for(30, 4));
+    CHECK(f.counters.samples_deleted == static_cast<std::uint64_t>(count_samples(old_frame)));
+    CHECK(f.counters.sweeps == 2);
+    CHECK(f.counters.step_count - steps <= 2);  // progress was saved: no rescan of the events
+  }
+  SUBCASE("samples_days = 0 keeps samples forever") {
+    f.clock->advance(400 * day);
+    f.sweep(samples_for(0));
+    CHECK(f.scalar("SELECT COUNT(*) FROM records WHERE kind = 'run_state'") ==
+          count_samples(recent_frame));
+    CHECK(f.counters.sweeps == 1);  // a disabled retention does not sweep
+  }
+}
+
+TEST_CASE("retention: a replayed old frame after the sweep stores nothing; the ack stays") {
+  fixture f;
+  const auto old_frame = old_history(f, t0);
+  const auto ack = f.deliver(old_frame);
+  REQUIRE(ack == old_frame.records.back().seq);
+  f.clock->advance(40 * day);
+  const auto recent_frame = recent_history(f, f.clock->wall_ms() - hour);
+  const auto recent_ack = f.deliver(recent_frame);
+  f.sweep(samples_for(30));
+  REQUIRE(f.scalar("SELECT COUNT(*) FROM records WHERE seq <= " + std::to_string(ack) +
+                   " AND kind = 'run_state'") == 0);
+
+  const auto records = f.scalar("SELECT COUNT(*) FROM records");
+  const auto events = f.scalar("SELECT COUNT(*) FROM events");
+  const auto status_log = f.scalar("SELECT COUNT(*) FROM status_log");
+  const auto alerts = f.scalar("SELECT COUNT(*) FROM alerts");
+  const auto answers = f.answers({t0, f.clock->wall_ms()});
+
+  auto check_replay = [&](const frame& replayed) {
+    const auto answer = f.deliver(replayed);
+    CHECK(f.stored_last == 0);
+    CHECK(answer == recent_ack);  // the ack does not move back
+    CHECK(f.stored_through() == recent_ack);
+    CHECK(f.coverage.at("d1").pending_intervals() == 0);  // no gap reopened
+    CHECK(f.scalar("SELECT COUNT(*) FROM records") == records);
+    CHECK(f.scalar("SELECT COUNT(*) FROM events") == events);
+    CHECK(f.scalar("SELECT COUNT(*) FROM status_log") == status_log);
+    CHECK(f.scalar("SELECT COUNT(*) FROM alerts") == alerts);
+    CHECK(f.answers({t0, f.clock->wall_ms()}) == answers);
+  };
+  SUBCASE("in the same process") { check_replay(old_frame); }
+  SUBCASE("after a restart (coverage from the committed stored_through)") {
+    f.restart();
+    check_replay(old_frame);
+  }
+  SUBCASE("only the deleted samples of the frame, after a restart") {
+    f.restart();
+    frame samples_only;
+    for (const auto& r : old_frame.records) {
+      if (common::is_sample(r.body)) samples_only.records.push_back(r);
+    }
+    check_replay(samples_only);
+  }
+}
+
+TEST_CASE("retention: records above a gap are kept, so their dedupe survives a restart") {
+  fixture f;
+  frame first;  // seq 1..5
+  for (int i = 0; i < 5; ++i) first.records.push_back(f.make(t0 + i * minute, sample(true)));
+  frame lost_for_now;  // seq 6..8: delayed
+  for (int i = 5; i < 8; ++i) lost_for_now.records.push_back(f.make(t0 + i * minute, sample(true)));
+  frame above;  // seq 9..12, out of order
+  for (int i = 8; i < 12; ++i) above.records.push_back(f.make(t0 + i * minute, sample(false)));
+  CHECK(f.deliver(first) == 5);
+  CHECK(f.deliver(above) == 5);  // a gap: the ack stays at 5
+  f.clock->advance(40 * day);
+  f.sweep(samples_for(30));
+  CHECK(f.scalar("SELECT COUNT(*) FROM records WHERE seq <= 5") == 0);
+  CHECK(f.scalar("SELECT COUNT(*) FROM records WHERE seq >= 9") == 4);  // above stored_through
+  CHECK(f.counters.samples_deleted == 5);
+
+  f.restart();  // the interval [9, 12] is forgotten; only the primary key knows those seqs
+  const auto status_log = f.scalar("SELECT COUNT(*) FROM status_log");
+  CHECK(f.deliver(first) == 5);  // deleted, covered by stored_through
+  CHECK(f.stored_last == 0);
+  CHECK(f.deliver(lost_for_now) == 8);  // new: the gap closes
+  CHECK(f.stored_last == 3);
+  const auto alerts = f.scalar("SELECT COUNT(*) FROM alerts");
+  CHECK(f.deliver(above) == 12);  // the agent's resend: kept rows, a duplicate by key
+  CHECK(f.stored_last == 0);
+  CHECK(f.scalar("SELECT COUNT(*) FROM status_log") == status_log + 3);
+  CHECK(f.scalar("SELECT COUNT(*) FROM alerts") == alerts);
+}
+
+TEST_CASE("retention: the status log keeps what availability needs for kept periods") {
+  fixture f;
+  // 40 days of a status every 10 minutes, out of service for an hour every 5 hours.
+  frame history;
+  for (std::int64_t t = t0; t < t0 + 40 * day; t += 10 * minute) {
+    const bool in_service = ((t - t0) / hour) % 5 != 4;
+    history.records.push_back(f.make(t, sample(in_service)));
+  }
+  f.deliver(history);
+  f.clock->advance(40 * day);
+  const auto now = f.clock->wall_ms();
+  const auto cutoff = now - 30 * day;  // status_log_days = 30
+  const std::int64_t max_gap = hour;
+
+  std::vector<hc::time_range> kept = {{cutoff, now},
+                                      {cutoff + 1, cutoff + 3 * hour},
+                                      {cutoff + 7 * minute, cutoff + day},
+                                      {cutoff + 5 * day + 3, now - 2 * day}};
+  std::vector<json> before;
+  for (const auto& r : kept) before.push_back(*f.q->availability("U1", r, max_gap));
+  const hc::time_range swept{t0, t0 + 2 * day};
+  const auto swept_before = *f.q->availability("U1", swept, max_gap);
+  const auto rows = f.scalar("SELECT COUNT(*) FROM status_log");
+  const auto samples_before = f.scalar("SELECT COUNT(*) FROM records");
+
+  hc::retention_config config = samples_for(30, 100);
+  config.status_log_days = 30;
+  f.sweep(config);
+
+  for (std::size_t i = 0; i < kept.size(); ++i) {
+    CAPTURE(i);
+    CHECK(*f.q->availability("U1", kept[i], max_gap) == before[i]);
+  }
+  // Before the cutoff only the last row before it is left: older periods answer unknown.
+  CHECK(f.scalar("SELECT COUNT(*) FROM status_log WHERE wall_ms < " + std::to_string(cutoff)) == 1);
+  const auto swept_after = *f.q->availability("U1", swept, max_gap);
+  CHECK(swept_before["unknown_s"] == 0);
+  CHECK(swept_after["unknown_s"] == 2 * day / second);
+  CHECK(swept_after["availability_of_known"].is_null());
+  const auto deleted = rows - f.scalar("SELECT COUNT(*) FROM status_log");
+  CHECK(deleted > 0);
+  CHECK(f.counters.status_log_deleted == static_cast<std::uint64_t>(deleted));
+  CHECK(f.counters.samples_deleted ==
+        static_cast<std::uint64_t>(samples_before - f.scalar("SELECT COUNT(*) FROM records")));
+
+  // The last status per unit (the projector's in-service state after a restart) is kept.
+  CHECK(f.scalar("SELECT MAX(wall_ms) FROM status_log") == history.records.back().wall_ms);
+}
+
+TEST_CASE("retention: pages freed by a sweep are reused, so the file stops growing") {
+  fixture f;
+  std::vector<std::int64_t> pages;
+  hc::retention_config config = samples_for(30, 500);
+  config.status_log_days = 30;
+  for (int round = 0; round < 6; ++round) {
+    frame samples;
+    for (int i = 0; i < 3000; ++i) {
+      // Always in service: no alerts, which are kept forever and would grow the file.
+      samples.records.push_back(f.make(f.clock->wall_ms() + i * second,
+                                       sample(true, static_cast<std::int16_t>(i % 9))));
+    }
+    f.deliver(samples);
+    f.clock->advance(31 * day);
+    f.sweep(config);
+    CHECK(f.scalar("SELECT COUNT(*) FROM records") == 0);
+    CHECK(f.scalar("SELECT COUNT(*) FROM status_log") == 1);  // the last row before the cutoff
+    pages.push_back(f.scalar("PRAGMA page_count"));
+  }
+  CAPTURE(pages[0]);
+  CAPTURE(pages[1]);
+  CAPTURE(pages[5]);
+  CHECK(f.counters.store_free_pages > 0);
+  CHECK(pages[5] <= pages[1] + 2);
+}
+
+TEST_CASE("retention: a sweep interleaves with ingest in bounded steps") {
+  fixture f;
+  frame old_frame;
+  for (int i = 0; i < 50; ++i) old_frame.records.push_back(f.make(t0 + i * second, sample(true)));
+  f.deliver(old_frame);
+  f.clock->advance(31 * day);
+  auto config = samples_for(30, 10);
+  config.sweep_interval = std::chrono::hours(1);
+  auto r = hc::retention::create(f.st->db(), config, f.counters);
+  REQUIRE(r.has_value());
+
+  int steps = 0;
+  while (true) {
+    auto more = r->step(f.clock->wall_ms(), f.clock->mono_ms());
+    REQUIRE(more.has_value());
+    ++steps;
+    // Between two steps the writer commits a batch of its own.
+    frame fresh;
+    fresh.records.push_back(f.make(f.clock->wall_ms(), sample(true)));
+    f.deliver(fresh);
+    if (!*more) break;
+  }
+  CHECK(steps >= 5);  // 50 rows, 10 per step
+  CHECK(f.counters.samples_deleted == 50);
+  CHECK(f.scalar("SELECT COUNT(*) FROM records") == steps);  // every fresh sample stays
+  // Not due again until sweep_interval has passed.
+  auto idle = r->step(f.clock->wall_ms(), f.clock->mono_ms());
+  REQUIRE(idle.has_value());
+  CHECK_FALSE(*idle);
+  CHECK(f.counters.sweeps == 1);
+  f.clock->advance(hour);
+  auto again = r->step(f.clock->wall_ms(), f.clock->mono_ms());
+  REQUIRE(again.has_value());
+  while (r->in_progress()) REQUIRE(r->step(f.clock->wall_ms(), f.clock->mono_ms()).has_value());
+  CHECK(f.counters.sweeps == 2);
+}
+
+TEST_CASE("retention: [retention] is read strictly, with reasons") {
+  hoistway::testing::temp_dir dir{"hoistway-retention-config"};
+  // `retention` goes after [store] (a section), `top` before it (top-level keys).
+  auto load = [&dir](const std::string& retention, const std::string& top = "") {
+    const auto path = dir.file("ingest.toml");
+    std::ofstream(path) << top << "[store]\npath = \"" << dir.file("cloud.db") << "\"\n"
+                        << retention;
+    return hc::ingest_config::load(path);
+  };
+  auto fails_with = [&load](const std::string& retention, const std::string& what,
+                            const std::string& top = "") {
+    CAPTURE(retention);
+    auto c = load(retention, top);
+    REQUIRE_FALSE(c.has_value());
+    CAPTURE(c.error().message);
+    CHECK(c.error().message.find(what) != std::string::npos);
+  };
+
+  SUBCASE("defaults without a section") {
+    auto c = load("");
+    REQUIRE_MESSAGE(c.has_value(), c.error().message);
+    CHECK(c->retention.samples_days == 30);
+    CHECK(c->retention.status_log_days == 0);
+    CHECK(c->retention.sweep_interval == std::chrono::seconds(3600));
+    CHECK(c->retention.batch_rows == 1000);
+    CHECK(c->retention.enabled());
+  }
+  SUBCASE("every key") {
+    auto c = load(
+        "[retention]\nsamples_days = 7\nstatus_log_days = 365\nsweep_interval_s = 600\n"
+        "batch_rows = 250\n");
+    REQUIRE_MESSAGE(c.has_value(), c.error().message);
+    CHECK(c->retention.samples_days == 7);
+    CHECK(c->retention.status_log_days == 365);
+    CHECK(c->retention.sweep_interval == std::chrono::seconds(600));
+    CHECK(c->retention.batch_rows == 250);
+  }
+  SUBCASE("keep everything") {
+    auto c = load("[retention]\nsamples_days = 0\n");
+    REQUIRE(c.has_value());
+    CHECK_FALSE(c->retention.enabled());
+  }
+  SUBCASE("bad values") {
+    fails_with("[retention]\nsamples_days = -1\n", "retention.samples_days: must be between 0 and");
+    fails_with("[retention]\nsamples_days = 30.5\n", "retention.samples_days: expected an integer");
+    fails_with("[retention]\nsamples_days = \"30\"\n", "expected an integer");
+    fails_with("[retention]\nsweep_interval_s = 5\n",
+               "retention.sweep_interval_s: must be between 60 and");
+    fails_with("[retention]\nbatch_rows = 0\n", "retention.batch_rows: must be between 10 and");
+    fails_with("[retention]\nbatch_rows = 1000000\n", "retention.batch_rows: must be between");
+    fails_with("[retention]\nsample_days = 30\n", "retention.sample_days: unknown key");
+    fails_with("[retention]\nstatus_log_days = 7\n",
+               "retention.status_log_days: must be 0 (keep forever) or at least samples_days");
+    fails_with("[retention]\nsamples_days = 0\nstatus_log_days = 7\n",
+               "retention.status_log_days: must be 0");
+    fails_with("", "retention: expected a table", "retention = 3\n");
+  }
+  SUBCASE("the errors name the file and line") {
+    auto c = load("[retention]\nbatch_rows = 0\n");
+    REQUIRE_FALSE(c.has_value());
+    CHECK(c.error().message.find("ingest.toml:4") != std::string::npos);
+  }
+}
+
+TEST_CASE("retention: config/ingest.example.toml states the defaults") {
+  const auto root = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
+  auto c = hc::ingest_config::load((root / "config" / "ingest.example.toml").string());
+  REQUIRE_MESSAGE(c.has_value(), c.error().message);
+  const hc::retention_config defaults;
+  CHECK(c->retention.samples_days == defaults.samples_days);
+  CHECK(c->retention.status_log_days == defaults.status_log_days);
+  CHECK(c->retention.sweep_interval == defaults.sweep_interval);
+  CHECK(c->retention.batch_rows == defaults.batch_rows);
+}
+
+TEST_CASE("retention: /metrics shows the sweep's counters") {
+  hc::ingest_counters counters;
+  counters.retention.samples_deleted = 1234;
+  counters.retention.status_log_deleted = 56;
+  counters.retention.sweeps = 3;
+  counters.retention.last_sweep_end_ms = 1'700'000'000'500;
+  counters.retention.last_sweep_duration_us = 2'500'000;
+  counters.retention.step_sum_us = 1'500'000;
+  counters.retention.step_count = 300;
+  counters.retention.store_free_pages = 77;
+  hc::api_context ctx;
+  ctx.ingest = [&counters] { return &counters; };
+  hc::api api(ctx);
+  hc::http_request request;
+  request.method = "GET";
+  request.target = request.path = "/metrics";
+  const auto r = api.handle(request);
+  REQUIRE(r.status == 200);
+  const auto& text = r.body;
+  for (const auto* line :
+       {"# TYPE hoistway_retention_rows_deleted_total counter",
+        "hoistway_retention_rows_deleted_total{table=\"records\"} 1234\n",
+        "hoistway_retention_rows_deleted_total{table=\"status_log\"} 56\n",
+        "hoistway_retention_sweeps_total 3\n", "hoistway_retention_sweep_failures_total 0\n",
+        "# TYPE hoistway_retention_last_sweep_timestamp_seconds gauge",
+        "hoistway_retention_last_sweep_timestamp_seconds 1700000000.5",
+        "hoistway_retention_last_sweep_duration_seconds 2.5",
+        "# TYPE hoistway_retention_step_seconds summary", "hoistway_retention_step_seconds_sum 1.5",
+        "hoistway_retention_step_seconds_count 300\n", "hoistway_store_free_pages 77\n"}) {
+    CAPTURE(line);
+    CHECK(text.find(line) != std::string::npos);
+  }
+}
