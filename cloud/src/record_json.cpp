@@ -1,8 +1,12 @@
 // JSON for record bodies. Field names follow schemas/records.fbs.
 #include "hoistway/cloud/record_json.hpp"
 
+#include <charconv>
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <type_traits>
+#include <vector>
 
 namespace hoistway::cloud {
 
@@ -30,8 +34,8 @@ json to_json(const common::record_body& body) {
         if constexpr (std::is_same_v<T, common::run_state>) {
           return to_json(v);
         } else if constexpr (std::is_same_v<T, common::trip>) {
-          return {{"from_floor", v.from_floor}, {"to_floor", v.to_floor},
-                  {"start_ms", v.start_ms},     {"end_ms", v.end_ms},
+          return {{"from_floor", v.from_floor},   {"to_floor", v.to_floor},
+                  {"start_ms", v.start_ms},       {"end_ms", v.end_ms},
                   {"duration_ms", v.duration_ms}, {"peak_speed_mm_s", v.peak_speed_mm_s},
                   {"distance_mm", v.distance_mm}};
         } else if constexpr (std::is_same_v<T, common::door_cycle>) {
@@ -39,8 +43,11 @@ json to_json(const common::record_body& body) {
         } else if constexpr (std::is_same_v<T, common::fault_event>) {
           return {{"code", v.code}, {"severity", common::to_string(v.level)}, {"raised", v.raised}};
         } else if constexpr (std::is_same_v<T, common::entrapment>) {
-          return {{"started", v.started}, {"floor", v.floor}, {"position_mm", v.position_mm},
-                  {"load_kg", v.load_kg}, {"alarm", v.alarm}};
+          return {{"started", v.started},
+                  {"floor", v.floor},
+                  {"position_mm", v.position_mm},
+                  {"load_kg", v.load_kg},
+                  {"alarm", v.alarm}};
         } else if constexpr (std::is_same_v<T, common::mode_change>) {
           return {{"from", common::to_string(v.from)}, {"to", common::to_string(v.to)}};
         } else if constexpr (std::is_same_v<T, common::power_change>) {
@@ -52,18 +59,127 @@ json to_json(const common::record_body& body) {
         } else if constexpr (std::is_same_v<T, common::checklist_item>) {
           return {{"visit_id", v.visit_id}, {"item", v.item}, {"ok", v.ok}, {"note", v.note}};
         } else if constexpr (std::is_same_v<T, common::usage_rollup>) {
-          return {{"interval_start_ms", v.interval_start_ms}, {"interval_s", v.interval_s},
-                  {"trips", v.trips}, {"starts", v.starts}, {"door_cycles", v.door_cycles},
-                  {"running_s", v.running_s}, {"distance_mm", v.distance_mm}};
+          return {{"interval_start_ms", v.interval_start_ms},
+                  {"interval_s", v.interval_s},
+                  {"trips", v.trips},
+                  {"starts", v.starts},
+                  {"door_cycles", v.door_cycles},
+                  {"running_s", v.running_s},
+                  {"distance_mm", v.distance_mm}};
         } else if constexpr (std::is_same_v<T, common::clock_jump>) {
           return {{"delta_ms", v.delta_ms}};
         } else {
           static_assert(std::is_same_v<T, common::outbox_drop>);
-          return {{"dropped_samples", v.dropped_samples}, {"dropped_other", v.dropped_other},
-                  {"first_seq", v.first_seq}, {"last_seq", v.last_seq}};
+          return {{"dropped_samples", v.dropped_samples},
+                  {"dropped_other", v.dropped_other},
+                  {"first_seq", v.first_seq},
+                  {"last_seq", v.last_seq}};
         }
       },
       body);
+}
+
+namespace {
+
+// Writes one JSON object with its keys in the order given, which must be nlohmann's (sorted, as
+// std::map keeps them) for the text to equal dump()'s. Values are numbers, booleans and strings
+// that need no escaping (enum names).
+class object_writer {
+ public:
+  explicit object_writer(std::string& out) : out_(out) { out_ += '{'; }
+  ~object_writer() { out_ += '}'; }
+  object_writer(const object_writer&) = delete;
+  object_writer& operator=(const object_writer&) = delete;
+
+  object_writer& number(std::string_view key, std::int64_t value) {
+    name(key);
+    append(value);
+    return *this;
+  }
+  object_writer& boolean(std::string_view key, bool value) {
+    name(key);
+    out_ += value ? "true" : "false";
+    return *this;
+  }
+  object_writer& plain_string(std::string_view key, std::string_view value) {
+    name(key);
+    out_ += '"';
+    out_ += value;
+    out_ += '"';
+    return *this;
+  }
+  object_writer& numbers(std::string_view key, const std::vector<std::uint16_t>& values) {
+    name(key);
+    out_ += '[';
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (i > 0) out_ += ',';
+      append(values[i]);
+    }
+    out_ += ']';
+    return *this;
+  }
+
+ private:
+  void name(std::string_view key) {
+    if (!first_) out_ += ',';
+    first_ = false;
+    out_ += '"';
+    out_ += key;
+    out_ += "\":";
+  }
+  void append(std::int64_t value) {
+    char buffer[24];
+    const auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
+    out_.append(buffer, end);
+  }
+  std::string& out_;
+  bool first_ = true;
+};
+
+}  // namespace
+
+std::string to_json_text(const common::run_state& state) {
+  std::string out;
+  out.reserve(256);
+  const auto* s = &state;
+  object_writer(out)
+      .boolean("alarm", s->alarm)
+      .plain_string("direction", common::to_string(s->dir))
+      .plain_string("door", common::to_string(s->door))
+      .numbers("fault_codes", s->fault_codes)
+      .number("floor", s->floor)
+      .boolean("in_door_zone", s->in_door_zone)
+      .boolean("in_service", s->in_service)
+      .number("load_kg", s->load_kg)
+      .plain_string("mode", common::to_string(s->mode))
+      .number("position_mm", s->position_mm)
+      .boolean("snapshot", s->snapshot)
+      .number("speed_mm_s", s->speed_mm_s);
+  return out;
+}
+
+std::string to_json_text(const common::record_body& body) {
+  if (const auto* s = std::get_if<common::run_state>(&body)) return to_json_text(*s);
+  std::string out;
+  if (const auto* t = std::get_if<common::trip>(&body)) {
+    out.reserve(160);
+    object_writer(out)
+        .number("distance_mm", t->distance_mm)
+        .number("duration_ms", t->duration_ms)
+        .number("end_ms", t->end_ms)
+        .number("from_floor", t->from_floor)
+        .number("peak_speed_mm_s", t->peak_speed_mm_s)
+        .number("start_ms", t->start_ms)
+        .number("to_floor", t->to_floor);
+  } else if (const auto* d = std::get_if<common::door_cycle>(&body)) {
+    object_writer(out)
+        .number("floor", d->floor)
+        .number("open_ms", d->open_ms)
+        .number("reopens", d->reopens);
+  } else {
+    out = to_json(body).dump();
+  }
+  return out;
 }
 
 }  // namespace hoistway::cloud
