@@ -207,10 +207,18 @@ class ingest_impl final : public ingest {
   }
 
   struct pending_status {
-    std::string unit_id;
     common::run_state state;
-    std::int64_t wall_ms;
+    std::int64_t wall_ms = 0;
   };
+  // A transaction's run states, per unit: only the last one stored (for unit_status, which keeps
+  // the last write) and the newest by wall time (for the live view, which ignores older ones) can
+  // matter, so one upsert and one view update per unit per transaction give the same result as
+  // one per record.
+  struct unit_statuses {
+    pending_status last;
+    pending_status newest;
+  };
+  using status_map = std::map<std::string, unit_statuses>;
 
   void process(std::vector<queued>& messages) {
     const auto now = clock_->wall_ms();
@@ -221,7 +229,7 @@ class ingest_impl final : public ingest {
     }
     std::set<std::string> touched;
     std::map<std::string, std::uint64_t> before;
-    std::vector<pending_status> statuses;
+    status_map statuses;
     std::vector<std::pair<std::string, presence>> presences;
     pushes_.clear();
     for (auto& entry : messages) {
@@ -256,8 +264,8 @@ class ingest_impl final : public ingest {
         return;
       }
     }
-    for (const auto& s : statuses) {
-      (void)store_.upsert_unit_status({s.unit_id, to_json(s.state).dump(), s.wall_ms});
+    for (const auto& [unit, s] : statuses) {
+      (void)store_.upsert_unit_status({unit, to_json_text(s.last.state), s.last.wall_ms});
     }
     if (auto st = tx->commit(); !st) {
       // Nothing was stored: forget the coverage we gained, the agents will resend.
@@ -285,7 +293,7 @@ class ingest_impl final : public ingest {
         ++counters_.ack_latency_count;
       }
     }
-    for (const auto& s : statuses) view_->apply(s.unit_id, s.state, s.wall_ms);
+    for (const auto& [unit, s] : statuses) view_->apply(unit, s.newest.state, s.newest.wall_ms);
     for (const auto& [device, p] : presences) {
       view_->set_presence(device, p);
       if (p == presence::offline) offline_now_.insert(device);
@@ -412,7 +420,7 @@ class ingest_impl final : public ingest {
 
   // Checks one frame and stores its new records; returns the device id.
   std::expected<std::string, rejection> accept(const common::mqtt::message& m, std::int64_t now,
-                                               std::vector<pending_status>& statuses) {
+                                               status_map& statuses) {
     auto reject = [](reject_reason r, std::string detail) {
       return std::unexpected(rejection{r, std::move(detail)});
     };
@@ -459,7 +467,11 @@ class ingest_impl final : public ingest {
         return reject(reject_reason::bad_meaning, "projection: " + st.error().message);
       }
       if (const auto* state = std::get_if<common::run_state>(&rec.body)) {
-        statuses.push_back({*unit, *state, rec.wall_ms});
+        auto [slot, first] = statuses.try_emplace(*unit);
+        slot->second.last = {*state, rec.wall_ms};
+        if (first || rec.wall_ms >= slot->second.newest.wall_ms) {
+          slot->second.newest = slot->second.last;
+        }
       }
     }
     entry.coverage.apply_floor(batch->outbox_floor);

@@ -177,7 +177,7 @@ common::status projector::apply(const std::string& device_id, const std::string&
                     .bind(3, unit_id)
                     .bind(4, common::kind_name(rec.body))
                     .bind(5, rec.wall_ms)
-                    .bind(6, to_json(rec.body).dump())
+                    .bind(6, to_json_text(rec.body))
                     .run();
       !st) {
     return st;

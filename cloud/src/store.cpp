@@ -268,7 +268,7 @@ common::result<sqlite::transaction> store::begin() { return sqlite::transaction:
 
 common::result<bool> store::insert_record(const std::string& device_id, const common::record& rec,
                                           std::int64_t received_ms) {
-  const auto body = to_json(rec.body).dump();
+  const auto body = to_json_text(rec.body);
   auto st = insert_record_->bind(1, device_id)
                 .bind(2, static_cast<std::int64_t>(rec.seq))
                 .bind(3, rec.car)

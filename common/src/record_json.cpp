@@ -1,8 +1,12 @@
 // JSON for record bodies. Field names follow schemas/records.fbs.
 #include "hoistway/common/record_json.hpp"
 
+#include <charconv>
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <type_traits>
+#include <vector>
 
 namespace hoistway::common {
 
@@ -66,6 +70,109 @@ json to_json(const record_body& body) {
         }
       },
       body);
+}
+
+namespace {
+
+// Writes one JSON object with its keys in the order given, which must be nlohmann's (sorted, as
+// std::map keeps them) for the text to equal dump()'s. Values are numbers, booleans and strings
+// that need no escaping (enum names).
+class object_writer {
+ public:
+  explicit object_writer(std::string& out) : out_(out) { out_ += '{'; }
+  ~object_writer() { out_ += '}'; }
+  object_writer(const object_writer&) = delete;
+  object_writer& operator=(const object_writer&) = delete;
+
+  object_writer& number(std::string_view key, std::int64_t value) {
+    name(key);
+    append(value);
+    return *this;
+  }
+  object_writer& boolean(std::string_view key, bool value) {
+    name(key);
+    out_ += value ? "true" : "false";
+    return *this;
+  }
+  object_writer& plain_string(std::string_view key, std::string_view value) {
+    name(key);
+    out_ += '"';
+    out_ += value;
+    out_ += '"';
+    return *this;
+  }
+  object_writer& numbers(std::string_view key, const std::vector<std::uint16_t>& values) {
+    name(key);
+    out_ += '[';
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (i > 0) out_ += ',';
+      append(values[i]);
+    }
+    out_ += ']';
+    return *this;
+  }
+
+ private:
+  void name(std::string_view key) {
+    if (!first_) out_ += ',';
+    first_ = false;
+    out_ += '"';
+    out_ += key;
+    out_ += "\":";
+  }
+  void append(std::int64_t value) {
+    char buffer[24];
+    const auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
+    out_.append(buffer, end);
+  }
+  std::string& out_;
+  bool first_ = true;
+};
+
+}  // namespace
+
+std::string to_json_text(const run_state& state) {
+  std::string out;
+  out.reserve(256);
+  const auto* s = &state;
+  object_writer(out)
+      .boolean("alarm", s->alarm)
+      .plain_string("direction", to_string(s->dir))
+      .plain_string("door", to_string(s->door))
+      .numbers("fault_codes", s->fault_codes)
+      .number("floor", s->floor)
+      .boolean("in_door_zone", s->in_door_zone)
+      .boolean("in_service", s->in_service)
+      .number("load_kg", s->load_kg)
+      .plain_string("mode", to_string(s->mode))
+      .number("position_mm", s->position_mm)
+      .boolean("snapshot", s->snapshot)
+      .number("speed_mm_s", s->speed_mm_s);
+  return out;
+}
+
+std::string to_json_text(const record_body& body) {
+  if (const auto* s = std::get_if<run_state>(&body)) return to_json_text(*s);
+  std::string out;
+  if (const auto* t = std::get_if<trip>(&body)) {
+    out.reserve(160);
+    object_writer(out)
+        .number("distance_mm", t->distance_mm)
+        .number("duration_ms", t->duration_ms)
+        .number("end_ms", t->end_ms)
+        .number("from_floor", t->from_floor)
+        .number("peak_speed_mm_s", t->peak_speed_mm_s)
+        .number("start_ms", t->start_ms)
+        .number("to_floor", t->to_floor);
+  } else if (const auto* d = std::get_if<door_cycle>(&body)) {
+    object_writer(out)
+        .number("floor", d->floor)
+        .number("open_ms", d->open_ms)
+        .number("reopens", d->reopens);
+  } else {
+    out = to_json(body).dump();
+  }
+  return out;
 }
 
 }  // namespace hoistway::common

@@ -1,0 +1,4 @@
+# Cloud benchmarks (included by bench/CMakeLists.txt). Each prints figures; none asserts on time.
+# bench_cloud_ingest is the publisher and the do-nothing subscriber of bench/cloud_ingest.py.
+add_executable(bench_cloud_ingest ${CMAKE_CURRENT_LIST_DIR}/cloud_ingest_load.cpp)
+target_link_libraries(bench_cloud_ingest PRIVATE hoistway_common hoistway::options)

@@ -1,0 +1,318 @@
+#!/usr/bin/env python3
+"""Ingest throughput benchmark (issue 5), printed, never asserted.
+
+Records per second that hoistway-ingest stores durably (and acknowledges) through a real
+Mosquitto, as a ratio to the records per second the same broker delivers, for the same load, to
+a subscriber that does nothing (same QoS 1, same $share/<group>/hoistway/v1/dev/+/up filter, same
+link settings). Target: ratio >= 0.8.
+
+One run: provisions N devices with hoistway-admin into a template store (each device its own HMAC
+key and MQTT password) and writes the broker's password file and ACL with `hoistway-admin broker
+write`. Then, for each repetition, on a fresh broker (a fresh broker so that no persistent
+session of an earlier arm queues this arm's messages):
+  (a) baseline: `bench_cloud_ingest subscribe` (the do-nothing subscriber), then
+      `bench_cloud_ingest publish` (every device connects as itself and publishes its pre-encoded
+      signed frames); rate = records / (last frame delivered - first publish);
+  (b) ingest: hoistway-ingest on a fresh copy of the template store, then the same publisher,
+      which waits until every device's stored-ack covers its last seq (the ingest acks after the
+      commit); rate = records / (last ack received - first publish). Afterwards the store is
+      checked: every record is in `records` exactly once.
+Medians over the repetitions. Times are CLOCK_MONOTONIC, shared by the processes.
+
+Usage: bench/cloud_ingest.py --bin build/bin [--devices 100] [--frames 30] [--reps 3]
+"""
+
+import argparse
+import concurrent.futures
+import datetime
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                                "integration"))
+from harness import free_port, mosquitto_conf, port_open, wait_for  # noqa: E402
+
+TARGET = 0.8
+SERVICE_USER = "hoistway-ingest"
+
+
+def log(*args):
+    print(*args, file=sys.stderr, flush=True)
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.bin = os.path.abspath(args.bin)
+        self.dir = tempfile.mkdtemp(prefix="hoistway-bench-ingest-")
+        self.template = os.path.join(self.dir, "template.db")
+        self.devices_file = os.path.join(self.dir, "devices.txt")
+        self.service_password = secrets.token_urlsafe(24)
+        self.procs = []
+
+    # -- setup ------------------------------------------------------------------------------
+    def admin(self, *argv):
+        done = subprocess.run([os.path.join(self.bin, "hoistway-admin"), "--store", self.template,
+                               "--json", *argv], capture_output=True, text=True, timeout=60)
+        if done.returncode != 0:
+            raise RuntimeError(f"hoistway-admin {' '.join(argv)}: {done.stderr.strip()}")
+        return json.loads(done.stdout) if done.stdout.strip() else None
+
+    def provision(self):
+        started = time.monotonic()
+        self.admin("customer", "add", "bench", "--name", "Bench Ltd.")
+        self.admin("building", "add", "bench-hq", "--customer", "bench", "--name", "Bench HQ")
+        # `device add` waits for durable commits; four at a time overlap them (SQLite's busy
+        # timeout serialises the writes). Cars get their units from the ingest itself
+        # ("{device}-{car + 1}", store::ensure_unit), as for any car the registry did not name.
+        devices = [f"bench-{i:04d}" for i in range(self.args.devices)]
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            made = list(pool.map(lambda d: self.admin("device", "add", d), devices))
+        with open(self.devices_file, "w") as f:
+            f.writelines(f"{s['device_id']} {s['key_hex']} {s['mqtt_password']}\n" for s in made)
+        pw_file = os.path.join(self.dir, "service.password")
+        with open(pw_file, "w") as f:
+            f.write(self.service_password + "\n")
+        self.admin("broker", "write", "--password-file", os.path.join(self.dir, "mosquitto.passwd"),
+                   "--acl-file", os.path.join(self.dir, "mosquitto.acl"),
+                   "--service-user", SERVICE_USER, "--service-password-file", pw_file)
+        log(f"provisioned {self.args.devices} devices in {time.monotonic() - started:.1f} s "
+            f"({self.dir})")
+
+    # -- processes --------------------------------------------------------------------------
+    def spawn(self, name, argv, stdin=None, stdout=None):
+        logf = open(os.path.join(self.dir, f"{name}.log"), "ab")
+        p = subprocess.Popen(argv, stdin=stdin, stdout=stdout or logf, stderr=logf,
+                             start_new_session=True)
+        p.logf = logf
+        self.procs.append(p)
+        return p
+
+    def stop(self, p, timeout=15):
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        p.logf.close()
+        if p in self.procs:
+            self.procs.remove(p)
+
+    def stop_all(self):
+        for p in list(reversed(self.procs)):
+            self.stop(p)
+
+    def start_broker(self, rep):
+        port = free_port()
+        data = os.path.join(self.dir, f"mosquitto-{rep}")
+        os.makedirs(data, exist_ok=True)
+        conf = os.path.join(self.dir, f"mosquitto-{rep}.conf")
+        text = mosquitto_conf(port, data).replace("allow_anonymous true", "allow_anonymous false")
+        text += (f"password_file {os.path.join(self.dir, 'mosquitto.passwd')}\n"
+                 f"acl_file {os.path.join(self.dir, 'mosquitto.acl')}\n")
+        with open(conf, "w") as f:
+            f.write(text)
+        p = self.spawn(f"mosquitto-{rep}", ["mosquitto", "-c", conf])
+        wait_for("the broker to listen", lambda: port_open(port), timeout=10)
+        return p, f"tcp://127.0.0.1:{port}"
+
+    def load_argv(self, mode, uri):
+        a = self.args
+        tool = os.path.join(self.bin, "bench_cloud_ingest")
+        if mode == "publish":
+            return [tool, "publish", "--uri", uri, "--devices", self.devices_file,
+                    "--frames", str(a.frames), "--min-records", str(a.min_records),
+                    "--max-records", str(a.max_records), "--timeout", str(a.timeout)]
+        return [tool, "subscribe", "--uri", uri, "--user", SERVICE_USER,
+                "--password", self.service_password, "--timeout", str(a.timeout)]
+
+    # -- the two arms -----------------------------------------------------------------------
+    def run_publisher(self, name, uri, wait_acks):
+        argv = self.load_argv("publish", uri) + (["--wait-acks"] if wait_acks else [])
+        pub = self.spawn(name, argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        out = read_until(pub, "done")
+        return pub, out
+
+    def baseline(self, rep):
+        broker, uri = self.start_broker(f"b{rep}")
+        try:
+            expect = self.args.devices * self.args.frames
+            sub = self.spawn(f"null-subscriber-{rep}",
+                             self.load_argv("subscribe", uri) + ["--expect-frames", str(expect)],
+                             stdout=subprocess.PIPE)
+            read_until(sub, "subscribed")
+            time.sleep(0.3)  # the subscription is made after the connect
+            pub, out = self.run_publisher(f"publisher-b{rep}", uri, wait_acks=False)
+            got = read_until(sub, "t_last_ns")
+            sub.wait(30)
+            pub.stdin.close()
+            pub.wait(30)
+            self.stop(sub)
+            self.stop(pub)
+            records = int(out["records"])
+            if "timeout" in got or int(got["frames"]) != expect:
+                raise RuntimeError(f"null subscriber got {got.get('frames')} of {expect} frames")
+            seconds = (int(got["t_last_ns"]) - int(out["t0_ns"])) / 1e9
+            return {"records": records, "seconds": seconds, "rate": records / seconds,
+                    "frames": expect, "publish_s": (int(out["t_published_ns"]) -
+                                                    int(out["t0_ns"])) / 1e9}
+        finally:
+            self.stop(broker)
+
+    def ingest(self, rep):
+        broker, uri = self.start_broker(f"i{rep}")
+        store = os.path.join(self.dir, f"cloud-{rep}.db")
+        shutil.copyfile(self.template, store)
+        http_port = free_port()
+        conf = os.path.join(self.dir, f"ingest-{rep}.toml")
+        with open(conf, "w") as f:
+            f.write("\n".join([
+                "[mqtt]", f'uri = "{uri}"', f'client_id = "ingest-bench-{rep}"',
+                f'username = "{SERVICE_USER}"', f'password = "{self.service_password}"',
+                "[http]", f"port = {http_port}",
+                "[store]", f'path = "{store}"',
+                "[ingest]", f"max_batch_frames = {self.args.max_batch_frames}", ""]))
+        ingest = self.spawn(f"ingest-{rep}", [os.path.join(self.bin, "hoistway-ingest"),
+                                              "--config", conf])
+        try:
+            wait_for("the ingest to connect", lambda: http_status(http_port, "/healthz") == 200,
+                     timeout=20)
+            time.sleep(0.3)  # the subscription is made after the connect
+            pub, out = self.run_publisher(f"publisher-i{rep}", uri, wait_acks=True)
+            metrics = read_metrics(http_port)
+            pub.stdin.close()
+            pub.wait(30)
+            self.stop(pub)
+            if "t_acked_ns" not in out:
+                raise RuntimeError(f"ingest arm: not every device was acknowledged: {out}")
+            records = int(out["records"])
+            seconds = (int(out["t_acked_ns"]) - int(out["t0_ns"])) / 1e9
+        finally:
+            self.stop(ingest)
+            self.stop(broker)
+        db = sqlite3.connect(store)
+        stored, distinct = db.execute(
+            "SELECT COUNT(*), COUNT(DISTINCT device_id || ':' || seq) FROM records").fetchone()
+        db.close()
+        if stored != records or distinct != records:
+            raise RuntimeError(f"store holds {stored} records ({distinct} distinct), "
+                               f"published {records}")
+        tx = metrics.get("hoistway_store_transactions_total", 0)
+        acks = metrics.get("hoistway_ack_latency_seconds_count", 0)
+        return {"records": records, "seconds": seconds, "rate": records / seconds,
+                "transactions": int(tx),
+                "ack_latency_ms": 1000 * metrics.get("hoistway_ack_latency_seconds_sum", 0) /
+                max(acks, 1),
+                "stored_checked": stored}
+
+
+def read_until(proc, key, timeout=300):
+    """Reads key=value lines from proc's stdout until `key` appears; returns them as a dict."""
+    out = {}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"{proc.args[0]} {proc.args[1]} ended (exit {proc.poll()}) "
+                               f"before printing {key}: {out}")
+        keys = []
+        for field in line.decode().split():
+            k, _, v = field.partition("=")
+            out[k] = v
+            keys.append(k)
+        if key in keys:
+            return out
+    raise RuntimeError(f"timed out waiting for {key}")
+
+
+def http_status(port, path):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as r:
+            return r.status
+    except Exception:  # noqa: BLE001 - not up yet, or degraded
+        return None
+
+
+def read_metrics(port):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+        text = r.read().decode()
+    out = {}
+    for line in text.splitlines():
+        m = re.match(r"^([a-z_]+) ([0-9.e+-]+)$", line)
+        if m:
+            out[m.group(1)] = float(m.group(2))
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--devices", type=int, default=100)
+    parser.add_argument("--frames", type=int, default=30, help="frames per device")
+    parser.add_argument("--min-records", type=int, default=32)
+    parser.add_argument("--max-records", type=int, default=256)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--max-batch-frames", type=int, default=512,
+                        help="the ingest's [ingest] max_batch_frames")
+    parser.add_argument("--timeout", type=int, default=120)
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    args = parser.parse_args()
+
+    bench = Bench(args)
+    ok = False
+    try:
+        bench.provision()
+        base, ing = [], []
+        for rep in range(args.reps):
+            b = bench.baseline(rep)
+            base.append(b)
+            log(f"rep {rep + 1}: baseline {b['rate']:,.0f} records/s ({b['frames']} frames, "
+                f"{b['records']} records in {b['seconds']:.2f} s; publishing took "
+                f"{b['publish_s']:.2f} s)")
+            i = bench.ingest(rep)
+            ing.append(i)
+            log(f"rep {rep + 1}: ingest   {i['rate']:,.0f} records/s ({i['records']} records "
+                f"stored and acked in {i['seconds']:.2f} s; {i['transactions']} transactions, "
+                f"mean ack latency {i['ack_latency_ms']:.0f} ms; store checked: "
+                f"{i['stored_checked']} records, none missing or twice)")
+        b_rate = statistics.median(x["rate"] for x in base)
+        i_rate = statistics.median(x["rate"] for x in ing)
+        ratio = i_rate / b_rate
+        print(f"load: {args.devices} devices x {args.frames} frames of {args.min_records}-"
+              f"{args.max_records} records = {base[0]['records']} records, QoS 1; "
+              f"medians of {args.reps}")
+        print(f"baseline (do-nothing subscriber): {b_rate:,.0f} records/s delivered")
+        print(f"hoistway-ingest: {i_rate:,.0f} records/s stored and acknowledged")
+        print(f"ratio {ratio:.3f} (target >= {TARGET}): "
+              f"{'met' if ratio >= TARGET else 'not met'}")
+        print(f"BENCH cloud_ingest date={datetime.date.today().isoformat()} "
+              f"host={platform.node()} cpus={os.cpu_count()} devices={args.devices} "
+              f"frames={args.frames} records={base[0]['records']} "
+              f"baseline_records_per_s={b_rate:.0f} ingest_records_per_s={i_rate:.0f} "
+              f"ratio={ratio:.3f} target={TARGET}")
+        ok = True
+    finally:
+        bench.stop_all()
+        if ok and not args.keep:
+            shutil.rmtree(bench.dir, ignore_errors=True)
+        else:
+            log(f"(files kept in {bench.dir})")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
