@@ -427,11 +427,26 @@ http_response api::openapi() const {
 
 http_response api::metrics() const {
   std::string out;
-  auto metric = [&out](std::string_view name, std::string_view type, std::string_view help,
-                       std::uint64_t value) {
+  auto header = [&out](std::string_view name, std::string_view type, std::string_view help) {
     out += "# HELP " + std::string(name) + " " + std::string(help) + "\n# TYPE " +
-           std::string(name) + " " + std::string(type) + "\n" + std::string(name) + " " +
-           std::to_string(value) + "\n";
+           std::string(name) + " " + std::string(type) + "\n";
+  };
+  auto metric = [&out, &header](std::string_view name, std::string_view type, std::string_view help,
+                                std::uint64_t value) {
+    header(name, type, help);
+    out += std::string(name) + " " + std::to_string(value) + "\n";
+  };
+  auto gauge = [&out, &header](std::string_view name, std::string_view help, double value) {
+    header(name, "gauge", help);
+    out += std::string(name) + " " + std::to_string(value) + "\n";
+  };
+  auto seconds = [](std::uint64_t us) { return static_cast<double>(us) / 1e6; };
+  // A summary of durations counted in microseconds.
+  auto summary = [&out, &header, &seconds](std::string_view name, std::string_view help,
+                                           std::uint64_t sum_us, std::uint64_t count) {
+    header(name, "summary", help);
+    out += std::string(name) + "_sum " + std::to_string(seconds(sum_us)) + "\n" +
+           std::string(name) + "_count " + std::to_string(count) + "\n";
   };
   if (const auto* c = ctx_.ingest ? ctx_.ingest() : nullptr) {
     metric("hoistway_frames_in_total", "counter", "Frames received from the broker.", c->frames_in);
@@ -460,14 +475,9 @@ http_response api::metrics() const {
            c->command_results_rejected);
     metric("hoistway_ingest_queue_depth", "gauge", "Frames waiting for the writer.",
            c->queue_depth);
-    const auto acks = c->ack_latency_count.load();
-    out += "# HELP hoistway_ack_latency_seconds Frame arrival to stored-ack publish.\n";
-    out += "# TYPE hoistway_ack_latency_seconds summary\n";
-    out += "hoistway_ack_latency_seconds_sum " +
-           std::to_string(static_cast<double>(c->ack_latency_sum_us.load()) / 1e6) + "\n";
-    out += "hoistway_ack_latency_seconds_count " + std::to_string(acks) + "\n";
+    summary("hoistway_ack_latency_seconds", "Frame arrival to stored-ack publish.",
+            c->ack_latency_sum_us, c->ack_latency_count);
     const auto& r = c->retention;
-    auto seconds = [](std::uint64_t us) { return std::to_string(static_cast<double>(us) / 1e6); };
     out += "# HELP hoistway_retention_rows_deleted_total Rows deleted by retention, by table.\n";
     out += "# TYPE hoistway_retention_rows_deleted_total counter\n";
     out += "hoistway_retention_rows_deleted_total{table=\"records\"} " +
@@ -477,26 +487,16 @@ http_response api::metrics() const {
     metric("hoistway_retention_sweeps_total", "counter", "Retention sweeps completed.", r.sweeps);
     metric("hoistway_retention_sweep_failures_total", "counter",
            "Retention sweeps abandoned on a store error.", r.failures);
-    out +=
-        "# HELP hoistway_retention_last_sweep_timestamp_seconds When the last sweep ended "
-        "(0: none yet).\n# TYPE hoistway_retention_last_sweep_timestamp_seconds gauge\n"
-        "hoistway_retention_last_sweep_timestamp_seconds " +
-        std::to_string(static_cast<double>(r.last_sweep_end_ms.load()) / 1e3) + "\n";
-    out +=
-        "# HELP hoistway_retention_last_sweep_duration_seconds The last sweep, first step to "
-        "last.\n# TYPE hoistway_retention_last_sweep_duration_seconds gauge\n"
-        "hoistway_retention_last_sweep_duration_seconds " +
-        seconds(r.last_sweep_duration_us.load()) + "\n";
-    out +=
-        "# HELP hoistway_retention_last_sweep_max_step_seconds The longest step (ingest "
-        "waits for at most one) of the last sweep.\n"
-        "# TYPE hoistway_retention_last_sweep_max_step_seconds gauge\n"
-        "hoistway_retention_last_sweep_max_step_seconds " +
-        seconds(r.last_sweep_max_step_us.load()) + "\n";
-    out += "# HELP hoistway_retention_step_seconds Time in retention steps (write lock held).\n";
-    out += "# TYPE hoistway_retention_step_seconds summary\n";
-    out += "hoistway_retention_step_seconds_sum " + seconds(r.step_sum_us.load()) + "\n";
-    out += "hoistway_retention_step_seconds_count " + std::to_string(r.step_count.load()) + "\n";
+    gauge("hoistway_retention_last_sweep_timestamp_seconds",
+          "When the last sweep ended (0: none yet).",
+          static_cast<double>(r.last_sweep_end_ms.load()) / 1e3);
+    gauge("hoistway_retention_last_sweep_duration_seconds", "The last sweep, first step to last.",
+          seconds(r.last_sweep_duration_us));
+    gauge("hoistway_retention_last_sweep_max_step_seconds",
+          "The longest step (ingest waits for at most one) of the last sweep.",
+          seconds(r.last_sweep_max_step_us));
+    summary("hoistway_retention_step_seconds", "Time in retention steps (write lock held).",
+            r.step_sum_us, r.step_count);
     metric("hoistway_store_pages", "gauge", "Pages in the store file, after the last sweep.",
            r.store_pages);
     metric("hoistway_store_free_pages", "gauge",

@@ -107,6 +107,16 @@ class ingest_impl final : public ingest {
     return {};
   }
 
+  // The device's row if it is known and active, after a reload (at most once a second) if it is
+  // not: hoistway-admin may have added or enabled it since.
+  const device_row* active_device(const std::string& id) {
+    auto it = devices_.find(id);
+    if ((it == devices_.end() || !it->second.row.active) && maybe_reload_devices()) {
+      it = devices_.find(id);
+    }
+    return it != devices_.end() && it->second.row.active ? &it->second.row : nullptr;
+  }
+
   bool maybe_reload_devices() {
     if (clock_->mono_ms() - last_reload_mono_ < 1000) return false;
     if (auto st = reload_devices(); !st) {
@@ -317,16 +327,12 @@ class ingest_impl final : public ingest {
       return;
     }
     for (const auto& c : *due) {
-      auto it = devices_.find(c.device_id);
-      if ((it == devices_.end() || !it->second.row.active) && maybe_reload_devices()) {
-        it = devices_.find(c.device_id);
-      }
-      if (it == devices_.end() || !it->second.row.active) {
+      const auto* dev = active_device(c.device_id);
+      if (dev == nullptr) {
         (void)commands::mark_undeliverable(store_.db(), c.id, "unknown or disabled device", now);
         continue;
       }
-      const auto& dev = it->second.row;
-      const auto message = commands::message_for(c, now, dev.key_id, dev.key);
+      const auto message = commands::message_for(c, now, dev->key_id, dev->key);
       if (!link_->publish(common::topics::cmd(c.device_id), message,
                           common::mqtt::qos::at_least_once, common::mqtt::retain::no)) {
         (void)commands::unclaim(store_.db(), c.id);  // the broker is away: try again later
@@ -348,13 +354,9 @@ class ingest_impl final : public ingest {
       (void)store_.add_dead_letter(now, m.topic, "cmd_result_" + std::string(reason), detail,
                                    m.payload);
     };
-    auto it = devices_.find(device);
-    if ((it == devices_.end() || !it->second.row.active) && maybe_reload_devices()) {
-      it = devices_.find(device);
-    }
-    if (it == devices_.end() || !it->second.row.active) return refuse("unknown_device", device);
-    const auto& dev = it->second.row;
-    auto result = common::downlink::verify_result(m.payload, {device, dev.key_id, dev.key});
+    const auto* dev = active_device(device);
+    if (dev == nullptr) return refuse("unknown_device", device);
+    auto result = common::downlink::verify_result(m.payload, {device, dev->key_id, dev->key});
     if (!result) {
       return refuse(common::downlink::to_string(result.error().reason), result.error().detail);
     }
