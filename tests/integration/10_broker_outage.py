@@ -8,7 +8,6 @@ import argparse
 import json
 import os
 import sqlite3
-import subprocess
 import sys
 import time
 
@@ -19,17 +18,8 @@ DEVICE = "it-outage"
 OUTAGE_S = 60
 
 
-def hoistctl(system, *args, timeout=120):
-    p = subprocess.run([os.path.join(system.bin, "hoistctl"), "--socket",
-                        os.path.join(system.dir, "agent.sock"), "--json", *args],
-                       capture_output=True, text=True, timeout=timeout)
-    return p.returncode, (json.loads(p.stdout) if p.stdout.strip() else None), p.stderr
-
-
 def status(system):
-    code, answer, err = hoistctl(system, "status")
-    check(code == 0, f"hoistctl status: {code} {err}")
-    return answer
+    return system.hoistctl_ok("status")
 
 
 def cloud_rows(system):
@@ -74,7 +64,7 @@ def scenario(system):
     wait_for("the agent to see the broker gone", lambda: not status(system)["broker"]["connected"],
              timeout=15)
     depth_before = status(system)["outbox"]["depth"]
-    code, visit, err = hoistctl(system, "visit", "start", "--technician", "T-OUTAGE")
+    code, visit, err = system.hoistctl("visit", "start", "--technician", "T-OUTAGE")
     check(code == 0, f"visit start during the outage: {err}")
     time.sleep(max(0.0, outage_end - time.monotonic()))
     during = status(system)
@@ -83,13 +73,13 @@ def scenario(system):
 
     system.start_broker(port=system.mqtt_port)
     wait_for("the agent to reconnect", lambda: status(system)["broker"]["connected"], timeout=30)
-    code, _, err = hoistctl(system, "visit", "end")
+    code, _, err = system.hoistctl("visit", "end")
     check(code == 0, f"visit end: {err}")
     time.sleep(2)
     sim.stop()  # no new records from here on
-    code, flushed, err = hoistctl(system, "flush", "--timeout", "75")
+    code, flushed, err = system.hoistctl("flush", "--timeout", "75")
     check(code == 0, f"flush after the outage should succeed, exit {code}: {err}")
-    _, box, _ = hoistctl(system, "outbox")
+    _, box, _ = system.hoistctl("outbox")
     check(box["depth"] == 0, f"the outbox drained: {box}")
     check(box["dropped_samples"] == 0, "nothing was dropped")
     last = box["next_seq"] - 1

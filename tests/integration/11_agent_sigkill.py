@@ -5,11 +5,9 @@ cloud's seqs for the device are exactly 1..last, where last is the agent's own l
 records from every boot arrived."""
 
 import argparse
-import json
 import os
 import random
 import sqlite3
-import subprocess
 import sys
 import time
 
@@ -19,13 +17,6 @@ from harness import check, run, wait_for  # noqa: E402
 DEVICE = "it-sigkill"
 KILLS = 20
 SEED = 11
-
-
-def hoistctl(system, *args, timeout=120):
-    p = subprocess.run([os.path.join(system.bin, "hoistctl"), "--socket",
-                        os.path.join(system.dir, "agent.sock"), "--json", *args],
-                       capture_output=True, text=True, timeout=timeout)
-    return p.returncode, (json.loads(p.stdout) if p.stdout.strip() else None), p.stderr
 
 
 def scenario(system):
@@ -47,17 +38,17 @@ def scenario(system):
 
     system.start_agent(DEVICE, sim_sock)
     wait_for("the last agent to serve its CLI",
-             lambda: hoistctl(system, "ping", timeout=5)[0] == 0, timeout=15)
+             lambda: system.hoistctl("ping", timeout=5)[0] == 0, timeout=15)
     # A run killed before it opened its outbox never took a boot number (likely under the
     # sanitizers, where start-up is slow), so the last boot is the last agent's own.
-    _, status, _ = hoistctl(system, "status")
+    _, status, _ = system.hoistctl("status")
     last_boot = status["boot"]
     check(KILLS // 2 < last_boot <= KILLS + 1, f"the last agent's boot {last_boot}")
     time.sleep(3)
     sim.stop()
-    code, flushed, err = hoistctl(system, "flush", "--timeout", "60")
+    code, flushed, err = system.hoistctl("flush", "--timeout", "60")
     check(code == 0, f"flush after the kills, exit {code}: {err}")
-    _, box, _ = hoistctl(system, "outbox")
+    _, box, _ = system.hoistctl("outbox")
     last = box["next_seq"] - 1
     check(box["depth"] == 0 and box["dropped_samples"] == 0, f"outbox: {box}")
 

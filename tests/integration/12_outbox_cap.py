@@ -7,7 +7,6 @@ import argparse
 import json
 import os
 import sqlite3
-import subprocess
 import sys
 import time
 
@@ -18,15 +17,8 @@ DEVICE = "it-cap"
 CAP = 100
 
 
-def hoistctl(system, *args, timeout=120):
-    p = subprocess.run([os.path.join(system.bin, "hoistctl"), "--socket",
-                        os.path.join(system.dir, "agent.sock"), "--json", *args],
-                       capture_output=True, text=True, timeout=timeout)
-    return p.returncode, (json.loads(p.stdout) if p.stdout.strip() else None), p.stderr
-
-
 def outbox(system):
-    code, box, err = hoistctl(system, "outbox")
+    code, box, err = system.hoistctl("outbox")
     check(code == 0, f"hoistctl outbox: {err}")
     return box
 
@@ -44,11 +36,11 @@ def scenario(system):
     system.start_agent(DEVICE, sim_sock)
     wait_for("the CLI socket", lambda: os.path.exists(cli_sock), timeout=10)
 
-    code, visit, err = hoistctl(system, "visit", "start", "--technician", "T-CAP")
+    code, visit, err = system.hoistctl("visit", "start", "--technician", "T-CAP")
     check(code == 0, f"visit start: {err}")
     items = ["brakes", "ropes", "door gibs"]
     for item in items:
-        code, _, err = hoistctl(system, "checklist", "record", item, "ok")
+        code, _, err = system.hoistctl("checklist", "record", item, "ok")
         check(code == 0, f"checklist {item}: {err}")
 
     box = wait_for("samples to be dropped", lambda: (lambda b: b if b["dropped_samples"] >= 60
@@ -60,17 +52,17 @@ def scenario(system):
     check(box["by_kind"].get("outbox_drop", 0) >= 1, f"drops were reported: {box['by_kind']}")
 
     system.start_broker(port=system.mqtt_port)
-    code, _, err = hoistctl(system, "visit", "end")
+    code, _, err = system.hoistctl("visit", "end")
     check(code == 0, f"visit end: {err}")
     time.sleep(1)
     sim.stop()
-    code, _, err = hoistctl(system, "flush", "--timeout", "75")
+    code, _, err = system.hoistctl("flush", "--timeout", "75")
     check(code == 0, f"flush, exit {code}: {err}")
     # The last drops are reported on their own once there is room under the cap again (no new
     # records come to carry the report): wait for that, then flush the report too.
     wait_for("the last drops to be reported", lambda: outbox(system)["unreported_dropped"] == 0,
              timeout=10)
-    code, _, err = hoistctl(system, "flush", "--timeout", "30")
+    code, _, err = system.hoistctl("flush", "--timeout", "30")
     check(code == 0, f"second flush, exit {code}: {err}")
     box = outbox(system)
     check(box["depth"] == 0, f"the outbox drained: {box}")

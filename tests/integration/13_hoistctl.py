@@ -22,16 +22,11 @@ DEVICE = "it-ctl"
 
 
 def hoistctl(system, *args, timeout=20):
-    sock = os.path.join(system.dir, "agent.sock")
-    p = subprocess.run([os.path.join(system.bin, "hoistctl"), "--socket", sock, *args],
-                       capture_output=True, text=True, timeout=timeout)
-    return p.returncode, p.stdout, p.stderr
+    return system.hoistctl(*args, timeout=timeout, json_out=False)
 
 
 def ok_json(system, *args):
-    code, out, err = hoistctl(system, "--json", *args)
-    check(code == 0, f"hoistctl {' '.join(args)} exited {code}: {err}")
-    return json.loads(out)
+    return system.hoistctl_ok(*args, timeout=20)
 
 
 def raw_request(path, line):

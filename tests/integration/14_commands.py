@@ -20,13 +20,6 @@ from harness import check, run, wait_for  # noqa: E402
 DEVICE = "it-cmd"
 
 
-def hoistctl(system, *args, timeout=30):
-    p = subprocess.run([os.path.join(system.bin, "hoistctl"), "--socket",
-                        os.path.join(system.dir, "agent.sock"), "--json", *args],
-                       capture_output=True, text=True, timeout=timeout)
-    return p.returncode, (json.loads(p.stdout) if p.stdout.strip() else None), p.stderr
-
-
 def signed(key_hex, body, key_id=1):
     mac = hmac.new(bytes.fromhex(key_hex), body.encode(), hashlib.sha256).hexdigest()
     return json.dumps({"v": 1, "key_id": key_id, "body": body, "mac": mac})
@@ -47,7 +40,7 @@ def scenario(system):
     system.write_agent_config(DEVICE, sim_sock, extra=f'[cli]\nsocket = "{cli_sock}"\n')
     system.start_agent(DEVICE, sim_sock)
     wait_for("the agent to connect",
-             lambda: (lambda r: r[0] == 0 and r[1]["broker"]["connected"])(hoistctl(system, "status")),
+             lambda: (lambda r: r[0] == 0 and r[1]["broker"]["connected"])(system.hoistctl("status", timeout=30)),
              timeout=20)
 
     replay_id = str(uuid.uuid4())
@@ -89,7 +82,7 @@ def scenario(system):
         else:
             check(answer["reason"] == reason, f"{message[:80]} should be rejected as {reason}: {answer}")
 
-    code, status, _ = hoistctl(system, "status")
+    code, status, _ = system.hoistctl("status", timeout=30)
     check(status["sample_hz"] == 5, f"the sampling rate changed: {status['sample_hz']}")
     check(status["commands"]["accepted"] == 3, f"accepted commands: {status['commands']}")
     for _, ok, reason, _ in cases:

@@ -7,10 +7,8 @@ directory appears, and answer it while controller reads hang: reads run off the 
 loop, so sampling ticks keep coming while a read is in flight (counted as late reads)."""
 
 import argparse
-import json
 import os
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -49,10 +47,10 @@ class HungController:
 
 
 def hoistctl(system, sock, *args):
+    """(exit code, answer, stderr, seconds taken)."""
     started = time.monotonic()
-    p = subprocess.run([os.path.join(system.bin, "hoistctl"), "--socket", sock, "--json", *args],
-                       capture_output=True, text=True, timeout=20)
-    return p.returncode, p.stdout, p.stderr, time.monotonic() - started
+    code, answer, err = system.hoistctl(*args, socket=sock, timeout=20)
+    return code, answer, err, time.monotonic() - started
 
 
 def scenario(system):
@@ -78,21 +76,20 @@ def scenario(system):
     latencies = []
     status = None
     for _ in range(10):
-        code, out, err, seconds = hoistctl(system, cli_sock, "status")
+        code, status, err, seconds = hoistctl(system, cli_sock, "status")
         check(code == 0, f"hoistctl status exited {code}: {err}")
         latencies.append(seconds)
-        status = json.loads(out)
     controller_status = status["controller"]
     check(controller_status["reachable"] is False, f"the controller is unreachable: {status}")
     check(controller_status["errors"] >= 1, f"failed reads are counted: {controller_status}")
     # Sampling ticks went on while a read was in flight: reads do not run on the event loop.
     late = wait_for("late reads to be counted",
                     lambda: (lambda s: s if s["controller"]["late_reads"] > 0 else None)(
-                        json.loads(hoistctl(system, cli_sock, "status")[1])), timeout=10)
+                        hoistctl(system, cli_sock, "status")[1]), timeout=10)
     print(f"hoistctl status while the controller hangs: {len(latencies)} calls, "
           f"max {max(latencies) * 1000:.0f} ms, late reads {late['controller']['late_reads']}")
     code, out, _, _ = hoistctl(system, cli_sock, "ping")
-    check(code == 0 and json.loads(out)["pong"] is True, "the agent answers ping")
+    check(code == 0 and out["pong"] is True, "the agent answers ping")
     check(agent.alive(), "the agent is still running")
     controller.close()
 

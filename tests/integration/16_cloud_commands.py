@@ -22,14 +22,6 @@ from harness import check, run, wait_for  # noqa: E402
 DEVICE = "it-cc"
 
 
-def hoistctl(system, *args):
-    p = subprocess.run([os.path.join(system.bin, "hoistctl"), "--socket",
-                        os.path.join(system.dir, "agent.sock"), "--json", *args],
-                       capture_output=True, text=True, timeout=30)
-    check(p.returncode == 0, f"hoistctl {' '.join(args)}: {p.returncode} {p.stderr}")
-    return json.loads(p.stdout)
-
-
 def command(system, *args):
     return system.admin("device", "command", *args, check_exit=False)
 
@@ -61,7 +53,7 @@ def scenario(system):
     system.start_agent(DEVICE, sim_sock)
     wait_for("the agent's records acknowledged",
              lambda: os.path.exists(cli_sock) and
-             hoistctl(system, "status")["broker"]["acked_through"] > 0, timeout=30)
+             system.hoistctl_ok("status", timeout=30)["broker"]["acked_through"] > 0, timeout=30)
 
     # ping, snapshot, sampling-rate: each answered with a verified result.
     code, ping = command(system, DEVICE, "ping", "--wait", "20")
@@ -72,7 +64,7 @@ def scenario(system):
     code, rate = command(system, DEVICE, "sampling-rate", "--hz", "2", "--wait", "20")
     check(code == 0 and rate["state"] == "done" and rate["result"]["sample_hz"] == 2,
           f"sampling-rate: exit {code}, {rate}")
-    check(hoistctl(system, "status")["sample_hz"] == 2, "the agent samples at 2 Hz now")
+    check(system.hoistctl_ok("status", timeout=30)["sample_hz"] == 2, "the agent samples at 2 Hz now")
     check(metric(system, "hoistway_commands_sent_total") == 3, "three commands sent")
     check(metric(system, "hoistway_command_results_total") == 3, "three results recorded")
 

@@ -6,7 +6,6 @@ records stay in its outbox. The ingest uses the broker's plain loopback listener
 of the broker), so the test also checks the agent's records arrive through TLS."""
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -42,11 +41,8 @@ def make_pki(d):
 
 
 def hoistctl_status(system, device):
-    p = subprocess.run([os.path.join(system.bin, "hoistctl"), "--socket",
-                        os.path.join(system.dir, f"hoistctl-{device}.sock"), "--json", "status"],
-                       capture_output=True, text=True, timeout=20)
-    check(p.returncode == 0, f"hoistctl status ({device}): {p.returncode} {p.stderr}")
-    return json.loads(p.stdout)
+    return system.hoistctl_ok("status", timeout=20,
+                              socket=os.path.join(system.dir, f"hoistctl-{device}.sock"))
 
 
 def scenario(system):

@@ -228,6 +228,25 @@ class System:
         return self.start(f"agent-{device_id}",
                           [os.path.join(self.bin, "hoistway-agent"), "--config", path])
 
+    # -- the technician CLI -----------------------------------------------------------------
+    def hoistctl(self, *args, socket=None, timeout=120, json_out=True):
+        """Runs hoistctl against an agent's CLI socket (default: agent.sock in this system's
+        directory). With json_out (--json): (exit code, the parsed answer or None, stderr);
+        otherwise (exit code, stdout, stderr)."""
+        sock = socket or os.path.join(self.dir, "agent.sock")
+        argv = [os.path.join(self.bin, "hoistctl"), "--socket", sock, *(("--json",) if json_out
+                                                                        else ()), *args]
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+        if not json_out:
+            return p.returncode, p.stdout, p.stderr
+        return p.returncode, (json.loads(p.stdout) if p.stdout.strip() else None), p.stderr
+
+    def hoistctl_ok(self, *args, socket=None, timeout=120):
+        """hoistctl --json that must succeed; returns its answer."""
+        code, answer, err = self.hoistctl(*args, socket=socket, timeout=timeout)
+        check(code == 0, f"hoistctl {' '.join(args)} exited {code}: {err}")
+        return answer
+
     # -- HTTP -------------------------------------------------------------------------------
     def http(self, path, method="GET", body=None, headers=None, customer="it-customer"):
         """An HTTP request; /api/v1 requests carry the customer's API key unless headers say
