@@ -41,6 +41,7 @@
 #include "hoistway/common/time.hpp"
 #include "hoistway/common/topics.hpp"
 #include "hoistway/common/wire_codec.hpp"
+#include "record_mix.hpp"
 
 namespace hc = hoistway::common;
 using steady = std::chrono::steady_clock;
@@ -62,7 +63,7 @@ struct device {
 };
 
 // One record as an agent derives it: mostly run-state samples, a trip and a door cycle in ten
-// (the mix of bench/edge_codec.cpp), two cars per device.
+// (bench/record_mix.hpp), two cars per device.
 hc::record make_record(std::uint64_t seq, std::int64_t wall_ms) {
   hc::record r;
   r.seq = seq;
@@ -70,23 +71,7 @@ hc::record make_record(std::uint64_t seq, std::int64_t wall_ms) {
   r.wall_ms = wall_ms;
   r.mono_ms = static_cast<std::int64_t>(seq) * 100;
   r.boot = 1;
-  if (seq % 10 == 8) {
-    r.body = hc::trip{2, 7, wall_ms - 9000, wall_ms, 9000, 2500, 15000};
-  } else if (seq % 10 == 9) {
-    r.body = hc::door_cycle{7, 6500, 1};
-  } else {
-    hc::run_state s;
-    s.position_mm = static_cast<std::int32_t>(3000 * (seq % 10));
-    s.speed_mm_s = (seq % 3 == 0) ? 0 : 1500;
-    s.floor = static_cast<std::int16_t>(seq % 10);
-    s.dir = hc::direction::up;
-    s.door = hc::door_state::closed;
-    s.load_kg = 320;
-    s.mode = hc::car_mode::normal;
-    s.in_door_zone = seq % 3 == 0;
-    s.in_service = true;
-    r.body = s;
-  }
+  r.body = hoistway::bench::mixed_body(seq, wall_ms);
   return r;
 }
 

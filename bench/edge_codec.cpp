@@ -7,6 +7,7 @@
 #include "hoistway/common/crypto.hpp"
 #include "hoistway/common/wire_codec.hpp"
 #include "hoistway/edge/cli_protocol.hpp"
+#include "record_mix.hpp"
 
 namespace hc = hoistway::common;
 
@@ -23,23 +24,7 @@ std::vector<hc::record> make_records(std::size_t n) {
     r.wall_ms = wall + static_cast<std::int64_t>(i) * 100;
     r.mono_ms = static_cast<std::int64_t>(i) * 100;
     r.boot = 7;
-    if (i % 10 == 8) {
-      r.body = hc::trip{2, 7, r.wall_ms - 9000, r.wall_ms, 9000, 2500, 15000};
-    } else if (i % 10 == 9) {
-      r.body = hc::door_cycle{7, 6500, 1};
-    } else {
-      hc::run_state s;
-      s.position_mm = static_cast<std::int32_t>(3000 * (i % 10));
-      s.speed_mm_s = (i % 3 == 0) ? 0 : 1500;
-      s.floor = static_cast<std::int16_t>(i % 10);
-      s.dir = hc::direction::up;
-      s.door = hc::door_state::closed;
-      s.load_kg = 320;
-      s.mode = hc::car_mode::normal;
-      s.in_door_zone = i % 3 == 0;
-      s.in_service = true;
-      r.body = s;
-    }
+    r.body = hoistway::bench::mixed_body(i, r.wall_ms);
     out.push_back(std::move(r));
   }
   return out;
