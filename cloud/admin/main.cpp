@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "hoistway/cloud/accounts.hpp"
+#include "hoistway/cloud/archive.hpp"
 #include "hoistway/cloud/commands.hpp"
 #include "hoistway/cloud/ingest_config.hpp"
 #include "hoistway/cloud/registry.hpp"
@@ -239,6 +240,30 @@ void add_device_commands(CLI::App& app, context& ctx) {
     ctx.ok({{"devices", out}}, text.empty() ? "(no devices)" : text.substr(0, text.size() - 1));
   });
   add_device_command_commands(device, ctx);
+
+  static std::int64_t after = 0;
+  static std::int64_t limit = 1000;
+  auto* records = device->add_subcommand(
+      "records", "What a device delivered: its stored records in seq order, each once");
+  records->add_option("id", id, "device id")->required();
+  records->add_option("--after", after, "only records with a greater seq")
+      ->check(CLI::NonNegativeNumber);
+  records->add_option("--limit", limit, "at most this many")->check(CLI::Range(1, 10'000'000));
+  records->callback([&ctx] {
+    if (!ctx.open()) return;
+    auto rows = cloud::archived_records(ctx.reg->db(), id, static_cast<std::uint64_t>(after),
+                                        static_cast<std::size_t>(limit));
+    if (!rows) return ctx.failed(rows.error());
+    std::string text;
+    for (const auto& r : *rows) {
+      text += std::to_string(r["seq"].get<std::uint64_t>()) + " " +
+              common::format_rfc3339(r["wall_ms"].get<std::int64_t>()) + " car " +
+              std::to_string(r["car"].get<int>()) + " " + r["kind"].get<std::string>() + " " +
+              r["body"].dump() + "\n";
+    }
+    ctx.ok({{"device_id", id}, {"records", *rows}},
+           text.empty() ? "(no records)" : text.substr(0, text.size() - 1));
+  });
 }
 
 json command_json(const cloud::commands::row& c) {

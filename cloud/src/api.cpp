@@ -480,6 +480,8 @@ http_response api::metrics() const {
     const auto& r = c->retention;
     out += "# HELP hoistway_retention_rows_deleted_total Rows deleted by retention, by table.\n";
     out += "# TYPE hoistway_retention_rows_deleted_total counter\n";
+    out += "hoistway_retention_rows_deleted_total{table=\"frames\"} " +
+           std::to_string(r.frames_deleted.load()) + "\n";
     out += "hoistway_retention_rows_deleted_total{table=\"records\"} " +
            std::to_string(r.samples_deleted.load()) + "\n";
     out += "hoistway_retention_rows_deleted_total{table=\"status_log\"} " +

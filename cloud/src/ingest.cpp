@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "hoistway/cloud/commands.hpp"
-#include "hoistway/cloud/coverage.hpp"
+#include "hoistway/cloud/intake.hpp"
 #include "hoistway/cloud/projector.hpp"
 #include "hoistway/cloud/retention.hpp"
 #include "hoistway/cloud/store.hpp"
@@ -34,11 +34,8 @@ constexpr std::size_t queue_capacity = 20'000;
 constexpr std::chrono::milliseconds command_poll{250};
 constexpr std::chrono::milliseconds command_max_wait{60'000};
 constexpr std::chrono::milliseconds command_answer_window{300'000};
-
-struct device_entry {
-  device_row row;
-  seq_coverage coverage;
-};
+// How long after a commit the writer gathers frames for the next one (group commit).
+constexpr std::chrono::milliseconds batch_gather{10};
 
 // A message waiting for the writer, with when it arrived (for the ack latency).
 struct queued {
@@ -62,9 +59,11 @@ class ingest_impl final : public ingest {
 
   common::status load() {
     if (auto st = commands::migrate(store_.db()); !st) return st;
-    auto projection = projector::create(store_.db());
-    if (!projection) return std::unexpected(projection.error());
-    projector_.emplace(std::move(*projection));
+    auto writer = intake::open(store_, [this](const std::string& device, std::uint8_t car) {
+      return unit_for(device, car);
+    });
+    if (!writer) return std::unexpected(writer.error());
+    intake_.emplace(std::move(*writer));
     auto sweeper = retention::create(store_.db(), config_.retention, counters_.retention);
     if (!sweeper) return std::unexpected(sweeper.error());
     retention_.emplace(std::move(*sweeper));
@@ -92,17 +91,7 @@ class ingest_impl final : public ingest {
     last_reload_mono_ = clock_->mono_ms();
     for (auto& d : *devices) {
       const std::string id = d.device_id;
-      auto it = devices_.find(id);
-      if (it == devices_.end()) {
-        const auto through = d.stored_through;
-        devices_.emplace(id, device_entry{std::move(d), seq_coverage(through)});
-      } else {
-        // Keep the coverage we hold (it may be ahead of the committed value by nothing, or
-        // have intervals); take the new key and active flag.
-        it->second.row.key_id = d.key_id;
-        it->second.row.key = std::move(d.key);
-        it->second.row.active = d.active;
-      }
+      devices_.insert_or_assign(id, std::move(d));
     }
     return {};
   }
@@ -111,10 +100,10 @@ class ingest_impl final : public ingest {
   // not: hoistway-admin may have added or enabled it since.
   const device_row* active_device(const std::string& id) {
     auto it = devices_.find(id);
-    if ((it == devices_.end() || !it->second.row.active) && maybe_reload_devices()) {
+    if ((it == devices_.end() || !it->second.active) && maybe_reload_devices()) {
       it = devices_.find(id);
     }
-    return it != devices_.end() && it->second.row.active ? &it->second.row : nullptr;
+    return it != devices_.end() && it->second.active ? &it->second : nullptr;
   }
 
   bool maybe_reload_devices() {
@@ -189,6 +178,16 @@ class ingest_impl final : public ingest {
                             : std::chrono::duration_cast<std::chrono::milliseconds>(command_poll),
                         [this] { return stopped_ || !queue_.empty(); });
         if (queue_.empty() && stopped_) return;
+        // Group commit: a batch that is not full waits until batch_gather after the previous
+        // commit, so a stream of small frames shares one durable commit and one ack per device
+        // instead of paying both per frame (at most batch_gather of added latency).
+        const auto gather_until = last_commit_ + batch_gather;
+        if (!queue_.empty() && queue_.size() < config_.max_batch_frames && !stopped_ &&
+            std::chrono::steady_clock::now() < gather_until) {
+          ready_.wait_until(lock, gather_until, [this] {
+            return stopped_ || queue_.size() >= config_.max_batch_frames;
+          });
+        }
         if (queue_.empty()) {
           lock.unlock();
           check_offline();
@@ -221,14 +220,25 @@ class ingest_impl final : public ingest {
     std::int64_t wall_ms = 0;
   };
   // A transaction's run states, per unit: only the last one stored (for unit_status, which keeps
-  // the last write) and the newest by wall time (for the live view, which ignores older ones) can
-  // matter, so one upsert and one view update per unit per transaction give the same result as
-  // one per record.
+  // the last write) and the newest by wall time (for the live view and the push stream, which
+  // want the present) can matter, so one upsert, one view update and one push per unit per
+  // transaction give the same end state as one per record.
   struct unit_statuses {
     pending_status last;
     pending_status newest;
   };
   using status_map = std::map<std::string, unit_statuses>;
+
+  static void fold(status_map& statuses, std::vector<unit_state>& states) {
+    for (auto& s : states) {
+      auto [slot, first] = statuses.try_emplace(s.unit_id);
+      slot->second.last = {std::move(s.state), s.wall_ms};
+      if (first || s.wall_ms >= slot->second.newest.wall_ms) {
+        slot->second.newest = slot->second.last;
+      }
+    }
+    states.clear();
+  }
 
   void process(std::vector<queued>& messages) {
     const auto now = clock_->wall_ms();
@@ -237,9 +247,8 @@ class ingest_impl final : public ingest {
       spdlog::error("store: {}", tx.error().message);
       return;  // the frames stay unacknowledged: the agents resend them
     }
-    std::set<std::string> touched;
-    std::map<std::string, std::uint64_t> before;
     status_map statuses;
+    std::vector<unit_state> states;
     std::vector<std::pair<std::string, presence>> presences;
     pushes_.clear();
     for (auto& entry : messages) {
@@ -253,7 +262,7 @@ class ingest_impl final : public ingest {
         continue;
       }
       ++counters_.frames_in;
-      auto outcome = accept(m, now, statuses);
+      auto outcome = accept(m, now, states);
       if (!outcome) {
         ++counters_.rejected[static_cast<std::size_t>(outcome.error().reason)];
         spdlog::debug("rejected frame on {}: {} ({})", m.topic, to_string(outcome.error().reason),
@@ -262,37 +271,44 @@ class ingest_impl final : public ingest {
                                      outcome.error().detail, m.payload);
         continue;
       }
+      if (store_failure_) {
+        spdlog::error("store: {}; the batch is rolled back", *store_failure_);
+        store_failure_.reset();
+        intake_->rollback();
+        return;  // the transaction rolls back: nothing acknowledged, the agents resend
+      }
+      fold(statuses, states);
       ++counters_.frames_accepted;
-      touched.insert(*outcome);
       last_seen_[*outcome] = now;
       offline_now_.erase(*outcome);
     }
-    for (const auto& device : touched) {
-      auto& entry = devices_.at(device);
-      if (auto st = store_.set_stored_through(device, entry.coverage.stored_through(), now); !st) {
-        spdlog::error("store: {}", st.error().message);
-        return;
-      }
+    auto acks = intake_->persist(now);
+    if (!acks) {
+      spdlog::error("store: {}", acks.error().message);
+      intake_->rollback();
+      return;
     }
     for (const auto& [unit, s] : statuses) {
       (void)store_.upsert_unit_status({unit, to_json_text(s.last.state), s.last.wall_ms});
     }
     if (auto st = tx->commit(); !st) {
-      // Nothing was stored: forget the coverage we gained, the agents will resend.
+      // Nothing was stored: the agents will resend.
       spdlog::error("store commit failed: {}", st.error().message);
-      (void)reload_coverage();
       return;
     }
     ++counters_.transactions;
-    // Only now, with the records durable, may the agents forget them.
-    for (const auto& device : touched) {
-      const auto& entry = devices_.at(device);
-      const auto ack = common::wire::encode_ack({device, entry.coverage.stored_through()});
-      if (link_->publish(common::topics::ack(device), ack, common::mqtt::qos::at_least_once,
+    last_commit_ = std::chrono::steady_clock::now();
+    // Only now, with the records durable, may the agents forget them. At most once: an ack is
+    // cumulative and repeated by the next one, and an agent that misses the last resends after
+    // its ack timeout and is acked again (its resend is a duplicate); so the broker and both
+    // clients are spared a PUBACK and an in-flight slot per ack.
+    for (const auto& a : *acks) {
+      const auto ack = common::wire::encode_ack({a.device_id, a.stored_through});
+      if (link_->publish(common::topics::ack(a.device_id), ack, common::mqtt::qos::at_most_once,
                          common::mqtt::retain::no)) {
         ++counters_.acks_published;
       }
-      view_->device_seen(device, now);
+      view_->device_seen(a.device_id, now);
     }
     const auto acked_at = std::chrono::steady_clock::now();
     for (const auto& entry : messages) {
@@ -303,7 +319,11 @@ class ingest_impl final : public ingest {
         ++counters_.ack_latency_count;
       }
     }
-    for (const auto& [unit, s] : statuses) view_->apply(unit, s.newest.state, s.newest.wall_ms);
+    for (const auto& [unit, s] : statuses) {
+      view_->apply(unit, s.newest.state, s.newest.wall_ms);
+      pushes_.push_back(
+          {unit, "status", projector::status_json(unit, s.newest.state, s.newest.wall_ms)});
+    }
     for (const auto& [device, p] : presences) {
       view_->set_presence(device, p);
       if (p == presence::offline) offline_now_.insert(device);
@@ -402,8 +422,9 @@ class ingest_impl final : public ingest {
     pushes_.clear();
     for (const auto& [device, offline] : changes) {
       const auto units = units_of_device(device);
-      auto st = offline ? projector_->device_offline(units, now, pushes_)
-                        : projector_->device_online(units, now, pushes_);
+      auto& projection = intake_->projection();
+      auto st = offline ? projection.device_offline(units, now, pushes_)
+                        : projection.device_online(units, now, pushes_);
       if (!st) {
         spdlog::error("alerts: {}", st.error().message);
         return;
@@ -422,7 +443,7 @@ class ingest_impl final : public ingest {
 
   // Checks one frame and stores its new records; returns the device id.
   std::expected<std::string, rejection> accept(const common::mqtt::message& m, std::int64_t now,
-                                               status_map& statuses) {
+                                               std::vector<unit_state>& states) {
     auto reject = [](reject_reason r, std::string detail) {
       return std::unexpected(rejection{r, std::move(detail)});
     };
@@ -435,50 +456,29 @@ class ingest_impl final : public ingest {
       return reject(reject_reason::device_mismatch, "envelope device differs from the topic's");
     }
     auto it = devices_.find(std::string(envelope->device_id));
-    if ((it == devices_.end() || envelope->key_id != it->second.row.key_id) &&
-        maybe_reload_devices()) {
+    if ((it == devices_.end() || envelope->key_id != it->second.key_id) && maybe_reload_devices()) {
       it = devices_.find(std::string(envelope->device_id));
     }
-    if (it == devices_.end() || !it->second.row.active) {
+    if (it == devices_.end() || !it->second.active) {
       return reject(reject_reason::unknown_device, std::string(envelope->device_id));
     }
-    auto& entry = it->second;
-    if (envelope->key_id != entry.row.key_id) {
+    const auto& device = it->second;
+    if (envelope->key_id != device.key_id) {
       return reject(reject_reason::bad_mac, "unknown key id " + std::to_string(envelope->key_id));
     }
-    if (!common::wire::verify_mac(*envelope, entry.row.key)) {
+    if (!common::wire::verify_mac(*envelope, device.key)) {
       return reject(reject_reason::bad_mac, "MAC does not verify");
     }
     auto batch = common::wire::decode_payload(*envelope, now);
     if (!batch) return std::unexpected(batch.error());
-
-    for (const auto& rec : batch->records) {
-      if (entry.coverage.covers(rec.seq)) {
-        ++counters_.records_duplicate;
-        continue;
-      }
-      auto inserted = store_.insert_record(batch->device_id, rec, now);
-      if (!inserted) {
-        return reject(reject_reason::bad_meaning, "store: " + inserted.error().message);
-      }
-      ++(*inserted ? counters_.records_stored : counters_.records_duplicate);
-      if (!*inserted) continue;
-      auto unit = unit_for(batch->device_id, rec.car);
-      if (!unit) continue;
-      if (auto st = projector_->apply(batch->device_id, *unit, rec, pushes_); !st) {
-        return reject(reject_reason::bad_meaning, "projection: " + st.error().message);
-      }
-      if (const auto* state = std::get_if<common::run_state>(&rec.body)) {
-        auto [slot, first] = statuses.try_emplace(*unit);
-        slot->second.last = {*state, rec.wall_ms};
-        if (first || rec.wall_ms >= slot->second.newest.wall_ms) {
-          slot->second.newest = slot->second.last;
-        }
-      }
+    auto written = intake_->write(*batch, m.payload, now, pushes_, states);
+    if (!written) {
+      // Not the frame's fault: the transaction is abandoned and the agents resend.
+      store_failure_ = written.error().message;
+      return batch->device_id;
     }
-    entry.coverage.apply_floor(batch->outbox_floor);
-    entry.coverage.add(batch->covers_from == 0 ? batch->records.front().seq : batch->covers_from,
-                       batch->records.back().seq);
+    counters_.records_stored += written->fresh;
+    counters_.records_duplicate += written->duplicate;
     return batch->device_id;
   }
 
@@ -493,13 +493,6 @@ class ingest_impl final : public ingest {
     units_[key] = unit->unit_id;
     view_->add_unit(unit->unit_id, device, car);
     return unit->unit_id;
-  }
-
-  common::status reload_coverage() {
-    auto devices = store_.devices();
-    if (!devices) return std::unexpected(devices.error());
-    for (auto& d : *devices) devices_[d.device_id].coverage = seq_coverage(d.stored_through);
-    return {};
   }
 
   static presence parse_presence(const std::vector<std::uint8_t>& payload) {
@@ -557,7 +550,9 @@ class ingest_impl final : public ingest {
   ingest_counters counters_;
 
   // Writer thread only.
-  std::optional<projector> projector_;
+  std::optional<intake> intake_;
+  std::optional<std::string> store_failure_;
+  std::chrono::steady_clock::time_point last_commit_{};  // set by accept() when the store failed
   std::optional<retention> retention_;
   bool sweeping_ = false;
   std::vector<pushed> pushes_;
@@ -565,7 +560,7 @@ class ingest_impl final : public ingest {
   std::map<std::string, std::int64_t> last_seen_;  // device → wall ms of its last stored frame
   std::set<std::string> offline_now_;              // last will said offline
   std::set<std::string> offline_marked_;           // device_offline alerts open
-  std::map<std::string, device_entry> devices_;
+  std::map<std::string, device_row> devices_;
   std::map<std::pair<std::string, std::uint8_t>, std::string> units_;
   std::int64_t last_command_poll_mono_ = 0;
 

@@ -54,16 +54,25 @@ common::result<projector> projector::create(sqlite::database& db) {
              static_cast<std::uint16_t>(open->column_int(3))}] = open->column_int(0);
   }
   auto last = db.prepare(
-      "SELECT s.unit_id, s.in_service FROM status_log s JOIN (SELECT unit_id, MAX(wall_ms) AS w "
-      "FROM status_log GROUP BY unit_id) m ON m.unit_id = s.unit_id AND m.w = s.wall_ms");
+      "SELECT s.unit_id, s.in_service, s.mode FROM status_log s JOIN (SELECT unit_id, "
+      "MAX(wall_ms) AS w FROM status_log GROUP BY unit_id) m ON m.unit_id = s.unit_id AND "
+      "m.w = s.wall_ms");
   if (!last) return std::unexpected(last.error());
   while (true) {
     auto row = last->step();
     if (!row) return std::unexpected(row.error());
     if (*row == sqlite::step_result::done) break;
-    p.in_service_[last->column_text(0)] = last->column_int(1) != 0;
+    p.logged_[last->column_text(0)] = {last->column_int(1) != 0, last->column_text(2)};
   }
   return p;
+}
+
+json projector::status_json(const std::string& unit_id, const common::run_state& state,
+                            std::int64_t wall_ms) {
+  auto status = to_json(state);
+  status["unit_id"] = unit_id;
+  status["updated_at"] = common::format_rfc3339(wall_ms);
+  return status;
 }
 
 json projector::alert_json(sqlite::statement& r) {
@@ -136,6 +145,13 @@ common::status projector::clear(const std::string& unit_id, alert_kind kind, std
 common::status projector::apply(const std::string& device_id, const std::string& unit_id,
                                 const common::record& rec, std::vector<pushed>& out) {
   if (const auto* state = std::get_if<common::run_state>(&rec.body)) {
+    // The status log holds what availability needs: every change of service or mode, and the
+    // agents' periodic snapshots, which confirm the state (a status holds at most the API's
+    // max_status_gap after its row). Samples in between change neither.
+    const logged_status now{state->in_service, std::string(common::to_string(state->mode))};
+    const auto previous = logged_.find(unit_id);
+    const bool changed = previous == logged_.end() || previous->second != now;
+    if (!changed && !state->snapshot) return {};
     auto log = cached(
         "INSERT OR IGNORE INTO status_log(unit_id, wall_ms, device_id, seq, in_service, mode) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
@@ -146,29 +162,21 @@ common::status projector::apply(const std::string& device_id, const std::string&
                       .bind(3, device_id)
                       .bind(4, static_cast<std::int64_t>(rec.seq))
                       .bind(5, state->in_service)
-                      .bind(6, common::to_string(state->mode))
+                      .bind(6, now.mode)
                       .run();
         !st) {
       return st;
     }
-    auto status = to_json(*state);
-    status["unit_id"] = unit_id;
-    status["updated_at"] = common::format_rfc3339(rec.wall_ms);
-    out.push_back({unit_id, "status", std::move(status)});
-    const auto previous = in_service_.find(unit_id);
-    if (previous == in_service_.end() || previous->second != state->in_service) {
-      in_service_[unit_id] = state->in_service;
-      if (state->in_service) {
-        return clear(unit_id, alert_kind::out_of_service, 0, rec.wall_ms, out);
-      }
-      return raise(unit_id, alert_kind::out_of_service, 0,
-                   "mode " + std::string(common::to_string(state->mode)), rec.wall_ms, out);
-    }
-    return {};
+    const bool service_changed =
+        previous == logged_.end() || previous->second.in_service != state->in_service;
+    logged_[unit_id] = now;
+    if (!service_changed) return {};
+    if (state->in_service) return clear(unit_id, alert_kind::out_of_service, 0, rec.wall_ms, out);
+    return raise(unit_id, alert_kind::out_of_service, 0, "mode " + now.mode, rec.wall_ms, out);
   }
 
   auto event = cached(
-      "INSERT OR IGNORE INTO events(device_id, seq, unit_id, kind, wall_ms, body) "
+      "INSERT INTO events(device_id, seq, unit_id, kind, wall_ms, body) "
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
   if (!event) return std::unexpected(event.error());
   if (auto st = (*event)

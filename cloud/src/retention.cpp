@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <utility>
 
 namespace hoistway::cloud {
 
@@ -30,6 +31,13 @@ common::result<retention> retention::create(sqlite::database& db, retention_conf
     const char* sql;
   };
   const wanted statements[] = {
+      // Walks the frames in arrival order (the rowid: a new frame's id is above every kept one),
+      // without their bytes.
+      {&r.scan_frames_,
+       "SELECT frame_id, device_id, received_ms, last_seq FROM frames WHERE frame_id > ?1 "
+       "ORDER BY frame_id LIMIT ?2"},
+      // A run of consecutive frames the walk found old and covered (no frame lies between).
+      {&r.delete_frames_, "DELETE FROM frames WHERE frame_id >= ?1 AND frame_id <= ?2"},
       // Walks a device's records in key order from where the last sweep stopped, never above
       // stored_through: kind and arrival time only, to find how far the old ones reach.
       {&r.scan_records_,
@@ -74,13 +82,14 @@ common::result<bool> retention::step(std::int64_t now_wall_ms, std::int64_t now_
   }
   const auto started = std::chrono::steady_clock::now();
   common::result<bool> done = false;
-  if (phase_ == phase::samples) {
+  if (phase_ == phase::frames) {
+    done = frames_step();
+  } else if (phase_ == phase::samples) {
     done = samples_step();
-    if (done && *done) phase_ = config_.status_log_days > 0 ? phase::status_log : phase::idle;
   } else if (phase_ == phase::status_log) {
     done = status_log_step();
-    if (done && *done) phase_ = phase::idle;
   }
+  if (done && *done) phase_ = after(phase_);
   const auto took =
       static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                      std::chrono::steady_clock::now() - started)
@@ -114,28 +123,108 @@ common::status retention::begin_sweep(std::int64_t now_wall_ms) {
   counters_->last_sweep_max_step_us = 0;
   samples_cutoff_ms_ = now_wall_ms - config_.samples_days * day_ms;
   status_log_cutoff_ms_ = now_wall_ms - config_.status_log_days * day_ms;
+  frames_bound_.clear();
+  frames_after_ = 0;
   devices_.clear();
   device_index_ = 0;
   unit_.reset();
   unit_keep_ms_.reset();
   if (config_.samples_days > 0) {
-    // The committed stored_through: the bound below which coverage is durable (see the header).
+    // The committed stored_through: the bound the ack has told the agent, below which coverage
+    // is durable (see the header). The last column says whether the device has legacy records
+    // left to walk (one index seek: devices swept to the end cost no step).
     auto list = db_->prepare(
-        "SELECT d.device_id, d.stored_through, COALESCE(p.swept_through, 0) FROM devices d "
-        "LEFT JOIN retention_progress p ON p.device_id = d.device_id ORDER BY d.device_id");
+        "SELECT d.device_id, d.stored_through, COALESCE(p.swept_through, 0), "
+        "EXISTS(SELECT 1 FROM records r WHERE r.device_id = d.device_id "
+        "AND r.seq > COALESCE(p.swept_through, 0) AND r.seq <= d.stored_through) "
+        "FROM devices d LEFT JOIN retention_progress p ON p.device_id = d.device_id "
+        "ORDER BY d.device_id");
     if (!list) return std::unexpected(list.error());
     while (true) {
       auto row = list->step();
       if (!row) return std::unexpected(row.error());
       if (*row == sqlite::step_result::done) break;
       device_todo d{list->column_text(0), list->column_int(1), list->column_int(2)};
-      if (d.swept_through < d.stored_through) devices_.push_back(std::move(d));
+      frames_bound_.emplace(d.device_id, d.stored_through);
+      if (list->column_int(3) != 0) devices_.push_back(std::move(d));
     }
-    phase_ = phase::samples;
-  } else {
-    phase_ = phase::status_log;
   }
+  phase_ = after(phase::idle);
   return {};
+}
+
+retention::phase retention::after(phase done) const {
+  switch (done) {
+    case phase::idle:
+      if (config_.samples_days > 0) return phase::frames;
+      [[fallthrough]];
+    case phase::frames:
+      if (!devices_.empty()) return phase::samples;
+      [[fallthrough]];
+    case phase::samples:
+      if (config_.status_log_days > 0) return phase::status_log;
+      [[fallthrough]];
+    case phase::status_log:
+      break;
+  }
+  return phase::idle;
+}
+
+common::result<bool> retention::frames_step() {
+  auto tx = sqlite::transaction::begin(*db_);
+  if (!tx) return std::unexpected(tx.error());
+  // Runs of consecutive frames (in the walk) to delete, as [first, last] frame_id.
+  std::vector<std::pair<std::int64_t, std::int64_t>> doomed;
+  std::int64_t reach = frames_after_;  // the last frame scanned that arrived before the cutoff
+  std::int64_t scanned = 0;
+  bool reached_new = false;
+  {
+    auto& scan = *scan_frames_;
+    reset_on_exit guard{scan};
+    scan.bind(1, frames_after_).bind(2, static_cast<std::int64_t>(config_.batch_rows));
+    bool run_open = false;
+    while (true) {
+      auto row = scan.step();
+      if (!row) return std::unexpected(row.error());
+      if (*row == sqlite::step_result::done) break;
+      ++scanned;
+      // Frames come in arrival order: the first recent one ends the walk, so nothing recent goes.
+      if (scan.column_int(2) >= samples_cutoff_ms_) {
+        reached_new = true;
+        break;
+      }
+      const auto frame_id = scan.column_int(0);
+      reach = frame_id;
+      const auto bound = frames_bound_.find(scan.column_text(1));
+      // A frame above stored_through (after a gap), or of a device unknown at the sweep's
+      // start, stays.
+      if (bound == frames_bound_.end() || scan.column_int(3) > bound->second) {
+        run_open = false;
+        continue;
+      }
+      if (run_open) {
+        doomed.back().second = frame_id;
+      } else {
+        doomed.emplace_back(frame_id, frame_id);
+        run_open = true;
+      }
+    }
+  }
+  std::uint64_t deleted = 0;
+  for (const auto& [first, last] : doomed) {
+    if (auto st = delete_frames_->bind(1, first).bind(2, last).run(); !st) {
+      return std::unexpected(st.error());
+    }
+    deleted += static_cast<std::uint64_t>(db_->changes());
+  }
+  if (deleted > 0) {
+    if (auto st = tx->commit(); !st) return std::unexpected(st.error());
+    counters_->frames_deleted += deleted;
+  }
+  // Frames that arrive during the sweep get ids above every frame kept, so above the walk (or,
+  // if the walk deleted the newest frames, ids the walk has passed: they are recent anyway).
+  frames_after_ = reach;
+  return reached_new || scanned < static_cast<std::int64_t>(config_.batch_rows);
 }
 
 common::result<bool> retention::samples_step() {
@@ -251,6 +340,7 @@ common::status retention::finish_sweep(std::int64_t now_wall_ms, std::int64_t no
   counters_->last_sweep_end_ms = now_wall_ms;
   ++counters_->sweeps;
   next_due_mono_ = now_mono_ms + std::chrono::milliseconds(config_.sweep_interval).count();
+  frames_bound_.clear();
   devices_.clear();
   for (const auto& [pragma, into] :
        {std::pair{"PRAGMA page_count", &counters_->store_pages},
@@ -267,6 +357,7 @@ common::status retention::finish_sweep(std::int64_t now_wall_ms, std::int64_t no
 void retention::abandon(std::int64_t now_mono_ms) {
   ++counters_->failures;
   phase_ = phase::idle;
+  frames_bound_.clear();
   devices_.clear();
   unit_.reset();
   unit_keep_ms_.reset();

@@ -1,8 +1,6 @@
 // The cloud store on SQLite.
 #include "hoistway/cloud/store.hpp"
 
-#include "hoistway/common/record_json.hpp"
-
 namespace hoistway::cloud {
 
 using common::errc;
@@ -139,6 +137,37 @@ CREATE TABLE retention_progress(
   device_id TEXT PRIMARY KEY,
   swept_through INTEGER NOT NULL DEFAULT 0);
 )sql",
+    // 5: the hot path appends. Every accepted frame is kept verbatim (still signed) in `frames`,
+    // one row per frame in arrival order, instead of one row per record in an index interleaved
+    // over every device; duplicates are recognised by the coverage alone, now stored whole
+    // (devices.coverage: the intervals above stored_through), so a restart dedupes as before.
+    // `fresh` names the seqs a frame stores when some of its records were held already (NULL:
+    // all of them). Events lose their (device_id, seq) key for the same reason: they append,
+    // with the one index their queries use. `records` keeps what older versions stored there.
+    R"sql(
+CREATE TABLE frames(
+  frame_id INTEGER PRIMARY KEY,
+  device_id TEXT NOT NULL,
+  received_ms INTEGER NOT NULL,
+  first_seq INTEGER NOT NULL,
+  last_seq INTEGER NOT NULL,
+  fresh TEXT,
+  frame BLOB NOT NULL);
+ALTER TABLE devices ADD COLUMN coverage TEXT NOT NULL DEFAULT '';
+CREATE TABLE events_appended(
+  event_id INTEGER PRIMARY KEY,
+  device_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  unit_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  wall_ms INTEGER NOT NULL,
+  body TEXT NOT NULL);
+INSERT INTO events_appended(device_id, seq, unit_id, kind, wall_ms, body)
+  SELECT device_id, seq, unit_id, kind, wall_ms, body FROM events ORDER BY wall_ms, device_id, seq;
+DROP TABLE events;
+ALTER TABLE events_appended RENAME TO events;
+CREATE INDEX events_unit_time ON events(unit_id, wall_ms, seq);
+)sql",
 };
 
 }  // namespace
@@ -146,23 +175,29 @@ CREATE TABLE retention_progress(
 common::result<store> store::open(const std::string& path) {
   auto db = sqlite::database::open(path, {.sync = sqlite::durability::full});
   if (!db) return std::unexpected(db.error());
+  // The writer touches many devices' pages per transaction: a page cache large enough for the
+  // working set saves re-reading pages that SQLite's 2 MiB default keeps evicting.
+  if (auto st = db->exec("PRAGMA cache_size=-65536"); !st) return std::unexpected(st.error());
   store s(std::move(*db));
   if (auto st = s.migrate(); !st) return std::unexpected(st.error());
-  auto insert = s.db_.prepare(
-      "INSERT OR IGNORE INTO records(device_id, seq, car, kind, wall_ms, mono_ms, boot, "
-      "received_ms, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
-  auto stored = s.db_.prepare(
-      "UPDATE devices SET stored_through = MAX(stored_through, ?2), last_seen_ms = ?3 "
+  auto append = s.db_.prepare(
+      "INSERT INTO frames(device_id, received_ms, first_seq, last_seq, fresh, frame) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  auto read_coverage =
+      s.db_.prepare("SELECT stored_through, coverage FROM devices WHERE device_id = ?1");
+  auto write_coverage = s.db_.prepare(
+      "UPDATE devices SET stored_through = ?2, coverage = ?3, last_seen_ms = ?4 "
       "WHERE device_id = ?1");
   auto status = s.db_.prepare(
       "INSERT INTO unit_status(unit_id, status, updated_ms) VALUES (?1, ?2, ?3) "
       "ON CONFLICT(unit_id) DO UPDATE SET status = excluded.status, updated_ms = "
       "excluded.updated_ms");
-  if (!insert || !stored || !status) {
+  if (!append || !read_coverage || !write_coverage || !status) {
     return fail(errc::io, "store: cannot prepare the write statements");
   }
-  s.insert_record_.emplace(std::move(*insert));
-  s.set_stored_through_.emplace(std::move(*stored));
+  s.append_frame_.emplace(std::move(*append));
+  s.read_coverage_.emplace(std::move(*read_coverage));
+  s.write_coverage_.emplace(std::move(*write_coverage));
   s.upsert_status_.emplace(std::move(*status));
   return s;
 }
@@ -266,28 +301,40 @@ common::result<unit_row> store::ensure_unit(const std::string& device_id, std::u
 
 common::result<sqlite::transaction> store::begin() { return sqlite::transaction::begin(db_); }
 
-common::result<bool> store::insert_record(const std::string& device_id, const common::record& rec,
-                                          std::int64_t received_ms) {
-  const auto body = to_json_text(rec.body);
-  auto st = insert_record_->bind(1, device_id)
-                .bind(2, static_cast<std::int64_t>(rec.seq))
-                .bind(3, rec.car)
-                .bind(4, common::kind_name(rec.body))
-                .bind(5, rec.wall_ms)
-                .bind(6, rec.mono_ms)
-                .bind(7, rec.boot)
-                .bind(8, received_ms)
-                .bind(9, body)
-                .run();
-  if (!st) return std::unexpected(st.error());
-  return db_.changes() > 0;
+common::status store::append_frame(const frame_row& frame) {
+  auto& stmt = *append_frame_;
+  stmt.bind(1, frame.device_id)
+      .bind(2, frame.received_ms)
+      .bind(3, static_cast<std::int64_t>(frame.first_seq))
+      .bind(4, static_cast<std::int64_t>(frame.last_seq));
+  if (frame.fresh.empty()) {
+    stmt.bind_null(5);
+  } else {
+    stmt.bind(5, frame.fresh);
+  }
+  return stmt.bind(6, frame.bytes).run();
 }
 
-common::status store::set_stored_through(const std::string& device_id, std::uint64_t stored_through,
-                                         std::int64_t last_seen_ms) {
-  return set_stored_through_->bind(1, device_id)
-      .bind(2, static_cast<std::int64_t>(stored_through))
-      .bind(3, last_seen_ms)
+common::result<std::optional<seq_coverage>> store::coverage(const std::string& device_id) {
+  auto& stmt = *read_coverage_;
+  stmt.reset();
+  stmt.bind(1, device_id);
+  auto row = stmt.step();
+  if (!row) return std::unexpected(row.error());
+  if (*row != sqlite::step_result::row) return std::optional<seq_coverage>{};
+  const auto through = static_cast<std::uint64_t>(stmt.column_int(0));
+  auto c = seq_coverage::from_text(through, stmt.column_text(1));
+  stmt.reset();  // no read left open on the writer's connection
+  if (!c) return fail(errc::corrupt, "store: device " + device_id + " has malformed coverage");
+  return std::optional<seq_coverage>(std::move(*c));
+}
+
+common::status store::set_coverage(const std::string& device_id, const seq_coverage& coverage,
+                                   std::int64_t last_seen_ms) {
+  return write_coverage_->bind(1, device_id)
+      .bind(2, static_cast<std::int64_t>(coverage.stored_through()))
+      .bind(3, coverage.intervals_text())
+      .bind(4, last_seen_ms)
       .run();
 }
 

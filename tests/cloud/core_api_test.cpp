@@ -192,7 +192,6 @@ struct fixture {
       const common::record rec{
           ++seqs[device], static_cast<std::uint8_t>(unit == "uA2" ? 1 : 0), wall, wall, 1,
           std::move(body)};
-      REQUIRE(st->insert_record(device, rec, wall));
       REQUIRE(proj->apply(device, unit, rec, out));
     };
     for (const auto& [device, unit] : std::vector<std::pair<std::string, std::string>>{

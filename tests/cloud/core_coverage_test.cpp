@@ -278,3 +278,27 @@ TEST_CASE("coverage: random adds and floors agree with a set model (seeded)") {
     }
   }
 }
+
+TEST_CASE("coverage: the intervals round-trip through their text, as the store keeps them") {
+  seq_coverage c(4);
+  c.add(7, 9);
+  c.add(20, 20);
+  c.add(12, 15);
+  CHECK(c.intervals_text() == "7-9,12-15,20-20");
+  const auto back = seq_coverage::from_text(c.stored_through(), c.intervals_text());
+  REQUIRE(back.has_value());
+  CHECK(*back == c);
+  for (std::uint64_t s = 0; s < 25; ++s) CHECK(back->covers(s) == c.covers(s));
+  CHECK(seq_coverage::from_text(41, "")->stored_through() == 41);
+  CHECK(seq_coverage(41).intervals_text().empty());
+}
+
+TEST_CASE("coverage: malformed interval text is refused, never half read") {
+  for (const char* bad :
+       {"7", "7-", "-9", "9-7", "7-9,", ",7-9", "7-9,8-12", "7-9,10-12", "3-5", "5-6", "7-9;12-15",
+        "7 -9", "a-b", "7-9,12-15x", "99999999999999999999-1"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(seq_coverage::from_text(4, bad).has_value());
+  }
+  CHECK(seq_coverage::from_text(4, "6-6").has_value());  // 5 missing: a gap, fine
+}

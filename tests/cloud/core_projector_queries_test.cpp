@@ -2,8 +2,8 @@
 // records are projected inside the store's transaction, then read back through queries.
 #include <doctest/doctest.h>
 
-#include "temp_dir.hpp"
 #include <unistd.h>
+#include "temp_dir.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -92,13 +92,18 @@ struct fixture {
     for (const auto& i : items) {
       const auto device = device_of(i.unit);
       const common::record rec{++next_seq[device], 0, i.wall_ms, i.wall_ms, 1, i.body};
-      auto inserted = st.insert_record(device, rec, clock->wall_ms());
-      REQUIRE(inserted.has_value());
       auto applied = proj->apply(device, i.unit, rec, out);
       REQUIRE_MESSAGE(applied.has_value(), applied.error().message);
     }
     REQUIRE(tx->commit());
     return out;
+  }
+  std::int64_t scalar(const std::string& sql) {
+    auto stmt = st.db().prepare(sql);
+    REQUIRE_MESSAGE(stmt.has_value(), sql);
+    auto row = stmt->step();
+    REQUIRE(row.has_value());
+    return stmt->column_int(0);
   }
   std::vector<hc::pushed> apply(const std::string& unit, std::int64_t wall_ms,
                                 common::record_body body) {
@@ -115,6 +120,7 @@ common::run_state status_of(bool in_service, common::car_mode mode = common::car
   s.mode = mode;
   s.floor = 2;
   s.door = common::door_state::closed;
+  s.snapshot = true;  // a periodic confirmation: always in the status log
   return s;
 }
 
@@ -535,20 +541,31 @@ TEST_CASE("queries: visits and their reports with checklist and controller data"
   }
 }
 
-TEST_CASE("projector: run states push status and raise or clear out_of_service") {
+TEST_CASE("projector: status JSON as the API and the stream show it") {
+  const auto data = hc::projector::status_json("U1", status_of(true), t0);
+  CHECK(data["unit_id"] == "U1");
+  CHECK(data["in_service"] == true);
+  CHECK(data["floor"] == 2);
+  CHECK(data["updated_at"] == common::format_rfc3339(t0));
+}
+
+TEST_CASE("projector: run states raise or clear out_of_service; the log keeps changes") {
   fixture f;
   auto out = f.apply("U1", t0, status_of(true));
-  REQUIRE(out.size() == 1);  // the first status, in service: nothing to alert
-  CHECK(out[0].type == "status");
-  CHECK(out[0].unit_id == "U1");
-  CHECK(out[0].data["unit_id"] == "U1");
-  CHECK(out[0].data["in_service"] == true);
-  CHECK(out[0].data["floor"] == 2);
-  CHECK(out[0].data["updated_at"] == common::format_rfc3339(t0));
+  CHECK(out.empty());  // the first status, in service: nothing to alert (statuses are pushed
+                       // by the writer, once per unit per transaction)
+  CHECK(f.scalar("SELECT COUNT(*) FROM status_log") == 1);
+  auto sample = status_of(true);
+  sample.snapshot = false;  // a sample between snapshots, same service and mode: not logged
+  out = f.apply("U1", t0 + second / 2, sample);
+  CHECK(out.empty());
+  CHECK(f.scalar("SELECT COUNT(*) FROM status_log") == 1);
+  out = f.apply("U1", t0 + second / 2 + 1, status_of(true));  // a snapshot: logged
+  CHECK(f.scalar("SELECT COUNT(*) FROM status_log") == 2);
 
   out = f.apply("U1", t0 + second, status_of(false, common::car_mode::out_of_service));
-  REQUIRE(out.size() == 2);
-  CHECK(out[0].type == "status");
+  REQUIRE(out.size() == 1);
+  CHECK(f.scalar("SELECT COUNT(*) FROM status_log") == 3);
   auto alerts = alerts_in(out);
   REQUIRE(alerts.size() == 1);
   CHECK(alerts[0]["kind"] == "out_of_service");
@@ -559,8 +576,8 @@ TEST_CASE("projector: run states push status and raise or clear out_of_service")
   const auto id = alerts[0]["alert_id"];
 
   out = f.apply("U1", t0 + 2 * second, status_of(false));
-  CHECK(out.size() == 1);  // still out: no second alert
-  CHECK(alerts_in(out).empty());
+  CHECK(out.empty());  // still out (the mode changed: logged): no second alert
+  CHECK(f.scalar("SELECT COUNT(*) FROM status_log") == 4);
 
   out = f.apply("U1", t0 + 3 * second, status_of(true));
   alerts = alerts_in(out);

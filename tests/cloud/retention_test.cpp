@@ -1,19 +1,21 @@
-// Tests of retention (retention.hpp) on real store files: old raw samples go, everything else
-// stays, every portal answer is unchanged, a replayed old frame stores nothing and cannot move
-// the ack back or reopen a gap, the status log keeps what availability needs, freed pages are
-// reused, and [retention] is read strictly.
+// Tests of retention (retention.hpp) on real store files: old raw frames go, everything the
+// portal reads stays, every portal answer is unchanged, a replayed old frame stores nothing and
+// cannot move the ack back or reopen a gap, the status log keeps what availability needs, an
+// older store's `records` are swept as before, freed pages are reused, and [retention] is read
+// strictly.
 //
-// The frames are delivered by `writer` below, which does what ingest's writer does for one
-// accepted frame, in the same order (ingest.cpp, accept() and process()): skip what coverage
-// covers, insert the rest idempotently, project only what was new, apply the floor and the
-// frame's interval to the coverage, commit stored_through with the records. (The real writer
-// needs a broker; tests/integration/20_cloud_api.py drives it end to end.)
+// The frames are delivered through the real writer's per-frame logic (intake.hpp) on the store's
+// connection, as ingest's writer does for one accepted frame: a signed frame is written, the
+// coverage persisted, the transaction committed, and the ack is the stored_through persisted.
+// (The writer's broker side is driven end to end by tests/integration/20_cloud_api.py.)
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,12 +27,14 @@
 #include "hoistway/cloud/coverage.hpp"
 #include "hoistway/cloud/ingest.hpp"
 #include "hoistway/cloud/ingest_config.hpp"
-#include "hoistway/cloud/projector.hpp"
+#include "hoistway/cloud/intake.hpp"
 #include "hoistway/cloud/queries.hpp"
 #include "hoistway/cloud/retention.hpp"
 #include "hoistway/cloud/store.hpp"
+#include "hoistway/common/record_json.hpp"
 #include "hoistway/common/records.hpp"
 #include "hoistway/common/time.hpp"
+#include "hoistway/common/wire_codec.hpp"
 #include "temp_dir.hpp"
 
 namespace {
@@ -45,6 +49,7 @@ constexpr std::int64_t hour = 60 * minute;
 constexpr std::int64_t day = 24 * hour;
 
 const std::int64_t t0 = common::parse_rfc3339("2026-11-25T00:00:00Z").value();
+const std::vector<std::uint8_t> device_key(32, 7);
 
 struct frame {
   std::vector<common::record> records;
@@ -57,76 +62,87 @@ common::run_state sample(bool in_service, std::int16_t floor = 1) {
   s.mode = in_service ? common::car_mode::normal : common::car_mode::inspection;
   s.floor = floor;
   s.door = common::door_state::closed;
-  s.snapshot = true;
+  s.snapshot = true;  // every sample gets a status_log row
   return s;
 }
 
-// One device "d1" whose car 0 is unit "U1", a writer on the store's connection, queries on their
-// own connection.
+// One device "d1" whose car 0 is unit "U1", the writer's intake on the store's connection,
+// queries on their own connection.
 struct fixture {
   hoistway::testing::temp_dir dir{"hoistway-retention"};
   std::string path = dir.file("cloud.db");
   std::shared_ptr<common::manual_clock> clock = std::make_shared<common::manual_clock>(t0, 0);
   std::optional<hc::store> st;
-  std::optional<hc::projector> proj;
-  std::map<std::string, hc::seq_coverage> coverage;
+  std::optional<hc::intake> writer;
   std::shared_ptr<hc::queries> q;
   hc::retention_counters counters;
   std::uint64_t next_seq = 0;
-  std::uint64_t stored_last = 0;  // records newly stored by the last deliver()
+  std::size_t stored_last = 0;  // records newly stored by the last deliver()
 
   fixture() {
     restart();
-    hc::device_provision d{"d1", 1, std::vector<std::uint8_t>(32, 7), {"U1"}};
+    hc::device_provision d{"d1", 1, device_key, {"U1"}};
     REQUIRE(st->provision(d));
-    coverage["d1"] = hc::seq_coverage(0);
     auto opened = hc::queries::open(path, clock);
     REQUIRE_MESSAGE(opened.has_value(), opened.error().message);
     q = *opened;
   }
 
-  // What a restarted ingest holds: the store reopened, coverage from the committed
-  // stored_through only (intervals above it are lost), the projector from the tables.
+  // What a restarted ingest holds: the store reopened and a new intake, whose coverage is read
+  // from the store (stored_through and the intervals above it) and projector from the tables.
   void restart() {
-    proj.reset();
+    writer.reset();
     st.reset();
     auto s = hc::store::open(path);
     REQUIRE_MESSAGE(s.has_value(), s.error().message);
     st.emplace(std::move(*s));
-    auto p = hc::projector::create(st->db());
-    REQUIRE_MESSAGE(p.has_value(), p.error().message);
-    proj.emplace(std::move(*p));
-    coverage.clear();
-    auto devices = st->devices();
-    REQUIRE(devices.has_value());
-    for (const auto& d : *devices) coverage[d.device_id] = hc::seq_coverage(d.stored_through);
+    auto w = hc::intake::open(*st, [](const std::string& device, std::uint8_t car) {
+      return device == "d1" && car == 0 ? std::optional<std::string>("U1") : std::nullopt;
+    });
+    REQUIRE_MESSAGE(w.has_value(), w.error().message);
+    writer.emplace(std::move(*w));
   }
 
   common::record make(std::int64_t wall_ms, common::record_body body) {
     return common::record{++next_seq, 0, wall_ms, wall_ms, 1, std::move(body)};
   }
 
-  // As ingest's writer handles one accepted frame of d1; answers the ack it would publish.
+  // As ingest's writer handles one accepted frame of d1, received now; answers the ack it would
+  // publish.
   std::uint64_t deliver(const frame& f) {
-    auto& cov = coverage.at("d1");
+    common::batch b;
+    b.device_id = "d1";
+    b.boot = 1;
+    b.boot_id = "boot-1";
+    b.sent_at_ms = clock->wall_ms();
+    b.outbox_floor = f.outbox_floor;
+    b.records = f.records;
+    const auto bytes = common::wire::encode_frame(b, 1, device_key);
     auto tx = st->begin();
     REQUIRE_MESSAGE(tx.has_value(), tx.error().message);
     std::vector<hc::pushed> pushes;
-    stored_last = 0;
-    for (const auto& rec : f.records) {
-      if (cov.covers(rec.seq)) continue;
-      auto inserted = st->insert_record("d1", rec, clock->wall_ms());
-      REQUIRE(inserted.has_value());
-      if (!*inserted) continue;
-      ++stored_last;
-      auto applied = proj->apply("d1", "U1", rec, pushes);
-      REQUIRE_MESSAGE(applied.has_value(), applied.error().message);
-    }
-    cov.apply_floor(f.outbox_floor);
-    cov.add(f.records.front().seq, f.records.back().seq);
-    REQUIRE(st->set_stored_through("d1", cov.stored_through(), clock->wall_ms()));
+    std::vector<hc::unit_state> states;
+    auto written = writer->write(b, bytes, clock->wall_ms(), pushes, states);
+    REQUIRE_MESSAGE(written.has_value(), written.error().message);
+    auto acks = writer->persist(clock->wall_ms());
+    REQUIRE_MESSAGE(acks.has_value(), acks.error().message);
+    REQUIRE(acks->size() == 1);
     REQUIRE(tx->commit());
-    return cov.stored_through();
+    stored_last = written->fresh;
+    return acks->front().stored_through;
+  }
+  // The records of `f` delivered `per_frame` at a time, a minute apart; answers the last ack.
+  std::uint64_t deliver_in_frames(const frame& f, std::size_t per_frame) {
+    std::uint64_t ack = 0;
+    for (std::size_t i = 0; i < f.records.size(); i += per_frame) {
+      frame part;
+      const auto end = std::min(f.records.size(), i + per_frame);
+      part.records.assign(f.records.begin() + static_cast<std::ptrdiff_t>(i),
+                          f.records.begin() + static_cast<std::ptrdiff_t>(end));
+      ack = deliver(part);
+      clock->advance(minute);
+    }
+    return ack;
   }
 
   void sweep(hc::retention_config config) {
@@ -147,6 +163,19 @@ struct fixture {
   std::uint64_t stored_through() {
     return static_cast<std::uint64_t>(
         scalar("SELECT stored_through FROM devices WHERE device_id = 'd1'"));
+  }
+  // d1's committed coverage, as a restarted writer reads it.
+  hc::seq_coverage coverage() {
+    auto c = st->coverage("d1");
+    REQUIRE(c.has_value());
+    REQUIRE(c->has_value());
+    return **c;
+  }
+  std::int64_t frames() { return scalar("SELECT COUNT(*) FROM frames"); }
+  // Records the archive holds (a frame's records are first_seq..last_seq; fresh is NULL here
+  // unless a frame mixed old and new records).
+  std::int64_t archived_records() {
+    return scalar("SELECT COALESCE(SUM(last_seq - first_seq + 1), 0) FROM frames");
   }
 
   // Everything the portal reads about U1 over a range, as one value to compare.
@@ -182,9 +211,8 @@ hc::retention_config samples_for(std::int64_t days, std::size_t batch_rows = 100
   return c;
 }
 
-// A frame of old history 40 days before t0 + 40 days: samples every minute around every kind
-// of event (trip, door cycle, fault → alert, entrapment → alert, mode change, a visit with a
-// checklist, a usage roll-up).
+// Old history: samples every minute around every kind of event (trip, door cycle, fault →
+// alert, entrapment → alert, mode change, a visit with a checklist, a usage roll-up).
 frame old_history(fixture& f, std::int64_t start) {
   frame out;
   std::int64_t t = start;
@@ -227,10 +255,15 @@ std::int64_t count_samples(const frame& f) {
 
 }  // namespace
 
-TEST_CASE("retention: old samples go; recent samples, events, usage, visits and alerts stay") {
+// The frames mix samples and events as agents send them: a frame goes whole once it is old (its
+// events live on in `events`, visits, checklists and alerts), so what is left of the old period
+// is exactly what the portal reads, and the archive keeps the recent frames only.
+TEST_CASE("retention: old raw frames go; recent frames, events, usage, visits and alerts stay") {
   fixture f;
   const auto old_frame = old_history(f, t0);
-  f.deliver(old_frame);  // received at t0
+  constexpr std::size_t per_frame = 2;
+  const auto old_frames = static_cast<std::int64_t>((old_frame.records.size() + 1) / per_frame);
+  f.deliver_in_frames(old_frame, per_frame);  // received from t0, a minute apart
   f.clock->advance(40 * day);
   const auto recent_start = f.clock->wall_ms() - hour;
   const auto recent_frame = recent_history(f, recent_start);
@@ -240,24 +273,28 @@ TEST_CASE("retention: old samples go; recent samples, events, usage, visits and 
   const hc::time_range recent_range{recent_start - hour, f.clock->wall_ms()};
   const auto old_answers = f.answers(old_range);
   const auto recent_answers = f.answers(recent_range);
-  const auto records = f.scalar("SELECT COUNT(*) FROM records");
-  const auto non_samples = f.scalar("SELECT COUNT(*) FROM records WHERE kind != 'run_state'");
+  REQUIRE(f.frames() == old_frames + 1);
+  REQUIRE(f.archived_records() ==
+          static_cast<std::int64_t>(old_frame.records.size() + recent_frame.records.size()));
   const auto events = f.scalar("SELECT COUNT(*) FROM events");
   const auto status_log = f.scalar("SELECT COUNT(*) FROM status_log");
   const auto unit_status = f.scalar("SELECT COUNT(*) FROM unit_status");
   const auto through = f.stored_through();
+  const auto coverage = f.coverage();
   REQUIRE(old_answers["alerts"]["alerts"].size() == 3);  // entrapment, fault, out of service
   REQUIRE(old_answers["events"].size() > 10);
+  REQUIRE(status_log >= count_samples(old_frame) + count_samples(recent_frame));
 
-  // Batches of 4 rows: many steps, each its own transaction.
+  // Batches of 4 rows: several steps, each its own transaction.
   f.sweep(samples_for(30, 4));
 
-  CHECK(f.scalar("SELECT COUNT(*) FROM records") == records - count_samples(old_frame));
-  CHECK(f.scalar("SELECT COUNT(*) FROM records WHERE kind = 'run_state'") ==
-        count_samples(recent_frame));
-  CHECK(f.scalar("SELECT COUNT(*) FROM records WHERE kind = 'run_state' AND wall_ms < " +
-                 std::to_string(recent_start)) == 0);
-  CHECK(f.scalar("SELECT COUNT(*) FROM records WHERE kind != 'run_state'") == non_samples);
+  CHECK(f.frames() == 1);
+  CHECK(f.archived_records() == static_cast<std::int64_t>(recent_frame.records.size()));
+  CHECK(f.scalar("SELECT COUNT(*) FROM frames WHERE last_seq <= " +
+                 std::to_string(old_frame.records.back().seq)) == 0);
+  CHECK(f.scalar("SELECT MIN(first_seq) FROM frames") ==
+        static_cast<std::int64_t>(recent_frame.records.front().seq));
+  CHECK(f.scalar("SELECT COUNT(*) FROM records") == 0);  // no longer written
   CHECK(f.scalar("SELECT COUNT(*) FROM events") == events);
   CHECK(f.scalar("SELECT COUNT(*) FROM status_log") == status_log);  // status_log_days = 0
   CHECK(f.scalar("SELECT COUNT(*) FROM unit_status") == unit_status);
@@ -265,30 +302,33 @@ TEST_CASE("retention: old samples go; recent samples, events, usage, visits and 
   CHECK(f.scalar("SELECT COUNT(*) FROM visit_checklist") == 2);
   CHECK(f.scalar("SELECT COUNT(*) FROM events WHERE kind = 'usage_rollup'") == 1);
   CHECK(f.stored_through() == through);
+  CHECK(f.coverage() == coverage);
   // No portal answer changes, for the swept period or the kept one.
   CHECK(f.answers(old_range) == old_answers);
   CHECK(f.answers(recent_range) == recent_answers);
 
-  CHECK(f.counters.samples_deleted == static_cast<std::uint64_t>(count_samples(old_frame)));
+  CHECK(f.counters.frames_deleted == static_cast<std::uint64_t>(old_frames));
+  CHECK(f.counters.samples_deleted == 0);
   CHECK(f.counters.status_log_deleted == 0);
   CHECK(f.counters.sweeps == 1);
   CHECK(f.counters.failures == 0);
-  CHECK(f.counters.step_count > 5);
+  CHECK(f.counters.step_count >= static_cast<std::uint64_t>(old_frames / 4 + 1));
   CHECK(f.counters.last_sweep_end_ms == f.clock->wall_ms());
   CHECK(f.counters.store_pages > 0);
 
-  SUBCASE("a second sweep starts where the first stopped and deletes nothing more") {
+  SUBCASE("a second sweep deletes nothing more, in one step") {
     const auto steps = f.counters.step_count.load();
     f.sweep(samples_for(30, 4));
-    CHECK(f.counters.samples_deleted == static_cast<std::uint64_t>(count_samples(old_frame)));
+    CHECK(f.counters.frames_deleted == static_cast<std::uint64_t>(old_frames));
+    CHECK(f.frames() == 1);
     CHECK(f.counters.sweeps == 2);
-    CHECK(f.counters.step_count - steps <= 2);  // progress was saved: no rescan of the events
+    // The walk meets the recent frame first and stops there; no legacy records to visit.
+    CHECK(f.counters.step_count - steps == 1);
   }
-  SUBCASE("samples_days = 0 keeps samples forever") {
+  SUBCASE("samples_days = 0 keeps the frames forever") {
     f.clock->advance(400 * day);
     f.sweep(samples_for(0));
-    CHECK(f.scalar("SELECT COUNT(*) FROM records WHERE kind = 'run_state'") ==
-          count_samples(recent_frame));
+    CHECK(f.frames() == 1);
     CHECK(f.counters.sweeps == 1);  // a disabled retention does not sweep
   }
 }
@@ -302,10 +342,10 @@ TEST_CASE("retention: a replayed old frame after the sweep stores nothing; the a
   const auto recent_frame = recent_history(f, f.clock->wall_ms() - hour);
   const auto recent_ack = f.deliver(recent_frame);
   f.sweep(samples_for(30));
-  REQUIRE(f.scalar("SELECT COUNT(*) FROM records WHERE seq <= " + std::to_string(ack) +
-                   " AND kind = 'run_state'") == 0);
+  REQUIRE(f.scalar("SELECT COUNT(*) FROM frames WHERE last_seq <= " + std::to_string(ack)) == 0);
+  REQUIRE(f.counters.frames_deleted == 1);
 
-  const auto records = f.scalar("SELECT COUNT(*) FROM records");
+  const auto frames = f.frames();
   const auto events = f.scalar("SELECT COUNT(*) FROM events");
   const auto status_log = f.scalar("SELECT COUNT(*) FROM status_log");
   const auto alerts = f.scalar("SELECT COUNT(*) FROM alerts");
@@ -316,19 +356,19 @@ TEST_CASE("retention: a replayed old frame after the sweep stores nothing; the a
     CHECK(f.stored_last == 0);
     CHECK(answer == recent_ack);  // the ack does not move back
     CHECK(f.stored_through() == recent_ack);
-    CHECK(f.coverage.at("d1").pending_intervals() == 0);  // no gap reopened
-    CHECK(f.scalar("SELECT COUNT(*) FROM records") == records);
+    CHECK(f.coverage().pending_intervals() == 0);  // no gap reopened
+    CHECK(f.frames() == frames);                   // nothing archived
     CHECK(f.scalar("SELECT COUNT(*) FROM events") == events);
     CHECK(f.scalar("SELECT COUNT(*) FROM status_log") == status_log);
     CHECK(f.scalar("SELECT COUNT(*) FROM alerts") == alerts);
     CHECK(f.answers({t0, f.clock->wall_ms()}) == answers);
   };
   SUBCASE("in the same process") { check_replay(old_frame); }
-  SUBCASE("after a restart (coverage from the committed stored_through)") {
+  SUBCASE("after a restart (coverage read from the store)") {
     f.restart();
     check_replay(old_frame);
   }
-  SUBCASE("only the deleted samples of the frame, after a restart") {
+  SUBCASE("only the samples of the deleted frame, after a restart") {
     f.restart();
     frame samples_only;
     for (const auto& r : old_frame.records) {
@@ -338,7 +378,7 @@ TEST_CASE("retention: a replayed old frame after the sweep stores nothing; the a
   }
 }
 
-TEST_CASE("retention: records above a gap are kept, so their dedupe survives a restart") {
+TEST_CASE("retention: frames above a gap are kept; their dedupe survives a restart") {
   fixture f;
   frame first;  // seq 1..5
   for (int i = 0; i < 5; ++i) first.records.push_back(f.make(t0 + i * minute, sample(true)));
@@ -350,35 +390,53 @@ TEST_CASE("retention: records above a gap are kept, so their dedupe survives a r
   CHECK(f.deliver(above) == 5);  // a gap: the ack stays at 5
   f.clock->advance(40 * day);
   f.sweep(samples_for(30));
-  CHECK(f.scalar("SELECT COUNT(*) FROM records WHERE seq <= 5") == 0);
-  CHECK(f.scalar("SELECT COUNT(*) FROM records WHERE seq >= 9") == 4);  // above stored_through
-  CHECK(f.counters.samples_deleted == 5);
+  CHECK(f.scalar("SELECT COUNT(*) FROM frames WHERE last_seq <= 5") == 0);
+  CHECK(f.scalar("SELECT COUNT(*) FROM frames WHERE first_seq >= 9") == 1);  // above the ack
+  CHECK(f.archived_records() == 4);
+  CHECK(f.counters.frames_deleted == 1);
 
-  f.restart();  // the interval [9, 12] is forgotten; only the primary key knows those seqs
+  // The interval [9, 12] is in devices.coverage: a restarted writer knows those seqs without
+  // reading the archive.
+  f.restart();
+  CHECK(f.coverage().pending_intervals() == 1);
   const auto status_log = f.scalar("SELECT COUNT(*) FROM status_log");
   CHECK(f.deliver(first) == 5);  // deleted, covered by stored_through
   CHECK(f.stored_last == 0);
-  CHECK(f.deliver(lost_for_now) == 8);  // new: the gap closes
+  CHECK(f.deliver(lost_for_now) == 12);  // new: the gap closes, up to the kept interval
   CHECK(f.stored_last == 3);
+  CHECK(f.coverage().pending_intervals() == 0);
   const auto alerts = f.scalar("SELECT COUNT(*) FROM alerts");
-  CHECK(f.deliver(above) == 12);  // the agent's resend: kept rows, a duplicate by key
+  CHECK(f.deliver(above) == 12);  // the agent's resend: a duplicate by coverage
   CHECK(f.stored_last == 0);
   CHECK(f.scalar("SELECT COUNT(*) FROM status_log") == status_log + 3);
   CHECK(f.scalar("SELECT COUNT(*) FROM alerts") == alerts);
+  CHECK(f.frames() == 2);  // `above` (old) and `lost_for_now` (received now)
+
+  // With the gap closed, the old frame above it goes at the next sweep; the recent one stays.
+  f.sweep(samples_for(30));
+  CHECK(f.counters.frames_deleted == 2);
+  CHECK(f.frames() == 1);
+  CHECK(f.scalar("SELECT first_seq FROM frames") == 6);
 }
 
 TEST_CASE("retention: the status log keeps what availability needs for kept periods") {
   fixture f;
-  // 40 days of a status every 10 minutes, out of service for an hour every 5 hours.
-  frame history;
-  for (std::int64_t t = t0; t < t0 + 40 * day; t += 10 * minute) {
-    const bool in_service = ((t - t0) / hour) % 5 != 4;
-    history.records.push_back(f.make(t, sample(in_service)));
+  // 40 days of a status every 10 minutes, out of service for an hour every 5 hours, sent one
+  // frame a day as each day ends.
+  std::int64_t last_wall = 0;
+  for (std::int64_t d = 0; d < 40; ++d) {
+    frame today;
+    for (std::int64_t t = t0 + d * day; t < t0 + (d + 1) * day; t += 10 * minute) {
+      const bool in_service = ((t - t0) / hour) % 5 != 4;
+      today.records.push_back(f.make(t, sample(in_service)));
+      last_wall = t;
+    }
+    f.clock->advance(day);
+    f.deliver(today);
   }
-  f.deliver(history);
-  f.clock->advance(40 * day);
   const auto now = f.clock->wall_ms();
-  const auto cutoff = now - 30 * day;  // status_log_days = 30
+  REQUIRE(now == t0 + 40 * day);
+  const auto cutoff = now - 30 * day;  // status_log_days = samples_days = 30
   const std::int64_t max_gap = hour;
 
   std::vector<hc::time_range> kept = {{cutoff, now},
@@ -390,7 +448,10 @@ TEST_CASE("retention: the status log keeps what availability needs for kept peri
   const hc::time_range swept{t0, t0 + 2 * day};
   const auto swept_before = *f.q->availability("U1", swept, max_gap);
   const auto rows = f.scalar("SELECT COUNT(*) FROM status_log");
-  const auto samples_before = f.scalar("SELECT COUNT(*) FROM records");
+  const auto frames_before = f.frames();
+  const auto old_frames =
+      f.scalar("SELECT COUNT(*) FROM frames WHERE received_ms < " + std::to_string(cutoff));
+  REQUIRE(old_frames == 9);  // received at the ends of days 0..8
 
   hc::retention_config config = samples_for(30, 100);
   config.status_log_days = 30;
@@ -409,11 +470,74 @@ TEST_CASE("retention: the status log keeps what availability needs for kept peri
   const auto deleted = rows - f.scalar("SELECT COUNT(*) FROM status_log");
   CHECK(deleted > 0);
   CHECK(f.counters.status_log_deleted == static_cast<std::uint64_t>(deleted));
-  CHECK(f.counters.samples_deleted ==
-        static_cast<std::uint64_t>(samples_before - f.scalar("SELECT COUNT(*) FROM records")));
+  CHECK(f.scalar("SELECT COUNT(*) FROM frames WHERE received_ms < " + std::to_string(cutoff)) == 0);
+  CHECK(f.frames() == frames_before - old_frames);
+  CHECK(f.counters.frames_deleted == static_cast<std::uint64_t>(old_frames));
 
   // The last status per unit (the projector's in-service state after a restart) is kept.
-  CHECK(f.scalar("SELECT MAX(wall_ms) FROM status_log") == history.records.back().wall_ms);
+  CHECK(f.scalar("SELECT MAX(wall_ms) FROM status_log") == last_wall);
+}
+
+// Stores written before the frames archive hold one `records` row per record; the sweep still
+// deletes their old samples (never above stored_through) and keeps their other kinds, next to
+// the frames written since.
+TEST_CASE("retention: an older store's records: old samples go, other kinds stay") {
+  fixture f;
+  // Seqs 1..10 as an older writer stored them, received at t0: samples, with a trip and a door
+  // cycle; stored_through 10.
+  std::int64_t legacy_samples = 0;
+  {
+    auto insert = f.st->db().prepare(
+        "INSERT INTO records(device_id, seq, car, kind, wall_ms, mono_ms, boot, received_ms, "
+        "body) VALUES ('d1', ?1, 0, ?2, ?3, ?3, 1, ?4, ?5)");
+    REQUIRE(insert.has_value());
+    for (int i = 0; i < 10; ++i) {
+      const auto rec = i == 4
+                           ? f.make(t0 + i * minute, common::trip{1, 5, 0, 0, 9000, 2500, 12'000})
+                       : i == 5 ? f.make(t0 + i * minute, common::door_cycle{5, 4000, 1})
+                                : f.make(t0 + i * minute, sample(true));
+      legacy_samples += common::is_sample(rec.body) ? 1 : 0;
+      REQUIRE(insert->bind(1, static_cast<std::int64_t>(rec.seq))
+                  .bind(2, common::kind_name(rec.body))
+                  .bind(3, rec.wall_ms)
+                  .bind(4, t0)
+                  .bind(5, common::to_json_text(rec.body))
+                  .run());
+    }
+    REQUIRE(f.st->db().exec("UPDATE devices SET stored_through = 10 WHERE device_id = 'd1'"));
+  }
+  frame old_frame;  // seq 11..15, received at t0
+  for (int i = 10; i < 15; ++i) old_frame.records.push_back(f.make(t0 + i * minute, sample(true)));
+  CHECK(f.deliver(old_frame) == 15);
+  f.clock->advance(40 * day);
+  frame recent;  // seq 16
+  recent.records.push_back(f.make(f.clock->wall_ms(), sample(true)));
+  CHECK(f.deliver(recent) == 16);
+
+  f.sweep(samples_for(30, 4));
+  CHECK(f.scalar("SELECT COUNT(*) FROM records WHERE kind = 'run_state'") == 0);
+  CHECK(f.scalar("SELECT COUNT(*) FROM records") == 10 - legacy_samples);  // the trip, the cycle
+  CHECK(f.scalar("SELECT swept_through FROM retention_progress WHERE device_id = 'd1'") == 10);
+  CHECK(f.counters.samples_deleted == static_cast<std::uint64_t>(legacy_samples));
+  CHECK(f.counters.frames_deleted == 1);
+  CHECK(f.frames() == 1);
+  CHECK(f.stored_through() == 16);
+
+  // A replay of the legacy seqs is a duplicate by coverage.
+  frame replay;
+  for (std::uint64_t seq = 1; seq <= 10; ++seq) {
+    replay.records.push_back(common::record{seq, 0, t0, t0, 1, sample(true)});
+  }
+  CHECK(f.deliver(replay) == 16);
+  CHECK(f.stored_last == 0);
+  CHECK(f.frames() == 1);
+
+  // The legacy walk has reached the end of the device's records: the next sweep does not visit
+  // them again (one step, for the frames).
+  const auto steps = f.counters.step_count.load();
+  f.sweep(samples_for(30, 4));
+  CHECK(f.counters.step_count - steps == 1);
+  CHECK(f.counters.samples_deleted == static_cast<std::uint64_t>(legacy_samples));
 }
 
 TEST_CASE("retention: pages freed by a sweep are reused, so the file stops growing") {
@@ -425,19 +549,20 @@ TEST_CASE("retention: pages freed by a sweep are reused, so the file stops growi
     frame samples;
     for (int i = 0; i < 3000; ++i) {
       // Always in service: no alerts, which are kept forever and would grow the file.
-      samples.records.push_back(f.make(f.clock->wall_ms() + i * second,
-                                       sample(true, static_cast<std::int16_t>(i % 9))));
+      samples.records.push_back(
+          f.make(f.clock->wall_ms() + i * second, sample(true, static_cast<std::int16_t>(i % 9))));
     }
-    f.deliver(samples);
+    f.deliver_in_frames(samples, 300);
     f.clock->advance(31 * day);
     f.sweep(config);
-    CHECK(f.scalar("SELECT COUNT(*) FROM records") == 0);
+    CHECK(f.frames() == 0);
     CHECK(f.scalar("SELECT COUNT(*) FROM status_log") == 1);  // the last row before the cutoff
     pages.push_back(f.scalar("PRAGMA page_count"));
   }
   CAPTURE(pages[0]);
   CAPTURE(pages[1]);
   CAPTURE(pages[5]);
+  CHECK(f.counters.frames_deleted == 6 * 10);
   CHECK(f.counters.store_free_pages > 0);
   CHECK(pages[5] <= pages[1] + 2);
 }
@@ -446,7 +571,7 @@ TEST_CASE("retention: a sweep interleaves with ingest in bounded steps") {
   fixture f;
   frame old_frame;
   for (int i = 0; i < 50; ++i) old_frame.records.push_back(f.make(t0 + i * second, sample(true)));
-  f.deliver(old_frame);
+  f.deliver_in_frames(old_frame, 1);  // 50 frames
   f.clock->advance(31 * day);
   auto config = samples_for(30, 10);
   config.sweep_interval = std::chrono::hours(1);
@@ -464,9 +589,9 @@ TEST_CASE("retention: a sweep interleaves with ingest in bounded steps") {
     f.deliver(fresh);
     if (!*more) break;
   }
-  CHECK(steps >= 5);  // 50 rows, 10 per step
-  CHECK(f.counters.samples_deleted == 50);
-  CHECK(f.scalar("SELECT COUNT(*) FROM records") == steps);  // every fresh sample stays
+  CHECK(steps >= 5);  // 50 frames, 10 per step
+  CHECK(f.counters.frames_deleted == 50);
+  CHECK(f.frames() == steps);  // every fresh frame stays
   // Not due again until sweep_interval has passed.
   auto idle = r->step(f.clock->wall_ms(), f.clock->mono_ms());
   REQUIRE(idle.has_value());
@@ -556,6 +681,7 @@ TEST_CASE("retention: config/ingest.example.toml states the defaults") {
 
 TEST_CASE("retention: /metrics shows the sweep's counters") {
   hc::ingest_counters counters;
+  counters.retention.frames_deleted = 789;
   counters.retention.samples_deleted = 1234;
   counters.retention.status_log_deleted = 56;
   counters.retention.sweeps = 3;
@@ -575,6 +701,7 @@ TEST_CASE("retention: /metrics shows the sweep's counters") {
   const auto& text = r.body;
   for (const auto* line :
        {"# TYPE hoistway_retention_rows_deleted_total counter",
+        "hoistway_retention_rows_deleted_total{table=\"frames\"} 789\n",
         "hoistway_retention_rows_deleted_total{table=\"records\"} 1234\n",
         "hoistway_retention_rows_deleted_total{table=\"status_log\"} 56\n",
         "hoistway_retention_sweeps_total 3\n", "hoistway_retention_sweep_failures_total 0\n",

@@ -7,7 +7,6 @@ within each agent boot the records' monotonic times follow their seqs."""
 import argparse
 import json
 import os
-import sqlite3
 import sys
 import time
 
@@ -23,12 +22,9 @@ def status(system):
 
 
 def cloud_rows(system):
-    db = sqlite3.connect(os.path.join(system.dir, "cloud.db"), timeout=10)
-    try:
-        return db.execute("SELECT seq, kind, boot, mono_ms, body FROM records WHERE device_id = ? "
-                          "ORDER BY seq", (DEVICE,)).fetchall()
-    finally:
-        db.close()
+    """(seq, kind, boot, mono_ms, body as JSON text) of every record the cloud holds."""
+    return [(r["seq"], r["kind"], r["boot"], r["mono_ms"], json.dumps(r["body"]))
+            for r in system.records(DEVICE)]
 
 
 def check_delivery(system, last):

@@ -54,12 +54,11 @@ def scenario(system):
 
     db = sqlite3.connect(os.path.join(system.dir, "cloud.db"), timeout=10)
     try:
-        rows = db.execute("SELECT seq, boot FROM records WHERE device_id = ? ORDER BY seq",
-                          (DEVICE,)).fetchall()
         stored_through = db.execute("SELECT stored_through FROM devices WHERE device_id = ?",
                                     (DEVICE,)).fetchone()[0]
     finally:
         db.close()
+    rows = [(r["seq"], r["boot"]) for r in system.records(DEVICE)]
     seqs = [r[0] for r in rows]
     check(seqs == list(range(1, last + 1)),
           f"cloud seqs should be exactly 1..{last}: {len(seqs)} rows, missing "

@@ -6,7 +6,6 @@ back, the OutboxDrop reports reach the cloud and account for every seq the cloud
 import argparse
 import json
 import os
-import sqlite3
 import sys
 import time
 
@@ -69,15 +68,10 @@ def scenario(system):
     check(box["unreported_dropped"] == 0, f"every drop was reported: {box}")
     last = box["next_seq"] - 1
 
-    db = sqlite3.connect(os.path.join(system.dir, "cloud.db"), timeout=10)
-    try:
-        rows = db.execute("SELECT seq, kind, body FROM records WHERE device_id = ? ORDER BY seq",
-                          (DEVICE,)).fetchall()
-    finally:
-        db.close()
-    seqs = {r[0] for r in rows}
+    rows = system.records(DEVICE)
+    seqs = {r["seq"] for r in rows}
     missing = sorted(set(range(1, last + 1)) - seqs)
-    reports = [json.loads(r[2]) for r in rows if r[1] == "outbox_drop"]
+    reports = [r["body"] for r in rows if r["kind"] == "outbox_drop"]
     reported = sum(r["dropped_samples"] for r in reports)
     check(reported == box["dropped_samples"],
           f"the cloud's OutboxDrop records count {reported}, the agent dropped "
@@ -87,11 +81,11 @@ def scenario(system):
         check(any(r["first_seq"] <= m <= r["last_seq"] for r in reports),
               f"missing seq {m} lies in no OutboxDrop range")
     check(max(seqs) == last, f"the cloud's last seq {max(seqs)} == agent's {last}")
-    kinds = [r[1] for r in rows]
+    kinds = [r["kind"] for r in rows]
     check(kinds.count("technician_visit") == 2, "both visit records arrived")
-    got = sorted(json.loads(r[2])["item"] for r in rows if r[1] == "checklist_item")
+    got = sorted(r["body"]["item"] for r in rows if r["kind"] == "checklist_item")
     check(got == sorted(items), f"every checklist item arrived: {got}")
-    check(json.loads([r for r in rows if r[1] == "technician_visit"][0][2])["visit_id"] ==
+    check([r for r in rows if r["kind"] == "technician_visit"][0]["body"]["visit_id"] ==
           visit["visit_id"], "the visit id is the one hoistctl printed")
     print(f"cap {CAP}: {reported} samples dropped and reported in {len(reports)} OutboxDrop "
           f"records; {len(seqs)} records stored; events all kept")

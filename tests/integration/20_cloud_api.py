@@ -71,10 +71,8 @@ def envelope_fields(frame):
     return vector(2), vector(3)
 
 
-def records_of(db_path, device):
-    with sqlite3.connect(db_path) as db:
-        return [row[0] for row in db.execute(
-            "SELECT seq FROM records WHERE device_id = ? ORDER BY seq", (device,))]
+def records_of(system, device):
+    return [r["seq"] for r in system.records(device)]
 
 
 class SseClient:
@@ -195,12 +193,12 @@ def scenario(system):
     wait_for("B's outbox to drain", lambda: drained(B_DEVICE), timeout=60)
     stored = metric(system, "hoistway_records_stored_total")
     dup = metric(system, "hoistway_records_duplicate_total")
-    count = len(records_of(db_path, A_DEVICE))
+    count = len(records_of(system, A_DEVICE))
     publish(system, f"hoistway/v1/dev/{A_DEVICE}/up", frame)
     wait_for("the replay to be counted as duplicates",
              lambda: metric(system, "hoistway_records_duplicate_total") > dup, timeout=15)
     check(metric(system, "hoistway_records_stored_total") == stored, "a replay stores nothing")
-    check(len(records_of(db_path, A_DEVICE)) == count, "a replay adds no row")
+    check(len(records_of(system, A_DEVICE)) == count, "a replay adds no row")
 
     (p_off, p_len), (m_off, m_len) = envelope_fields(frame)
     check(m_len == 32, "the MAC is 32 bytes")
@@ -244,7 +242,7 @@ def scenario(system):
     wait_for("the agent's outbox to drain after the crashes", drained, timeout=90)
     with sqlite3.connect(agent_db) as db:
         last = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").fetchone()[0]
-    seqs = records_of(db_path, A_DEVICE)
+    seqs = records_of(system, A_DEVICE)
     check(seqs == list(range(1, last + 1)),
           f"the cloud holds seqs 1..{last} exactly once (has {len(seqs)}, "
           f"missing {sorted(set(range(1, last + 1)) - set(seqs))[:10]})")
@@ -252,34 +250,31 @@ def scenario(system):
     # --- retention: old samples go, the rest stays, an old replay still changes nothing ------
     ingest.stop()
     day_ms = 86_400_000
-    with sqlite3.connect(db_path) as db:  # make A's records 40 days old (samples_days = 30)
-        db.execute("UPDATE records SET received_ms = received_ms - 40 * ? WHERE device_id = ?",
-                   (day_ms, A_DEVICE))
+    # Make every frame 40 days old (samples_days = 30): the sweep walks frames in arrival order
+    # and stops at the first recent one, so B's interleaved frames must age too.
+    with sqlite3.connect(db_path) as db:
+        db.execute("UPDATE frames SET received_ms = received_ms - 40 * ?", (day_ms,))
         through = db.execute("SELECT stored_through FROM devices WHERE device_id = ?",
                              (A_DEVICE,)).fetchone()[0]
-        kept = db.execute("SELECT COUNT(*) FROM records WHERE device_id = ? "
-                          "AND kind != 'run_state'", (A_DEVICE,)).fetchone()[0]
         events = db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
     ingest = system.start_ingest()  # the first sweep runs at start
     wait_for("the retention sweep", lambda: metric(system, "hoistway_retention_sweeps_total") >= 1,
              timeout=30)
-    deleted = metric(system, "hoistway_retention_rows_deleted_total", '{table="records"}')
+    deleted = metric(system, "hoistway_retention_rows_deleted_total", '{table="frames"}')
     with sqlite3.connect(db_path) as db:
-        left = db.execute("SELECT COUNT(*) FROM records WHERE device_id = ? AND kind = 'run_state' "
-                          "AND seq <= ?", (A_DEVICE, through)).fetchone()[0]
-        check(left == 0 and deleted > 0, f"old samples deleted ({deleted}; {left} left)")
-        check(db.execute("SELECT COUNT(*) FROM records WHERE device_id = ? AND kind != 'run_state'",
-                         (A_DEVICE,)).fetchone()[0] == kept, "events stay in records")
+        left = db.execute("SELECT COUNT(*) FROM frames WHERE device_id = ? AND last_seq <= ?",
+                          (A_DEVICE, through)).fetchone()[0]
+        check(left == 0 and deleted > 0, f"old raw frames deleted ({deleted}; {left} left)")
         check(db.execute("SELECT COUNT(*) FROM events").fetchone()[0] >= events, "events stay")
     stored = metric(system, "hoistway_records_stored_total")
     dup = metric(system, "hoistway_records_duplicate_total")
-    count = len(records_of(db_path, A_DEVICE))
+    count = len(records_of(system, A_DEVICE))
     publish(system, f"hoistway/v1/dev/{A_DEVICE}/up", frame)
     wait_for("the old replay to be counted as duplicates",
              lambda: metric(system, "hoistway_records_duplicate_total") > dup, timeout=15)
     check(metric(system, "hoistway_records_stored_total") == stored,
           "a replay of deleted samples stores nothing")
-    check(len(records_of(db_path, A_DEVICE)) == count, "a replay of deleted samples adds no row")
+    check(len(records_of(system, A_DEVICE)) == count, "a replay of deleted samples adds no row")
     with sqlite3.connect(db_path) as db:
         now_through = db.execute("SELECT stored_through FROM devices WHERE device_id = ?",
                                  (A_DEVICE,)).fetchone()[0]

@@ -138,6 +138,13 @@ class System:
         except json.JSONDecodeError:
             return done.returncode, None
 
+    def records(self, device, after=0):
+        """The device's records as the cloud store holds them (`hoistway-admin device records`):
+        dicts with seq, car, kind, wall_ms, mono_ms, boot, received_ms, body; in seq order."""
+        _, out = self.admin("device", "records", device, "--after", str(after),
+                            "--limit", "10000000")
+        return out["records"]
+
     def provision(self):
         """Registers every added device with hoistway-admin: its customer, a building, the units
         (one per car), monitoring contracts, and one API key per customer (self.tokens)."""

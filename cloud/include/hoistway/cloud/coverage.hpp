@@ -5,8 +5,20 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 namespace hoistway::cloud {
+
+// Closed seq intervals, ordered and disjoint, as text: "first-last" joined by commas ("" for
+// none). parse_seq_ranges refuses anything else (unordered, overlapping or touching intervals,
+// stray characters) with nullopt.
+using seq_ranges = std::vector<std::pair<std::uint64_t, std::uint64_t>>;
+std::string format_seq_ranges(const seq_ranges& ranges);
+std::optional<seq_ranges> parse_seq_ranges(std::string_view text);
 
 class seq_coverage {
  public:
@@ -20,6 +32,16 @@ class seq_coverage {
 
   std::uint64_t stored_through() const { return stored_through_; }
   std::size_t pending_intervals() const { return above_.size(); }
+
+  // The intervals above stored_through as text, "first-last" joined by commas ("" when none):
+  // how the store keeps them (devices.coverage), so a restart dedupes exactly as before it.
+  std::string intervals_text() const;
+  // The coverage stored_through + intervals_text() describe; nullopt if the text is malformed
+  // (the intervals must be ordered, disjoint, non-touching and above stored_through + 1).
+  static std::optional<seq_coverage> from_text(std::uint64_t stored_through,
+                                               std::string_view intervals);
+
+  friend bool operator==(const seq_coverage&, const seq_coverage&) = default;
 
  private:
   void absorb();

@@ -25,7 +25,7 @@ struct device_provision {
 
 // [retention]: how long raw run-state samples (and the status log) are kept; see retention.hpp.
 struct retention_config {
-  std::int64_t samples_days = 30;    // raw run-state samples in `records`; 0 keeps them forever
+  std::int64_t samples_days = 30;    // raw frames (the samples' archive); 0 keeps them forever
   std::int64_t status_log_days = 0;  // the status log (availability); 0 keeps it forever
   std::chrono::seconds sweep_interval{3600};  // from the end of one sweep to the next
   std::size_t batch_rows = 1000;              // rows scanned or deleted per step (one transaction)
@@ -39,12 +39,12 @@ struct ingest_config {
   std::uint16_t http_port = 8080;
   std::string store_path;
   std::size_t max_frame_bytes = 256 * 1024;
-  std::size_t max_batch_frames = 512;            // frames per SQLite transaction
+  std::size_t max_batch_frames = 512;               // frames per SQLite transaction
   std::chrono::milliseconds offline_after{30'000};  // no frame for this long → offline
   std::vector<device_provision> devices;
   retention_config retention;
-  std::string source_path;                  // the file this was read from, for messages
-  std::optional<toml::table> accounts;      // the [accounts] section, read by accounts::module
+  std::string source_path;              // the file this was read from, for messages
+  std::optional<toml::table> accounts;  // the [accounts] section, read by accounts::module
 
   static common::result<ingest_config> load(const std::string& path);
 };

@@ -1,7 +1,9 @@
 // Projects stored records into what the portal reads: the events table (by unit and time), the
 // status log (for availability), technician visits with their checklists, and alerts with their
 // lifecycle (raised → acknowledged → cleared). Runs on the ingest writer thread inside its
-// transaction, for records stored for the first time only, so a replay projects nothing twice.
+// transaction, for records stored for the first time only (intake.hpp), so a replay projects
+// nothing twice. Run states are not pushed from here: the writer pushes each unit's newest
+// status once per transaction.
 //
 // Thread-safety: writer thread only.
 #pragma once
@@ -43,6 +45,9 @@ class projector {
   common::status device_online(const std::vector<std::string>& unit_ids, std::int64_t now_ms,
                                std::vector<pushed>& out);
 
+  // A unit's status as the API and the push stream show it.
+  static nlohmann::json status_json(const std::string& unit_id, const common::run_state& state,
+                                    std::int64_t wall_ms);
   // Alert JSON as the API shows it, read back from the table.
   static nlohmann::json alert_json(common::sqlite::statement& row);
   static constexpr std::string_view alert_columns =
@@ -62,7 +67,12 @@ class projector {
   common::sqlite::database* db_;
   // Open (raised or acknowledged) alerts: (unit, kind, code) → alert_id.
   std::map<std::tuple<std::string, std::string, std::uint16_t>, std::int64_t> open_;
-  std::map<std::string, bool> in_service_;  // last known per unit
+  struct logged_status {
+    bool in_service = false;
+    std::string mode;
+    bool operator==(const logged_status&) const = default;
+  };
+  std::map<std::string, logged_status> logged_;  // per unit, its last status-log row
   std::map<std::string, common::sqlite::statement> statements_;
 };
 

@@ -1,22 +1,38 @@
-// Retention of raw run-state samples (and, if configured, of the status log behind
-// availability). A sweep runs on the ingest writer's connection, between the writer's batches, in
-// bounded steps: each step scans or deletes at most [retention] batch_rows rows in its own short
-// transaction, so ingest waits for at most one step.
+// Retention of the raw archive (and, if configured, of the status log behind availability). A
+// sweep runs on the ingest writer's connection, between the writer's batches, in bounded steps:
+// each step scans or deletes at most [retention] batch_rows rows in its own short transaction, so
+// ingest waits for at most one step.
 //
-// What goes: `records` rows of kind run_state received more than samples_days ago; with
-// status_log_days > 0, status_log rows older than that, except per unit the last row before the
-// cutoff (availability of any period after the cutoff reads exactly what it read before).
-// What stays, always: every other record kind (events, usage roll-ups, visits, checklists, clock
-// jumps, drops), the events table, visits, checklists, alerts, unit_status, devices and their
-// stored_through.
+// The raw frames (`frames`: every accepted frame verbatim, signed, in arrival order) are the
+// archive of raw samples: run-state samples live nowhere else (the status log keeps only changes
+// and snapshots). What the portal's unit views read (events, usage, availability, visits,
+// alerts) is projected into its own tables when the frame arrives and stays there; reading the
+// archive back (archive.hpp) finds only the frames kept.
+//
+// What goes, with samples_days > 0, in this order:
+// - `frames` rows received more than samples_days ago whose last_seq is at or below their
+//   device's committed stored_through (read at the sweep's start). A frame goes whole, whatever
+//   it mixes: its events, usage roll-ups, visits, checklists, clock jumps and drops live on in
+//   `events`, `visits` and `visit_checklist` (records of a car with no unit were archived only,
+//   and go with their frame). The walk goes by frame_id (arrival order) from the start and stops
+//   at the first frame received at or after the cutoff.
+// - Older stores' `records` rows of kind run_state received more than samples_days ago, with seq
+//   at or below stored_through (`records` is no longer written; its other kinds stay).
+// With status_log_days > 0: status_log rows older than that, except per unit the last row before
+// the cutoff (availability of any period after the cutoff reads exactly what it read before).
+// What stays, always: frames above their device's stored_through (after a gap), the events
+// table, visits, checklists, alerts, unit_status, status_log (unless status_log_days > 0),
+// devices with their stored_through and coverage.
 //
 // Architecture invariants:
-// - Only records with seq ≤ their device's committed stored_through are deleted. Coverage below
-//   stored_through is persisted and only grows, so a replay of a deleted record is a duplicate by
-//   coverage before it reaches the table: it stores and projects nothing and cannot lower the
-//   ack or reopen a gap. Records above stored_through (out-of-order intervals, which after a
-//   restart are deduplicated by the primary key alone) are never deleted.
-// - The sweep never changes devices.stored_through.
+// - Only frames (and legacy records) with every seq at or below their device's committed
+//   stored_through are deleted. Coverage is persisted whole (devices.coverage) and only grows, so
+//   a replay of a deleted frame is a duplicate by coverage: it stores, archives and projects
+//   nothing and cannot lower the ack or reopen a gap. Dedupe never reads the archive. Frames
+//   above stored_through are kept all the same, so that what goes is bounded by the one number
+//   the agent has been told (the ack); they go at the first sweep after their gap closes.
+// - The sweep never changes devices.stored_through or devices.coverage.
+// - A frame is never rewritten: it goes whole or stays whole, still verifiable by its MAC.
 //
 // Space: deleted pages go to SQLite's freelist and are reused by later inserts (auto_vacuum stays
 // NONE: incremental vacuum would add pointer-map writes to every ingest commit only to hand back
@@ -32,6 +48,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "hoistway/cloud/ingest_config.hpp"
@@ -41,7 +58,8 @@
 namespace hoistway::cloud {
 
 struct retention_counters {
-  std::atomic<std::uint64_t> samples_deleted{0};         // records rows (run_state) deleted
+  std::atomic<std::uint64_t> frames_deleted{0};          // frames rows deleted
+  std::atomic<std::uint64_t> samples_deleted{0};         // legacy records rows (run_state) deleted
   std::atomic<std::uint64_t> status_log_deleted{0};      // status_log rows deleted
   std::atomic<std::uint64_t> sweeps{0};                  // sweeps completed
   std::atomic<std::uint64_t> failures{0};                // sweeps abandoned on a store error
@@ -70,7 +88,7 @@ class retention {
   bool in_progress() const { return phase_ != phase::idle; }
 
  private:
-  enum class phase { idle, samples, status_log };
+  enum class phase { idle, frames, samples, status_log };
   struct device_todo {
     std::string device_id;
     std::int64_t stored_through = 0;
@@ -80,6 +98,8 @@ class retention {
   retention(common::sqlite::database& db, retention_config config, retention_counters& counters)
       : db_(&db), config_(config), counters_(&counters) {}
   common::status begin_sweep(std::int64_t now_wall_ms);
+  phase after(phase done) const;           // the next phase with work to do
+  common::result<bool> frames_step();      // true when the old frames are done
   common::result<bool> samples_step();     // true when every device is done
   common::result<bool> status_log_step();  // true when every unit is done
   common::status next_unit();
@@ -95,11 +115,16 @@ class retention {
   std::chrono::steady_clock::time_point sweep_started_;
   std::int64_t samples_cutoff_ms_ = 0;     // received_ms below this: old
   std::int64_t status_log_cutoff_ms_ = 0;  // wall_ms below this: old
-  std::vector<device_todo> devices_;
+  // Each device's committed stored_through at the sweep's start: frames at or below it may go.
+  std::unordered_map<std::string, std::int64_t> frames_bound_;
+  std::int64_t frames_after_ = 0;     // frame_id: the walk has passed every frame up to here
+  std::vector<device_todo> devices_;  // devices with legacy records left to sweep
   std::size_t device_index_ = 0;
   std::optional<std::string> unit_;           // the unit whose status log is being swept
   std::optional<std::int64_t> unit_keep_ms_;  // its last row before the cutoff: keep from here
 
+  std::optional<common::sqlite::statement> scan_frames_;
+  std::optional<common::sqlite::statement> delete_frames_;
   std::optional<common::sqlite::statement> scan_records_;
   std::optional<common::sqlite::statement> delete_samples_;
   std::optional<common::sqlite::statement> save_progress_;

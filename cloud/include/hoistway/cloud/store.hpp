@@ -1,8 +1,9 @@
-// The cloud's SQLite store: devices, units, every record (idempotent on (device_id, seq)), the
-// latest status per unit, and the dead letters of rejected frames.
+// The cloud's SQLite store: devices with their coverage, units, every accepted frame (verbatim,
+// in arrival order), the latest status per unit, and the dead letters of rejected frames.
 //
 // Architecture invariants:
-// - A record is stored once: (device_id, seq) is the primary key and inserts ignore duplicates.
+// - A record is stored once: a frame row stores only the records its device's coverage did not
+//   hold (`fresh`), and the coverage is committed in the same transaction as the frame.
 // - A device's stored_through only grows, and is committed in the same transaction as the
 //   records it covers; the ack is published after that commit.
 // - The schema evolves by numbered migrations (schema_migrations, component "store").
@@ -17,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "hoistway/cloud/coverage.hpp"
 #include "hoistway/cloud/ingest_config.hpp"
 #include "hoistway/common/records.hpp"
 #include "hoistway/common/result.hpp"
@@ -44,6 +46,18 @@ struct unit_status_row {
   std::int64_t updated_ms = 0;
 };
 
+// One accepted frame as the archive keeps it.
+struct frame_row {
+  std::string device_id;
+  std::int64_t received_ms = 0;
+  std::uint64_t first_seq = 0;  // of its records
+  std::uint64_t last_seq = 0;
+  // The seqs of this frame's records that are stored here, as seq_coverage intervals text;
+  // empty when all of them are (the common case: NULL in the table).
+  std::string fresh;
+  std::span<const std::uint8_t> bytes;  // the frame as received, envelope and MAC included
+};
+
 // Brings a database to the store's current schema (component "store").
 common::status migrate_store(common::sqlite::database& db);
 
@@ -61,11 +75,11 @@ class store {
 
   // Writes; call inside a transaction (begin()).
   common::result<common::sqlite::transaction> begin();
-  // True if the record was new, false if it was a duplicate.
-  common::result<bool> insert_record(const std::string& device_id, const common::record& rec,
-                                     std::int64_t received_ms);
-  common::status set_stored_through(const std::string& device_id, std::uint64_t stored_through,
-                                    std::int64_t last_seen_ms);
+  common::status append_frame(const frame_row& frame);
+  // A device's committed coverage; nullopt for an unknown device.
+  common::result<std::optional<seq_coverage>> coverage(const std::string& device_id);
+  common::status set_coverage(const std::string& device_id, const seq_coverage& coverage,
+                              std::int64_t last_seen_ms);
   common::status upsert_unit_status(const unit_status_row& row);
   common::status add_dead_letter(std::int64_t received_ms, const std::string& topic,
                                  std::string_view reason, const std::string& detail,
@@ -78,8 +92,9 @@ class store {
   explicit store(common::sqlite::database db) : db_(std::move(db)) {}
   common::status migrate();
   common::sqlite::database db_;
-  std::optional<common::sqlite::statement> insert_record_;
-  std::optional<common::sqlite::statement> set_stored_through_;
+  std::optional<common::sqlite::statement> append_frame_;
+  std::optional<common::sqlite::statement> read_coverage_;
+  std::optional<common::sqlite::statement> write_coverage_;
   std::optional<common::sqlite::statement> upsert_status_;
 };
 

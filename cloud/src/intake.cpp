@@ -1,0 +1,98 @@
+// Storage of accepted frames.
+#include "hoistway/cloud/intake.hpp"
+
+namespace hoistway::cloud {
+
+using common::errc;
+using common::fail;
+
+common::result<intake> intake::open(store& db, unit_resolver units) {
+  auto p = projector::create(db.db());
+  if (!p) return std::unexpected(p.error());
+  return intake(db, std::move(*p), std::move(units));
+}
+
+common::result<seq_coverage*> intake::coverage_of(const std::string& device_id) {
+  if (auto it = touched_.find(device_id); it != touched_.end()) return &it->second;
+  // First frame of this device in this transaction: the committed coverage, read under the
+  // write lock, is the truth (another writer may have stored since we last looked).
+  auto committed = store_->coverage(device_id);
+  if (!committed) return std::unexpected(committed.error());
+  if (!*committed) return fail(errc::not_found, "unknown device " + device_id);
+  return &touched_.emplace(device_id, std::move(**committed)).first->second;
+}
+
+common::result<intake::written> intake::write(const common::batch& batch,
+                                              std::span<const std::uint8_t> frame,
+                                              std::int64_t received_ms, std::vector<pushed>& pushes,
+                                              std::vector<unit_state>& states) {
+  auto found = coverage_of(batch.device_id);
+  if (!found) return std::unexpected(found.error());
+  auto& coverage = **found;
+  written out;
+  // Which of the frame's records are new: a flag per record, and as seq ranges for the archive
+  // (runs of consecutive new records of the frame).
+  std::vector<bool> is_new(batch.records.size());
+  seq_ranges fresh;
+  bool run_open = false;
+  for (std::size_t i = 0; i < batch.records.size(); ++i) {
+    const auto seq = batch.records[i].seq;
+    is_new[i] = !coverage.covers(seq);
+    if (!is_new[i]) {
+      ++out.duplicate;
+      run_open = false;
+      continue;
+    }
+    ++out.fresh;
+    if (run_open) {
+      fresh.back().second = seq;
+    } else {
+      fresh.emplace_back(seq, seq);
+      run_open = true;
+    }
+  }
+  if (out.fresh > 0) {
+    frame_row row{batch.device_id,
+                  received_ms,
+                  batch.records.front().seq,
+                  batch.records.back().seq,
+                  out.duplicate == 0 ? std::string() : format_seq_ranges(fresh),
+                  frame};
+    if (auto st = store_->append_frame(row); !st) return std::unexpected(st.error());
+    for (std::size_t i = 0; i < batch.records.size(); ++i) {
+      if (!is_new[i]) continue;
+      const auto& rec = batch.records[i];
+      auto unit = units_(batch.device_id, rec.car);
+      if (!unit) continue;
+      if (auto st = projector_.apply(batch.device_id, *unit, rec, pushes); !st) {
+        return std::unexpected(st.error());
+      }
+      if (const auto* state = std::get_if<common::run_state>(&rec.body)) {
+        states.push_back({*unit, *state, rec.wall_ms});
+      }
+    }
+  }
+  coverage.apply_floor(batch.outbox_floor);
+  if (!batch.records.empty()) {
+    coverage.add(batch.covers_from == 0 ? batch.records.front().seq : batch.covers_from,
+                 batch.records.back().seq);
+  }
+  return out;
+}
+
+common::result<std::vector<intake::ack>> intake::persist(std::int64_t now_ms) {
+  std::vector<ack> acks;
+  acks.reserve(touched_.size());
+  for (const auto& [device, coverage] : touched_) {
+    if (auto st = store_->set_coverage(device, coverage, now_ms); !st) {
+      return std::unexpected(st.error());
+    }
+    acks.push_back({device, coverage.stored_through()});
+  }
+  touched_.clear();
+  return acks;
+}
+
+void intake::rollback() { touched_.clear(); }
+
+}  // namespace hoistway::cloud
