@@ -59,10 +59,14 @@ common::result<intake::written> intake::write(const common::batch& batch,
                   out.duplicate == 0 ? std::string() : format_seq_ranges(fresh),
                   frame};
     if (auto st = store_->append_frame(row); !st) return std::unexpected(st.error());
+    // A frame is one device's: each car's unit is resolved once per frame, not per record.
+    std::map<std::uint8_t, std::optional<std::string>> unit_of_car;
     for (std::size_t i = 0; i < batch.records.size(); ++i) {
       if (!is_new[i]) continue;
       const auto& rec = batch.records[i];
-      auto unit = units_(batch.device_id, rec.car);
+      auto [slot, first] = unit_of_car.try_emplace(rec.car);
+      if (first) slot->second = units_(batch.device_id, rec.car);
+      const auto& unit = slot->second;
       if (!unit) continue;
       if (auto st = projector_.apply(batch.device_id, *unit, rec, pushes); !st) {
         return std::unexpected(st.error());

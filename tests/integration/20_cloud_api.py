@@ -75,6 +75,18 @@ def records_of(system, device):
     return [r["seq"] for r in system.records(device)]
 
 
+def check_replay_stores_nothing(system, frame, what):
+    """Publishes A's `frame` again: counted as duplicates, nothing stored, no record added."""
+    stored = metric(system, "hoistway_records_stored_total")
+    dup = metric(system, "hoistway_records_duplicate_total")
+    count = len(records_of(system, A_DEVICE))
+    publish(system, f"hoistway/v1/dev/{A_DEVICE}/up", frame)
+    wait_for(f"{what} to be counted as duplicates",
+             lambda: metric(system, "hoistway_records_duplicate_total") > dup, timeout=15)
+    check(metric(system, "hoistway_records_stored_total") == stored, f"{what} stores nothing")
+    check(len(records_of(system, A_DEVICE)) == count, f"{what} adds no row")
+
+
 class SseClient:
     """A minimal EventSource: reads events from /api/v1/stream in a thread."""
 
@@ -191,14 +203,7 @@ def scenario(system):
     wait_for("the agent's outbox to drain", drained, timeout=60)
     time.sleep(1)
     wait_for("B's outbox to drain", lambda: drained(B_DEVICE), timeout=60)
-    stored = metric(system, "hoistway_records_stored_total")
-    dup = metric(system, "hoistway_records_duplicate_total")
-    count = len(records_of(system, A_DEVICE))
-    publish(system, f"hoistway/v1/dev/{A_DEVICE}/up", frame)
-    wait_for("the replay to be counted as duplicates",
-             lambda: metric(system, "hoistway_records_duplicate_total") > dup, timeout=15)
-    check(metric(system, "hoistway_records_stored_total") == stored, "a replay stores nothing")
-    check(len(records_of(system, A_DEVICE)) == count, "a replay adds no row")
+    check_replay_stores_nothing(system, frame, "a replay")
 
     (p_off, p_len), (m_off, m_len) = envelope_fields(frame)
     check(m_len == 32, "the MAC is 32 bytes")
@@ -266,15 +271,7 @@ def scenario(system):
                           (A_DEVICE, through)).fetchone()[0]
         check(left == 0 and deleted > 0, f"old raw frames deleted ({deleted}; {left} left)")
         check(db.execute("SELECT COUNT(*) FROM events").fetchone()[0] >= events, "events stay")
-    stored = metric(system, "hoistway_records_stored_total")
-    dup = metric(system, "hoistway_records_duplicate_total")
-    count = len(records_of(system, A_DEVICE))
-    publish(system, f"hoistway/v1/dev/{A_DEVICE}/up", frame)
-    wait_for("the old replay to be counted as duplicates",
-             lambda: metric(system, "hoistway_records_duplicate_total") > dup, timeout=15)
-    check(metric(system, "hoistway_records_stored_total") == stored,
-          "a replay of deleted samples stores nothing")
-    check(len(records_of(system, A_DEVICE)) == count, "a replay of deleted samples adds no row")
+    check_replay_stores_nothing(system, frame, "a replay of deleted samples")
     with sqlite3.connect(db_path) as db:
         now_through = db.execute("SELECT stored_through FROM devices WHERE device_id = ?",
                                  (A_DEVICE,)).fetchone()[0]
