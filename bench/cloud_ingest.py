@@ -18,7 +18,10 @@ session of an earlier arm queues this arm's messages):
       commit); rate = records / (last ack received - first publish). Afterwards the store is
       checked: every record is held exactly once (read back from the frames archive
       with `hoistway-admin device records`).
-Medians over the repetitions. Times are CLOCK_MONOTONIC, shared by the processes.
+Medians over the repetitions. Times are CLOCK_MONOTONIC, shared by the processes. Each arm also
+prints the CPU seconds its publisher, broker and subscriber (or ingest) had used when the
+measurement ended: on a small machine the three share the cores, so the ratio is as much about
+the ingest's CPU per record as about its latency.
 
 Usage: bench/cloud_ingest.py --bin build/bin [--devices 100] [--frames 30] [--reps 3]
 """
@@ -173,6 +176,8 @@ class Bench:
             time.sleep(0.3)  # the subscription is made after the connect
             pub, out = self.run_publisher(f"publisher-b{rep}", uri, wait_acks=False)
             got = read_until(sub, "t_last_ns")
+            cpu = {"publisher": cpu_seconds(pub.pid), "broker": cpu_seconds(broker.pid),
+                   "subscriber": cpu_seconds(sub.pid)}
             sub.wait(30)
             pub.stdin.close()
             pub.wait(30)
@@ -184,7 +189,7 @@ class Bench:
             seconds = (int(got["t_last_ns"]) - int(out["t0_ns"])) / 1e9
             return {"records": records, "seconds": seconds, "rate": records / seconds,
                     "frames": expect, "publish_s": (int(out["t_published_ns"]) -
-                                                    int(out["t0_ns"])) / 1e9}
+                                                    int(out["t0_ns"])) / 1e9, "cpu": cpu}
         finally:
             self.stop(broker)
 
@@ -208,6 +213,8 @@ class Bench:
                      timeout=20)
             time.sleep(0.3)  # the subscription is made after the connect
             pub, out = self.run_publisher(f"publisher-i{rep}", uri, wait_acks=True)
+            cpu = {"publisher": cpu_seconds(pub.pid), "broker": cpu_seconds(broker.pid),
+                   "ingest": cpu_seconds(ingest.pid)}
             metrics = read_metrics(http_port)
             pub.stdin.close()
             pub.wait(30)
@@ -229,7 +236,21 @@ class Bench:
                 "transactions": int(tx),
                 "ack_latency_ms": 1000 * metrics.get("hoistway_ack_latency_seconds_sum", 0) /
                 max(acks, 1),
-                "stored_checked": stored}
+                "stored_checked": stored, "cpu": cpu}
+
+
+def cpu_seconds(pid):
+    """CPU time (user + system, all threads) a live process has used; None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def format_cpu(cpu):
+    return ", ".join(f"{k} {v:.2f}" if v is not None else f"{k} ?" for k, v in cpu.items())
 
 
 def read_until(proc, key, timeout=300):
@@ -294,13 +315,14 @@ def main():
             base.append(b)
             log(f"rep {rep + 1}: baseline {b['rate']:,.0f} records/s ({b['frames']} frames, "
                 f"{b['records']} records in {b['seconds']:.2f} s; publishing took "
-                f"{b['publish_s']:.2f} s)")
+                f"{b['publish_s']:.2f} s; CPU s: {format_cpu(b['cpu'])})")
             i = bench.ingest(rep)
             ing.append(i)
             log(f"rep {rep + 1}: ingest   {i['rate']:,.0f} records/s ({i['records']} records "
                 f"stored and acked in {i['seconds']:.2f} s; {i['transactions']} transactions, "
                 f"mean ack latency {i['ack_latency_ms']:.0f} ms; store checked: "
-                f"{i['stored_checked']} records, none missing or twice)")
+                f"{i['stored_checked']} records, none missing or twice; CPU s: "
+                f"{format_cpu(i['cpu'])})")
         b_rate = statistics.median(x["rate"] for x in base)
         i_rate = statistics.median(x["rate"] for x in ing)
         ratio = i_rate / b_rate

@@ -16,7 +16,7 @@
 #include "hoistway/cloud/projector.hpp"
 #include "hoistway/cloud/retention.hpp"
 #include "hoistway/cloud/store.hpp"
-#include "hoistway/common/crypto.hpp"
+#include "hoistway/cloud/verifier.hpp"
 #include "hoistway/common/downlink.hpp"
 #include "hoistway/common/record_json.hpp"
 #include "hoistway/common/topics.hpp"
@@ -37,10 +37,12 @@ constexpr std::chrono::milliseconds command_answer_window{300'000};
 // How long after a commit the writer gathers frames for the next one (group commit).
 constexpr std::chrono::milliseconds batch_gather{10};
 
-// A message waiting for the writer, with when it arrived (for the ack latency).
+// A message waiting for the writer, with when it arrived (for the ack latency) and, for an
+// up-link frame, what the verifier made of it.
 struct queued {
   common::mqtt::message message;
   std::chrono::steady_clock::time_point arrived;
+  std::optional<common::wire::decode_result<common::batch>> verdict;
 };
 
 class ingest_impl final : public ingest {
@@ -68,6 +70,11 @@ class ingest_impl final : public ingest {
     if (!sweeper) return std::unexpected(sweeper.error());
     retention_.emplace(std::move(*sweeper));
     if (auto st = reload_devices(); !st) return st;
+    auto verifier_db = store::open(config_.store_path);
+    if (!verifier_db) return std::unexpected(verifier_db.error());
+    auto checks = verifier::open(std::move(*verifier_db), clock_, config_.max_frame_bytes);
+    if (!checks) return std::unexpected(checks.error());
+    verifier_.emplace(std::move(*checks));
     auto units = store_.units();
     if (!units) return std::unexpected(units.error());
     for (const auto& u : *units) {
@@ -155,11 +162,18 @@ class ingest_impl final : public ingest {
 
  private:
   // ---- Paho's thread -------------------------------------------------------------------------
+  // Checks an up-link frame here (verifier.hpp), so that the per-byte work of the next frames
+  // overlaps the writer storing the previous ones, and queues it with its verdict.
   void enqueue(common::mqtt::message m) {
+    const auto arrived = std::chrono::steady_clock::now();
+    std::optional<common::wire::decode_result<common::batch>> verdict;
+    if (common::topics::device_of(m.topic, "up")) {
+      verdict = verifier_->check(m.topic, m.payload, clock_->wall_ms());
+    }
     std::unique_lock lock(mutex_);
     space_.wait(lock, [this] { return stopped_ || queue_.size() < queue_capacity; });
     if (stopped_) return;
-    queue_.push_back({std::move(m), std::chrono::steady_clock::now()});
+    queue_.push_back({std::move(m), arrived, std::move(verdict)});
     counters_.queue_depth = queue_.size();
     ready_.notify_one();
   }
@@ -204,6 +218,12 @@ class ingest_impl final : public ingest {
       space_.notify_all();
       process(work);
       work.clear();
+      bool idle = false;
+      {
+        std::lock_guard lock(mutex_);
+        idle = queue_.empty();
+      }
+      publish_acks(idle);
       send_commands();
       retention_step();  // at most one bounded step between two batches
     }
@@ -215,31 +235,6 @@ class ingest_impl final : public ingest {
     sweeping_ = more && *more;
   }
 
-  struct pending_status {
-    common::run_state state;
-    std::int64_t wall_ms = 0;
-  };
-  // A transaction's run states, per unit: only the last one stored (for unit_status, which keeps
-  // the last write) and the newest by wall time (for the live view and the push stream, which
-  // want the present) can matter, so one upsert, one view update and one push per unit per
-  // transaction give the same end state as one per record.
-  struct unit_statuses {
-    pending_status last;
-    pending_status newest;
-  };
-  using status_map = std::map<std::string, unit_statuses>;
-
-  static void fold(status_map& statuses, std::vector<unit_state>& states) {
-    for (auto& s : states) {
-      auto [slot, first] = statuses.try_emplace(s.unit_id);
-      slot->second.last = {std::move(s.state), s.wall_ms};
-      if (first || s.wall_ms >= slot->second.newest.wall_ms) {
-        slot->second.newest = slot->second.last;
-      }
-    }
-    states.clear();
-  }
-
   void process(std::vector<queued>& messages) {
     const auto now = clock_->wall_ms();
     auto tx = store_.begin();
@@ -247,8 +242,6 @@ class ingest_impl final : public ingest {
       spdlog::error("store: {}", tx.error().message);
       return;  // the frames stay unacknowledged: the agents resend them
     }
-    status_map statuses;
-    std::vector<unit_state> states;
     std::vector<std::pair<std::string, presence>> presences;
     pushes_.clear();
     for (auto& entry : messages) {
@@ -262,7 +255,7 @@ class ingest_impl final : public ingest {
         continue;
       }
       ++counters_.frames_in;
-      auto outcome = accept(m, now, states);
+      auto outcome = accept(entry, now);
       if (!outcome) {
         ++counters_.rejected[static_cast<std::size_t>(outcome.error().reason)];
         spdlog::debug("rejected frame on {}: {} ({})", m.topic, to_string(outcome.error().reason),
@@ -277,7 +270,6 @@ class ingest_impl final : public ingest {
         intake_->rollback();
         return;  // the transaction rolls back: nothing acknowledged, the agents resend
       }
-      fold(statuses, states);
       ++counters_.frames_accepted;
       last_seen_[*outcome] = now;
       offline_now_.erase(*outcome);
@@ -288,8 +280,9 @@ class ingest_impl final : public ingest {
       intake_->rollback();
       return;
     }
+    const auto statuses = intake_->take_states();
     for (const auto& [unit, s] : statuses) {
-      (void)store_.upsert_unit_status({unit, to_json_text(s.last.state), s.last.wall_ms});
+      (void)store_.upsert_unit_status({unit, to_json_text(s.last), s.last_ms});
     }
     if (auto st = tx->commit(); !st) {
       // Nothing was stored: the agents will resend.
@@ -298,38 +291,58 @@ class ingest_impl final : public ingest {
     }
     ++counters_.transactions;
     last_commit_ = std::chrono::steady_clock::now();
-    // Only now, with the records durable, may the agents forget them. At most once: an ack is
-    // cumulative and repeated by the next one, and an agent that misses the last resends after
-    // its ack timeout and is acked again (its resend is a duplicate); so the broker and both
-    // clients are spared a PUBACK and an in-flight slot per ack.
+    // Only now, with the records durable, may the agents forget them (publish_acks()).
     for (const auto& a : *acks) {
-      const auto ack = common::wire::encode_ack({a.device_id, a.stored_through});
-      if (link_->publish(common::topics::ack(a.device_id), ack, common::mqtt::qos::at_most_once,
-                         common::mqtt::retain::no)) {
-        ++counters_.acks_published;
-      }
+      pending_acks_[a.device_id].stored_through = a.stored_through;
       view_->device_seen(a.device_id, now);
     }
-    const auto acked_at = std::chrono::steady_clock::now();
     for (const auto& entry : messages) {
-      if (common::topics::device_of(entry.message.topic, "up")) {
-        counters_.ack_latency_sum_us += static_cast<std::uint64_t>(
-            std::chrono::duration_cast<std::chrono::microseconds>(acked_at - entry.arrived)
-                .count());
-        ++counters_.ack_latency_count;
-      }
+      if (!entry.verdict || !*entry.verdict) continue;
+      auto& pending = pending_acks_[(*entry.verdict)->device_id];
+      ++pending.frames;
+      pending.arrived_sum_us += micros(entry.arrived);
     }
+    publish_pushes();  // alerts first, as before the states that raised or cleared them
     for (const auto& [unit, s] : statuses) {
-      view_->apply(unit, s.newest.state, s.newest.wall_ms);
-      pushes_.push_back(
-          {unit, "status", projector::status_json(unit, s.newest.state, s.newest.wall_ms)});
+      view_->apply(unit, s.newest, s.newest_ms);
+      bus_->publish(unit, "status", projector::status_json_text(unit, s.newest, s.newest_ms));
     }
     for (const auto& [device, p] : presences) {
       view_->set_presence(device, p);
       if (p == presence::offline) offline_now_.insert(device);
     }
-    publish_pushes();
     check_offline();
+  }
+
+  static std::int64_t micros(std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+  }
+
+  // Publishes the stored-acks of committed records: all of them when `all`, otherwise those of
+  // devices last acked at least ack_interval ago. An ack is cumulative, so one carries every
+  // commit since the previous; it travels at most once (QoS 0): an agent that misses the last
+  // resends after its ack timeout and is acked again (its resend is a duplicate), and the broker
+  // and both clients are spared a PUBACK and an in-flight slot per ack.
+  void publish_acks(bool all) {
+    const auto now = std::chrono::steady_clock::now();
+    for (auto it = pending_acks_.begin(); it != pending_acks_.end();) {
+      auto& [device, pending] = *it;
+      auto& last = last_ack_[device];
+      if (!all && now - last < config_.ack_interval) {
+        ++it;
+        continue;
+      }
+      const auto ack = common::wire::encode_ack({device, pending.stored_through});
+      if (link_->publish(common::topics::ack(device), ack, common::mqtt::qos::at_most_once,
+                         common::mqtt::retain::no)) {
+        ++counters_.acks_published;
+      }
+      last = now;
+      counters_.ack_latency_sum_us +=
+          static_cast<std::uint64_t>(pending.frames * micros(now) - pending.arrived_sum_us);
+      counters_.ack_latency_count += static_cast<std::uint64_t>(pending.frames);
+      it = pending_acks_.erase(it);
+    }
   }
 
   // ---- down-link commands (writer thread) -----------------------------------------------------
@@ -441,37 +454,11 @@ class ingest_impl final : public ingest {
     publish_pushes();
   }
 
-  // Checks one frame and stores its new records; returns the device id.
-  std::expected<std::string, rejection> accept(const common::mqtt::message& m, std::int64_t now,
-                                               std::vector<unit_state>& states) {
-    auto reject = [](reject_reason r, std::string detail) {
-      return std::unexpected(rejection{r, std::move(detail)});
-    };
-    const auto topic_device = common::topics::device_of(m.topic, "up");
-    if (!topic_device)
-      return reject(reject_reason::device_mismatch, "topic is not a device up-link");
-    auto envelope = common::wire::open_envelope(m.payload, config_.max_frame_bytes);
-    if (!envelope) return std::unexpected(envelope.error());
-    if (envelope->device_id != *topic_device) {
-      return reject(reject_reason::device_mismatch, "envelope device differs from the topic's");
-    }
-    auto it = devices_.find(std::string(envelope->device_id));
-    if ((it == devices_.end() || envelope->key_id != it->second.key_id) && maybe_reload_devices()) {
-      it = devices_.find(std::string(envelope->device_id));
-    }
-    if (it == devices_.end() || !it->second.active) {
-      return reject(reject_reason::unknown_device, std::string(envelope->device_id));
-    }
-    const auto& device = it->second;
-    if (envelope->key_id != device.key_id) {
-      return reject(reject_reason::bad_mac, "unknown key id " + std::to_string(envelope->key_id));
-    }
-    if (!common::wire::verify_mac(*envelope, device.key)) {
-      return reject(reject_reason::bad_mac, "MAC does not verify");
-    }
-    auto batch = common::wire::decode_payload(*envelope, now);
-    if (!batch) return std::unexpected(batch.error());
-    auto written = intake_->write(*batch, m.payload, now, pushes_, states);
+  // Stores the new records of a checked frame; returns its device id, or why it was rejected.
+  std::expected<std::string, rejection> accept(queued& entry, std::int64_t now) {
+    auto& batch = *entry.verdict;
+    if (!batch) return std::unexpected(std::move(batch.error()));
+    auto written = intake_->write(*batch, entry.message.payload, now, pushes_);
     if (!written) {
       // Not the frame's fault: the transaction is abandoned and the agents resend.
       store_failure_ = written.error().message;
@@ -556,6 +543,14 @@ class ingest_impl final : public ingest {
   std::optional<retention> retention_;
   bool sweeping_ = false;
   std::vector<pushed> pushes_;
+  // Stored-acks committed but not yet published, per device, with the frames they answer.
+  struct pending_ack {
+    std::uint64_t stored_through = 0;
+    std::int64_t frames = 0;
+    std::int64_t arrived_sum_us = 0;  // sum of the frames' arrival times (steady clock)
+  };
+  std::map<std::string, pending_ack> pending_acks_;
+  std::map<std::string, std::chrono::steady_clock::time_point> last_ack_;
   std::int64_t last_reload_mono_ = 0;
   std::map<std::string, std::int64_t> last_seen_;  // device → wall ms of its last stored frame
   std::set<std::string> offline_now_;              // last will said offline
@@ -563,6 +558,9 @@ class ingest_impl final : public ingest {
   std::map<std::string, device_row> devices_;
   std::map<std::pair<std::string, std::uint8_t>, std::string> units_;
   std::int64_t last_command_poll_mono_ = 0;
+
+  // Paho's callback thread only (set by load(), before start()).
+  std::optional<verifier> verifier_;
 
   std::mutex mutex_;
   std::condition_variable ready_;

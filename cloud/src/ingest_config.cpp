@@ -42,10 +42,13 @@ common::result<ingest_config> ingest_config::load(const std::string& path) {
   c.store_path = store.required_text("path");
 
   auto ingest = root.child("ingest");
-  ingest.only({"max_frame_bytes", "max_batch_frames", "offline_after_s"});
-  c.max_frame_bytes = static_cast<std::size_t>(ingest.integer("max_frame_bytes", 256 * 1024, 1024, 16 << 20));
-  c.max_batch_frames = static_cast<std::size_t>(ingest.integer("max_batch_frames", 512, 1, 100'000));
+  ingest.only({"max_frame_bytes", "max_batch_frames", "offline_after_s", "ack_interval_ms"});
+  c.max_frame_bytes =
+      static_cast<std::size_t>(ingest.integer("max_frame_bytes", 256 * 1024, 1024, 16 << 20));
+  c.max_batch_frames =
+      static_cast<std::size_t>(ingest.integer("max_batch_frames", 512, 1, 100'000));
   c.offline_after = std::chrono::seconds(ingest.integer("offline_after_s", 30, 1, 86'400));
+  c.ack_interval = std::chrono::milliseconds(ingest.integer("ack_interval_ms", 100, 0, 5'000));
 
   auto retention = root.child("retention");
   retention.only({"samples_days", "status_log_days", "sweep_interval_s", "batch_rows"});
@@ -82,10 +85,12 @@ common::result<ingest_config> ingest_config::load(const std::string& path) {
     if (const auto* units = t->get("units")) {
       if (const auto* array = units->as_array()) {
         for (const auto& u : *array) {
-          if (const auto* s = u.as_string(); s != nullptr && !s->get().empty() && s->get().size() <= 64) {
+          if (const auto* s = u.as_string();
+              s != nullptr && !s->get().empty() && s->get().size() <= 64) {
             p.units.push_back(s->get());
           } else {
-            d.add_error("units", "every unit id must be a non-empty string of at most 64 characters");
+            d.add_error("units",
+                        "every unit id must be a non-empty string of at most 64 characters");
           }
         }
       } else {

@@ -24,8 +24,8 @@ common::result<seq_coverage*> intake::coverage_of(const std::string& device_id) 
 
 common::result<intake::written> intake::write(const common::batch& batch,
                                               std::span<const std::uint8_t> frame,
-                                              std::int64_t received_ms, std::vector<pushed>& pushes,
-                                              std::vector<unit_state>& states) {
+                                              std::int64_t received_ms,
+                                              std::vector<pushed>& pushes) {
   auto found = coverage_of(batch.device_id);
   if (!found) return std::unexpected(found.error());
   auto& coverage = **found;
@@ -59,20 +59,38 @@ common::result<intake::written> intake::write(const common::batch& batch,
                   out.duplicate == 0 ? std::string() : format_seq_ranges(fresh),
                   frame};
     if (auto st = store_->append_frame(row); !st) return std::unexpected(st.error());
-    // A frame is one device's: each car's unit is resolved once per frame, not per record.
-    std::map<std::uint8_t, std::optional<std::string>> unit_of_car;
+    // A frame is one device's: each car's unit is resolved once per frame, not per record, and
+    // of its run states only the last and the newest are kept.
+    struct car_states {
+      std::optional<std::string> unit;
+      const common::record* last = nullptr;
+      const common::record* newest = nullptr;
+    };
+    std::map<std::uint8_t, car_states> cars;
     for (std::size_t i = 0; i < batch.records.size(); ++i) {
       if (!is_new[i]) continue;
       const auto& rec = batch.records[i];
-      auto [slot, first] = unit_of_car.try_emplace(rec.car);
-      if (first) slot->second = units_(batch.device_id, rec.car);
-      const auto& unit = slot->second;
-      if (!unit) continue;
-      if (auto st = projector_.apply(batch.device_id, *unit, rec, pushes); !st) {
+      auto [slot, first] = cars.try_emplace(rec.car);
+      auto& car = slot->second;
+      if (first) car.unit = units_(batch.device_id, rec.car);
+      if (!car.unit) continue;
+      if (auto st = projector_.apply(batch.device_id, *car.unit, rec, pushes); !st) {
         return std::unexpected(st.error());
       }
-      if (const auto* state = std::get_if<common::run_state>(&rec.body)) {
-        states.push_back({*unit, *state, rec.wall_ms});
+      if (std::holds_alternative<common::run_state>(rec.body)) {
+        car.last = &rec;
+        if (car.newest == nullptr || rec.wall_ms >= car.newest->wall_ms) car.newest = &rec;
+      }
+    }
+    for (const auto& [number, car] : cars) {
+      if (car.last == nullptr) continue;
+      auto [slot, first] = states_.try_emplace(*car.unit);
+      auto& unit = slot->second;
+      unit.last = std::get<common::run_state>(car.last->body);
+      unit.last_ms = car.last->wall_ms;
+      if (first || car.newest->wall_ms >= unit.newest_ms) {
+        unit.newest = std::get<common::run_state>(car.newest->body);
+        unit.newest_ms = car.newest->wall_ms;
       }
     }
   }
@@ -97,6 +115,9 @@ common::result<std::vector<intake::ack>> intake::persist(std::int64_t now_ms) {
   return acks;
 }
 
-void intake::rollback() { touched_.clear(); }
+void intake::rollback() {
+  touched_.clear();
+  states_.clear();
+}
 
 }  // namespace hoistway::cloud

@@ -41,8 +41,29 @@ common::result<sqlite::statement*> projector::cached(const std::string& sql) {
   return &it->second;
 }
 
+namespace {
+common::car_mode mode_named(std::string_view name) {
+  for (int m = 0; m < static_cast<int>(common::car_mode::unknown); ++m) {
+    if (common::to_string(static_cast<common::car_mode>(m)) == name) {
+      return static_cast<common::car_mode>(m);
+    }
+  }
+  return common::car_mode::unknown;
+}
+}  // namespace
+
 common::result<projector> projector::create(sqlite::database& db) {
   projector p(db);
+  auto event = db.prepare(
+      "INSERT INTO events(device_id, seq, unit_id, kind, wall_ms, body) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  if (!event) return std::unexpected(event.error());
+  p.insert_event_.emplace(std::move(*event));
+  auto status = db.prepare(
+      "INSERT OR IGNORE INTO status_log(unit_id, wall_ms, device_id, seq, in_service, mode) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  if (!status) return std::unexpected(status.error());
+  p.insert_status_.emplace(std::move(*status));
   auto open =
       db.prepare("SELECT alert_id, unit_id, kind, code FROM alerts WHERE state != 'cleared'");
   if (!open) return std::unexpected(open.error());
@@ -62,7 +83,7 @@ common::result<projector> projector::create(sqlite::database& db) {
     auto row = last->step();
     if (!row) return std::unexpected(row.error());
     if (*row == sqlite::step_result::done) break;
-    p.logged_[last->column_text(0)] = {last->column_int(1) != 0, last->column_text(2)};
+    p.logged_[last->column_text(0)] = {last->column_int(1) != 0, mode_named(last->column_text(2))};
   }
   return p;
 }
@@ -73,6 +94,20 @@ json projector::status_json(const std::string& unit_id, const common::run_state&
   status["unit_id"] = unit_id;
   status["updated_at"] = common::format_rfc3339(wall_ms);
   return status;
+}
+
+std::string projector::status_json_text(const std::string& unit_id, const common::run_state& state,
+                                        std::int64_t wall_ms) {
+  // The state's own keys all sort before "unit_id" and "updated_at" (dump() sorts keys), so
+  // they are appended before its closing brace.
+  auto text = to_json_text(state);
+  text.pop_back();
+  text += ",\"unit_id\":";
+  text += json(unit_id).dump();
+  text += ",\"updated_at\":\"";
+  text += common::format_rfc3339(wall_ms);
+  text += "\"}";
+  return text;
 }
 
 json projector::alert_json(sqlite::statement& r) {
@@ -148,44 +183,38 @@ common::status projector::apply(const std::string& device_id, const std::string&
     // The status log holds what availability needs: every change of service or mode, and the
     // agents' periodic snapshots, which confirm the state (a status holds at most the API's
     // max_status_gap after its row). Samples in between change neither.
-    const logged_status now{state->in_service, std::string(common::to_string(state->mode))};
+    const logged_status now{state->in_service, state->mode};
     const auto previous = logged_.find(unit_id);
     const bool changed = previous == logged_.end() || previous->second != now;
     if (!changed && !state->snapshot) return {};
-    auto log = cached(
-        "INSERT OR IGNORE INTO status_log(unit_id, wall_ms, device_id, seq, in_service, mode) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-    if (!log) return std::unexpected(log.error());
-    if (auto st = (*log)
-                      ->bind(1, unit_id)
+    const auto mode = common::to_string(state->mode);
+    if (auto st = insert_status_->bind_ref(1, unit_id)
                       .bind(2, rec.wall_ms)
-                      .bind(3, device_id)
+                      .bind_ref(3, device_id)
                       .bind(4, static_cast<std::int64_t>(rec.seq))
                       .bind(5, state->in_service)
-                      .bind(6, now.mode)
+                      .bind_ref(6, mode)
                       .run();
         !st) {
       return st;
     }
     const bool service_changed =
         previous == logged_.end() || previous->second.in_service != state->in_service;
-    logged_[unit_id] = now;
+    logged_.insert_or_assign(unit_id, now);
     if (!service_changed) return {};
     if (state->in_service) return clear(unit_id, alert_kind::out_of_service, 0, rec.wall_ms, out);
-    return raise(unit_id, alert_kind::out_of_service, 0, "mode " + now.mode, rec.wall_ms, out);
+    return raise(unit_id, alert_kind::out_of_service, 0, "mode " + std::string(mode), rec.wall_ms,
+                 out);
   }
 
-  auto event = cached(
-      "INSERT INTO events(device_id, seq, unit_id, kind, wall_ms, body) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-  if (!event) return std::unexpected(event.error());
-  if (auto st = (*event)
-                    ->bind(1, device_id)
+  // Bound by reference: every bound value outlives run(), which resets the statement.
+  const auto body = to_json_text(rec.body);
+  if (auto st = insert_event_->bind_ref(1, device_id)
                     .bind(2, static_cast<std::int64_t>(rec.seq))
-                    .bind(3, unit_id)
-                    .bind(4, common::kind_name(rec.body))
+                    .bind_ref(3, unit_id)
+                    .bind_ref(4, common::kind_name(rec.body))
                     .bind(5, rec.wall_ms)
-                    .bind(6, to_json_text(rec.body))
+                    .bind_ref(6, body)
                     .run();
       !st) {
     return st;

@@ -302,17 +302,18 @@ common::result<unit_row> store::ensure_unit(const std::string& device_id, std::u
 common::result<sqlite::transaction> store::begin() { return sqlite::transaction::begin(db_); }
 
 common::status store::append_frame(const frame_row& frame) {
+  // Bound by reference: `frame` outlives run(), which resets the statement.
   auto& stmt = *append_frame_;
-  stmt.bind(1, frame.device_id)
+  stmt.bind_ref(1, frame.device_id)
       .bind(2, frame.received_ms)
       .bind(3, static_cast<std::int64_t>(frame.first_seq))
       .bind(4, static_cast<std::int64_t>(frame.last_seq));
   if (frame.fresh.empty()) {
     stmt.bind_null(5);
   } else {
-    stmt.bind(5, frame.fresh);
+    stmt.bind_ref(5, frame.fresh);
   }
-  return stmt.bind(6, frame.bytes).run();
+  return stmt.bind_ref(6, frame.bytes).run();
 }
 
 common::result<std::optional<seq_coverage>> store::coverage(const std::string& device_id) {

@@ -22,9 +22,10 @@ void statement::finalizer::operator()(sqlite3_stmt* stmt) const noexcept { sqlit
 
 result<database> database::open(const std::string& path, const open_options& options) {
   sqlite3* raw = nullptr;
-  const int flags = (options.mode == access::read_only ? SQLITE_OPEN_READONLY
-                                                       : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-                    SQLITE_OPEN_NOMUTEX;
+  const int flags =
+      (options.mode == access::read_only ? SQLITE_OPEN_READONLY
+                                         : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+      SQLITE_OPEN_NOMUTEX;
   const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   database db(raw);  // closes even a failed open
   if (rc != SQLITE_OK) return sqlite_fail(raw, "open " + path);
@@ -95,19 +96,37 @@ statement& statement::bind(int index, double value) {
 }
 statement& statement::bind(int index, std::string_view text) {
   note(bind_status_,
-       sqlite3_bind_text64(stmt_.get(), index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8),
+       sqlite3_bind_text64(stmt_.get(), index, text.data(), text.size(), SQLITE_TRANSIENT,
+                           SQLITE_UTF8),
        db_, "bind text");
   return *this;
 }
+// A zero-length blob must still be a blob, not NULL: pass a non-null pointer.
+constexpr std::uint8_t empty_blob = 0;
+
 statement& statement::bind(int index, std::span<const std::uint8_t> blob) {
-  // A zero-length blob must still be a blob, not NULL: pass a non-null pointer.
-  static constexpr std::uint8_t empty = 0;
   note(bind_status_,
-       sqlite3_bind_blob64(stmt_.get(), index, blob.empty() ? &empty : blob.data(), blob.size(),
-                           SQLITE_TRANSIENT),
+       sqlite3_bind_blob64(stmt_.get(), index, blob.empty() ? &empty_blob : blob.data(),
+                           blob.size(), SQLITE_TRANSIENT),
        db_, "bind blob");
   return *this;
 }
+statement& statement::bind_ref(int index, std::string_view text) {
+  note(
+      bind_status_,
+      sqlite3_bind_text64(stmt_.get(), index, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8),
+      db_, "bind text");
+  return *this;
+}
+
+statement& statement::bind_ref(int index, std::span<const std::uint8_t> blob) {
+  note(bind_status_,
+       sqlite3_bind_blob64(stmt_.get(), index, blob.empty() ? &empty_blob : blob.data(),
+                           blob.size(), SQLITE_STATIC),
+       db_, "bind blob");
+  return *this;
+}
+
 statement& statement::bind_null(int index) {
   note(bind_status_, sqlite3_bind_null(stmt_.get(), index), db_, "bind null");
   return *this;
@@ -152,8 +171,9 @@ double statement::column_double(int column) const {
 std::string statement::column_text(int column) const {
   const auto* text = sqlite3_column_text(stmt_.get(), column);
   const int n = sqlite3_column_bytes(stmt_.get(), column);
-  return text != nullptr ? std::string(reinterpret_cast<const char*>(text), static_cast<std::size_t>(n))
-                         : std::string();
+  return text != nullptr
+             ? std::string(reinterpret_cast<const char*>(text), static_cast<std::size_t>(n))
+             : std::string();
 }
 std::span<const std::uint8_t> statement::column_blob_view(int column) const {
   const auto* blob = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt_.get(), column));
@@ -187,9 +207,8 @@ status transaction::commit() {
 namespace hoistway::common::sqlite {
 
 status migrate(database& db, std::string_view component, std::span<const std::string_view> steps) {
-  if (auto st = db.exec(
-          "CREATE TABLE IF NOT EXISTS schema_migrations("
-          "component TEXT PRIMARY KEY, version INTEGER NOT NULL)");
+  if (auto st = db.exec("CREATE TABLE IF NOT EXISTS schema_migrations("
+                        "component TEXT PRIMARY KEY, version INTEGER NOT NULL)");
       !st) {
     return st;
   }

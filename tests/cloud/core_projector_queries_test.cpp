@@ -803,3 +803,26 @@ TEST_CASE("projector: another unit's records do not change a visit") {
   REQUIRE(visits);
   CHECK((*visits)["visits"][0]["checklist_ng"] == 0);
 }
+
+TEST_CASE("projector: the pushed status text is exactly the status JSON, dumped") {
+  common::run_state s;
+  s.position_mm = -1250;
+  s.speed_mm_s = 1600;
+  s.floor = -2;
+  s.dir = common::direction::down;
+  s.door = common::door_state::opening;
+  s.load_kg = 640;
+  s.mode = common::car_mode::inspection;
+  s.in_door_zone = true;
+  s.alarm = true;
+  s.in_service = false;
+  s.snapshot = true;
+  SUBCASE("with fault codes") { s.fault_codes = {17, 4096}; }
+  SUBCASE("without fault codes") {}
+  for (const std::string unit : {"U1", "lobby \"A\" \\ car\t1", "ユニット-1"}) {
+    for (const std::int64_t wall : {std::int64_t{0}, std::int64_t{1'764'633'600'123}}) {
+      CHECK(hc::projector::status_json_text(unit, s, wall) ==
+            hc::projector::status_json(unit, s, wall).dump());
+    }
+  }
+}

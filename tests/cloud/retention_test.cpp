@@ -121,8 +121,7 @@ struct fixture {
     auto tx = st->begin();
     REQUIRE_MESSAGE(tx.has_value(), tx.error().message);
     std::vector<hc::pushed> pushes;
-    std::vector<hc::unit_state> states;
-    auto written = writer->write(b, bytes, clock->wall_ms(), pushes, states);
+    auto written = writer->write(b, bytes, clock->wall_ms(), pushes);
     REQUIRE_MESSAGE(written.has_value(), written.error().message);
     auto acks = writer->persist(clock->wall_ms());
     REQUIRE_MESSAGE(acks.has_value(), acks.error().message);

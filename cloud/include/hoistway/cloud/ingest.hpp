@@ -2,9 +2,11 @@
 // MAC, payload, meaning) → stored idempotently in batched transactions → stored-ack published
 // after the commit → the live view updated.
 //
-// Threading: Paho's callback thread only enqueues messages (a bounded queue: when it is full,
-// Paho waits, and the broker holds the rest). One writer thread owns the store, the device
-// table and the coverage; nothing else writes the database.
+// Threading: Paho's callback thread checks each frame (verifier.hpp: envelope, device, MAC,
+// payload, meaning; the device table read on a connection of its own) and queues it with its
+// verdict (a bounded queue: when it is full, Paho waits, and the broker holds the rest), so the
+// checks of the next frames overlap the storing of the previous ones. One writer thread owns the
+// store's write connection and the coverage; nothing else writes the database.
 #pragma once
 
 #include <array>

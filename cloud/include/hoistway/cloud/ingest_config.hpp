@@ -41,6 +41,10 @@ struct ingest_config {
   std::size_t max_frame_bytes = 256 * 1024;
   std::size_t max_batch_frames = 512;               // frames per SQLite transaction
   std::chrono::milliseconds offline_after{30'000};  // no frame for this long → offline
+  // While frames keep coming, a device's stored-ack goes out at most this often (the acks are
+  // cumulative, so one carries all the commits since the last); when the writer runs out of
+  // frames, every pending ack goes at once. 0: after every commit.
+  std::chrono::milliseconds ack_interval{100};
   std::vector<device_provision> devices;
   retention_config retention;
   std::string source_path;              // the file this was read from, for messages

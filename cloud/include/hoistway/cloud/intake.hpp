@@ -36,11 +36,15 @@
 
 namespace hoistway::cloud {
 
-// A fresh run state of a unit, for the real-time view (applied after the commit).
-struct unit_state {
-  std::string unit_id;
-  common::run_state state;
-  std::int64_t wall_ms = 0;
+// A unit's run states stored in one transaction. Only two can matter: the last stored (for
+// unit_status, which keeps the last write) and the newest by wall time (for the live view and
+// the push stream, which show the present). One upsert, one view update and one push per unit
+// per transaction give the same end state as one per record.
+struct unit_states {
+  common::run_state last;
+  std::int64_t last_ms = 0;
+  common::run_state newest;
+  std::int64_t newest_ms = 0;
 };
 
 class intake {
@@ -57,10 +61,9 @@ class intake {
     std::size_t duplicate = 0;  // records the store held already
   };
   // Inside a transaction: stores what is new in a verified, decoded frame. `frame` is the frame
-  // as received. Alerts to push go to `pushes`, fresh run states to `states`.
+  // as received. Alerts to push go to `pushes`; fresh run states are kept per unit (states()).
   common::result<written> write(const common::batch& batch, std::span<const std::uint8_t> frame,
-                                std::int64_t received_ms, std::vector<pushed>& pushes,
-                                std::vector<unit_state>& states);
+                                std::int64_t received_ms, std::vector<pushed>& pushes);
 
   struct ack {
     std::string device_id;
@@ -69,6 +72,9 @@ class intake {
   // Inside the same transaction, last: writes the coverage of every device written since the
   // previous call. The acks may be published only once the transaction has committed.
   common::result<std::vector<ack>> persist(std::int64_t now_ms);
+  // The run states stored since the previous take_states(), per unit; for unit_status (inside
+  // the transaction) and the live view and push stream (after the commit).
+  std::map<std::string, unit_states> take_states() { return std::exchange(states_, {}); }
   // The transaction did not commit: what it gained is forgotten (read again next time).
   void rollback();
 
@@ -83,6 +89,7 @@ class intake {
   projector projector_;
   unit_resolver units_;
   std::map<std::string, seq_coverage> touched_;  // this transaction's coverage per device
+  std::map<std::string, unit_states> states_;    // this transaction's run states per unit
 };
 
 }  // namespace hoistway::cloud

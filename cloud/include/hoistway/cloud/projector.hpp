@@ -13,6 +13,7 @@
 #include <set>
 #include <string>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -48,6 +49,10 @@ class projector {
   // A unit's status as the API and the push stream show it.
   static nlohmann::json status_json(const std::string& unit_id, const common::run_state& state,
                                     std::int64_t wall_ms);
+  // Exactly status_json(...).dump(), written without building the tree (one per unit and
+  // transaction on the ingest's hot path).
+  static std::string status_json_text(const std::string& unit_id, const common::run_state& state,
+                                      std::int64_t wall_ms);
   // Alert JSON as the API shows it, read back from the table.
   static nlohmann::json alert_json(common::sqlite::statement& row);
   static constexpr std::string_view alert_columns =
@@ -61,18 +66,21 @@ class projector {
   common::status clear(const std::string& unit_id, alert_kind kind, std::uint16_t code,
                        std::int64_t at_ms, std::vector<pushed>& out);
   common::status push_alert(std::int64_t alert_id, std::vector<pushed>& out);
-  // Prepared once, reused (reset) on every call.
+  // Prepared once, reused (reset) on every call; for the rarer statements.
   common::result<common::sqlite::statement*> cached(const std::string& sql);
 
   common::sqlite::database* db_;
+  // The statements of every record, prepared at create().
+  std::optional<common::sqlite::statement> insert_event_;
+  std::optional<common::sqlite::statement> insert_status_;
   // Open (raised or acknowledged) alerts: (unit, kind, code) → alert_id.
   std::map<std::tuple<std::string, std::string, std::uint16_t>, std::int64_t> open_;
   struct logged_status {
     bool in_service = false;
-    std::string mode;
+    common::car_mode mode = common::car_mode::unknown;
     bool operator==(const logged_status&) const = default;
   };
-  std::map<std::string, logged_status> logged_;  // per unit, its last status-log row
+  std::unordered_map<std::string, logged_status> logged_;  // per unit, its last status-log row
   std::map<std::string, common::sqlite::statement> statements_;
 };
 

@@ -76,19 +76,25 @@ class statement {
   statement& bind(int index, std::string_view text);
   statement& bind(int index, std::span<const std::uint8_t> blob);
   statement& bind_null(int index);
+  // Binds without copying: the bytes must stay valid and unchanged until the statement is reset
+  // (run() resets it). For hot paths that bind large or many values and run at once.
+  statement& bind_ref(int index, std::string_view text);
+  statement& bind_ref(int index, std::span<const std::uint8_t> blob);
   template <typename T>
   statement& bind(int index, const std::optional<T>& value) {
     return value ? bind(index, *value) : bind_null(index);
   }
   // Disambiguates integer types for callers.
   template <typename T>
-    requires(std::is_integral_v<T> && !std::is_same_v<T, std::int64_t> && !std::is_same_v<T, bool>)
-  statement& bind(int index, T value) {
+  requires(std::is_integral_v<T> && !std::is_same_v<T, std::int64_t> &&
+           !std::is_same_v<T, bool>) statement& bind(int index, T value) {
     return bind(index, static_cast<std::int64_t>(value));
   }
   statement& bind(int index, bool value) { return bind(index, std::int64_t{value ? 1 : 0}); }
   statement& bind(int index, const char* text) { return bind(index, std::string_view(text)); }
-  statement& bind(int index, const std::string& text) { return bind(index, std::string_view(text)); }
+  statement& bind(int index, const std::string& text) {
+    return bind(index, std::string_view(text));
+  }
 
   result<step_result> step();
   // Steps a statement that returns no rows; then resets it for reuse.

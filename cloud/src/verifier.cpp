@@ -1,0 +1,71 @@
+// The checks of an up-link frame.
+#include "hoistway/cloud/verifier.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "hoistway/common/topics.hpp"
+
+namespace hoistway::cloud {
+
+using common::wire::reject_reason;
+using common::wire::rejection;
+
+common::result<verifier> verifier::open(store db, std::shared_ptr<common::clock> clock,
+                                        std::size_t max_frame_bytes) {
+  verifier v(std::move(db), std::move(clock), max_frame_bytes);
+  if (auto st = v.reload(); !st) return std::unexpected(st.error());
+  return v;
+}
+
+common::status verifier::reload() {
+  auto devices = store_.devices();
+  if (!devices) return std::unexpected(devices.error());
+  loaded_mono_ms_ = clock_->mono_ms();
+  devices_.clear();
+  for (auto& d : *devices) {
+    std::string id = d.device_id;
+    devices_.emplace(std::move(id), std::move(d));
+  }
+  return {};
+}
+
+bool verifier::maybe_reload() {
+  if (clock_->mono_ms() - loaded_mono_ms_ < 1000) return false;
+  if (auto st = reload(); !st) {
+    spdlog::warn("device reload: {}", st.error().message);
+    return false;
+  }
+  return true;
+}
+
+common::wire::decode_result<common::batch> verifier::check(std::string_view topic,
+                                                           std::span<const std::uint8_t> frame,
+                                                           std::int64_t now_ms) {
+  auto reject = [](reject_reason r, std::string detail) {
+    return std::unexpected(rejection{r, std::move(detail)});
+  };
+  const auto topic_device = common::topics::device_of(topic, "up");
+  if (!topic_device) return reject(reject_reason::device_mismatch, "topic is not a device up-link");
+  auto envelope = common::wire::open_envelope(frame, max_frame_bytes_);
+  if (!envelope) return std::unexpected(envelope.error());
+  if (envelope->device_id != *topic_device) {
+    return reject(reject_reason::device_mismatch, "envelope device differs from the topic's");
+  }
+  auto it = devices_.find(envelope->device_id);
+  const bool known =
+      it != devices_.end() && it->second.active && envelope->key_id == it->second.key_id;
+  if (!known && maybe_reload()) it = devices_.find(envelope->device_id);
+  if (it == devices_.end() || !it->second.active) {
+    return reject(reject_reason::unknown_device, std::string(envelope->device_id));
+  }
+  const auto& device = it->second;
+  if (envelope->key_id != device.key_id) {
+    return reject(reject_reason::bad_mac, "unknown key id " + std::to_string(envelope->key_id));
+  }
+  if (!common::wire::verify_mac(*envelope, device.key)) {
+    return reject(reject_reason::bad_mac, "MAC does not verify");
+  }
+  return common::wire::decode_payload(*envelope, now_ms);
+}
+
+}  // namespace hoistway::cloud
