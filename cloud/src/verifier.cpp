@@ -10,6 +10,12 @@ namespace hoistway::cloud {
 using common::wire::reject_reason;
 using common::wire::rejection;
 
+namespace {
+// However well the devices send, the table is read again this often, so that a device disabled
+// or re-keyed with hoistway-admin is refused within it.
+constexpr std::int64_t refresh_ms = 10'000;
+}  // namespace
+
 common::result<verifier> verifier::open(store db, std::shared_ptr<common::clock> clock,
                                         std::size_t max_frame_bytes) {
   verifier v(std::move(db), std::move(clock), max_frame_bytes);
@@ -51,6 +57,7 @@ common::wire::decode_result<common::batch> verifier::check(std::string_view topi
   if (envelope->device_id != *topic_device) {
     return reject(reject_reason::device_mismatch, "envelope device differs from the topic's");
   }
+  if (clock_->mono_ms() - loaded_mono_ms_ >= refresh_ms) (void)maybe_reload();
   auto it = devices_.find(envelope->device_id);
   const bool known =
       it != devices_.end() && it->second.active && envelope->key_id == it->second.key_id;

@@ -9,7 +9,8 @@
 // Architecture invariants:
 // - A frame whose device is unknown, disabled, or named with an unknown key id makes the
 //   verifier read the device table again (hoistway-admin may have added or re-keyed it since),
-//   at most once a second, so a flood of frames from strangers cannot load the store.
+//   at most once a second, so a flood of frames from strangers cannot load the store; and every
+//   10 s regardless, so a device disabled while it keeps sending is refused within 10 s.
 // - The device table is read on the verifier's own connection; it never writes.
 //
 // Thread-safety: one thread at a time (the ingest's Paho callback thread).
