@@ -34,6 +34,8 @@ constexpr std::size_t queue_capacity = 20'000;
 constexpr std::chrono::milliseconds command_poll{250};
 constexpr std::chrono::milliseconds command_max_wait{60'000};
 constexpr std::chrono::milliseconds command_answer_window{300'000};
+// How often the WAL is copied back into the database file, beside the writer (checkpointer).
+constexpr std::chrono::milliseconds checkpoint_interval{100};
 // How long after a commit the writer gathers frames for the next one (group commit).
 constexpr std::chrono::milliseconds batch_gather{10};
 
@@ -70,6 +72,10 @@ class ingest_impl final : public ingest {
     if (!sweeper) return std::unexpected(sweeper.error());
     retention_.emplace(std::move(*sweeper));
     if (auto st = reload_devices(); !st) return st;
+    if (auto st = store_.leave_checkpoints(); !st) return st;
+    auto copier = checkpointer::start(config_.store_path, checkpoint_interval);
+    if (!copier) return std::unexpected(copier.error());
+    checkpointer_ = std::move(*copier);
     auto verifier_db = store::open(config_.store_path);
     if (!verifier_db) return std::unexpected(verifier_db.error());
     auto checks = verifier::open(std::move(*verifier_db), clock_, config_.max_frame_bytes);
@@ -561,6 +567,7 @@ class ingest_impl final : public ingest {
 
   // Paho's callback thread only (set by load(), before start()).
   std::optional<verifier> verifier_;
+  std::unique_ptr<checkpointer> checkpointer_;
 
   std::mutex mutex_;
   std::condition_variable ready_;

@@ -204,6 +204,36 @@ common::result<store> store::open(const std::string& path) {
 
 common::status store::migrate() { return migrate_store(db_); }
 
+common::status store::leave_checkpoints() { return db_.exec("PRAGMA wal_autocheckpoint=16384"); }
+
+common::result<std::unique_ptr<checkpointer>> checkpointer::start(
+    const std::string& path, std::chrono::milliseconds interval) {
+  auto db = sqlite::database::open(path, {.sync = sqlite::durability::full});
+  if (!db) return std::unexpected(db.error());
+  std::unique_ptr<checkpointer> c(new checkpointer(std::move(*db), interval));
+  c->thread_ = std::thread([raw = c.get()] { raw->run(); });
+  return c;
+}
+
+checkpointer::~checkpointer() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void checkpointer::run() {
+  std::unique_lock lock(mutex_);
+  while (!wake_.wait_for(lock, interval_, [this] { return stopping_; })) {
+    lock.unlock();
+    // A failed pass (the store busy with another checkpoint, say) is retried at the next.
+    (void)db_.checkpoint_passive();
+    lock.lock();
+  }
+}
+
 common::status migrate_store(sqlite::database& db) {
   return sqlite::migrate(db, "store", migrations);
 }

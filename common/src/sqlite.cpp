@@ -52,6 +52,15 @@ status database::exec(std::string_view sql) {
   return {};
 }
 
+result<database::checkpoint_progress> database::checkpoint_passive() {
+  checkpoint_progress out;
+  if (sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &out.wal_frames,
+                                &out.checkpointed_frames) != SQLITE_OK) {
+    return sqlite_fail(db_.get(), "checkpoint");
+  }
+  return out;
+}
+
 result<statement> database::prepare(std::string_view sql) {
   sqlite3_stmt* raw = nullptr;
   if (sqlite3_prepare_v3(db_.get(), sql.data(), static_cast<int>(sql.size()),

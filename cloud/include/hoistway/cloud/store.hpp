@@ -12,10 +12,15 @@
 // open their own connections with store::open_reader.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "hoistway/cloud/coverage.hpp"
@@ -85,6 +90,9 @@ class store {
                                  std::string_view reason, const std::string& detail,
                                  std::span<const std::uint8_t> bytes);
   common::result<std::int64_t> count(std::string_view table);
+  // Leaves the WAL's checkpoints to a `checkpointer`: this connection checkpoints only if the
+  // WAL has grown past 16,384 pages (64 MiB), in case the checkpointer falls behind.
+  common::status leave_checkpoints();
   // The writer's connection, for the projector (same thread, same transaction).
   common::sqlite::database& db() { return db_; }
 
@@ -96,6 +104,34 @@ class store {
   std::optional<common::sqlite::statement> read_coverage_;
   std::optional<common::sqlite::statement> write_coverage_;
   std::optional<common::sqlite::statement> upsert_status_;
+};
+
+// Copies a store's WAL back into its database file on a thread and connection of its own:
+// passive checkpoints, every `interval` while the WAL has frames not yet copied. Then the
+// ingest writer's commits only append to the WAL (store::leave_checkpoints), and the second
+// write of every page, with its fsync, is done beside the writer instead of inside its commits.
+// Durability is the WAL's: a commit is durable once its frames are synced to the WAL.
+//
+// Thread-safety: start() and the destructor from one thread.
+class checkpointer {
+ public:
+  static common::result<std::unique_ptr<checkpointer>> start(const std::string& path,
+                                                             std::chrono::milliseconds interval);
+  ~checkpointer();
+  checkpointer(const checkpointer&) = delete;
+  checkpointer& operator=(const checkpointer&) = delete;
+
+ private:
+  checkpointer(common::sqlite::database db, std::chrono::milliseconds interval)
+      : db_(std::move(db)), interval_(interval) {}
+  void run();
+
+  common::sqlite::database db_;
+  std::chrono::milliseconds interval_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
 };
 
 }  // namespace hoistway::cloud

@@ -50,6 +50,14 @@ class database {
   int changes() const noexcept;
   sqlite3* handle() const noexcept { return db_.get(); }
 
+  // A passive WAL checkpoint: copies what it can of the WAL into the database file without
+  // waiting for (or blocking) the writer or the readers.
+  struct checkpoint_progress {
+    int wal_frames = 0;           // frames in the WAL
+    int checkpointed_frames = 0;  // of which now in the database file
+  };
+  result<checkpoint_progress> checkpoint_passive();
+
   // Reads PRAGMA user_version, for schema migrations.
   result<int> user_version();
   status set_user_version(int version);
