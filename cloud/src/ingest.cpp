@@ -308,7 +308,7 @@ class ingest_impl final : public ingest {
       ++pending.frames;
       pending.arrived_sum_us += micros(entry.arrived);
     }
-    publish_pushes();  // alerts first, as before the states that raised or cleared them
+    publish_pushes();  // the transaction's alerts first, then each unit's newest status
     for (const auto& [unit, s] : statuses) {
       view_->apply(unit, s.newest, s.newest_ms);
       bus_->publish(unit, "status", projector::status_json_text(unit, s.newest, s.newest_ms));
