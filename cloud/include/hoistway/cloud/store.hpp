@@ -8,8 +8,9 @@
 //   records it covers; the ack is published after that commit.
 // - The schema evolves by numbered migrations (schema_migrations, component "store").
 //
-// Thread-safety: a store (one connection) belongs to one thread: the ingest writer. Readers
-// open their own connections with store::open_reader.
+// Thread-safety: a store (one connection) belongs to one thread at a time; each thread that
+// needs the store opens its own (the ingest: its writer, its frame checks on Paho's thread and
+// its checkpointer each have one).
 #pragma once
 
 #include <chrono>
