@@ -1,0 +1,68 @@
+// Tests of the [ingest] section of ingest.toml (ingest_config.hpp): defaults, every key, and
+// values out of range or unknown keys refused with the key named.
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "hoistway/cloud/ingest_config.hpp"
+#include "temp_dir.hpp"
+
+namespace {
+namespace hc = hoistway::cloud;
+}  // namespace
+
+TEST_CASE("ingest config: [ingest] is read strictly, with reasons") {
+  hoistway::testing::temp_dir dir{"hoistway-ingest-config"};
+  auto load = [&dir](const std::string& ingest) {
+    const auto path = dir.file("ingest.toml");
+    std::ofstream(path) << "[store]\npath = \"" << dir.file("cloud.db") << "\"\n" << ingest;
+    return hc::ingest_config::load(path);
+  };
+  auto fails_with = [&load](const std::string& ingest, const std::string& what) {
+    CAPTURE(ingest);
+    auto c = load(ingest);
+    REQUIRE_FALSE(c.has_value());
+    CAPTURE(c.error().message);
+    CHECK(c.error().message.find(what) != std::string::npos);
+  };
+
+  SUBCASE("defaults without a section") {
+    auto c = load("");
+    REQUIRE_MESSAGE(c.has_value(), c.error().message);
+    CHECK(c->max_frame_bytes == 256 * 1024);
+    CHECK(c->max_batch_frames == 512);
+    CHECK(c->offline_after == std::chrono::seconds(30));
+    CHECK(c->ack_interval == std::chrono::milliseconds(100));
+  }
+  SUBCASE("every key") {
+    auto c = load(
+        "[ingest]\nmax_frame_bytes = 65536\nmax_batch_frames = 64\noffline_after_s = 90\n"
+        "ack_interval_ms = 0\n");
+    REQUIRE_MESSAGE(c.has_value(), c.error().message);
+    CHECK(c->max_frame_bytes == 65536);
+    CHECK(c->max_batch_frames == 64);
+    CHECK(c->offline_after == std::chrono::seconds(90));
+    CHECK(c->ack_interval == std::chrono::milliseconds(0));
+  }
+  SUBCASE("bad values") {
+    fails_with("[ingest]\nack_interval_ms = -1\n", "ingest.ack_interval_ms: must be between 0 and");
+    fails_with("[ingest]\nack_interval_ms = 5001\n", "ingest.ack_interval_ms: must be between");
+    fails_with("[ingest]\nack_interval_ms = \"100\"\n", "expected an integer");
+    fails_with("[ingest]\nmax_batch_frames = 0\n", "ingest.max_batch_frames: must be between");
+    fails_with("[ingest]\nack_interval = 100\n", "ingest.ack_interval: unknown key");
+  }
+}
+
+TEST_CASE("ingest config: config/ingest.example.toml states the [ingest] defaults") {
+  const auto root = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
+  auto c = hc::ingest_config::load((root / "config" / "ingest.example.toml").string());
+  REQUIRE_MESSAGE(c.has_value(), c.error().message);
+  const hc::ingest_config defaults;
+  CHECK(c->max_frame_bytes == defaults.max_frame_bytes);
+  CHECK(c->max_batch_frames == defaults.max_batch_frames);
+  CHECK(c->offline_after == defaults.offline_after);
+  CHECK(c->ack_interval == defaults.ack_interval);
+}
