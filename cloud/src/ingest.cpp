@@ -71,7 +71,11 @@ class ingest_impl final : public ingest {
     auto sweeper = retention::create(store_.db(), config_.retention, counters_.retention);
     if (!sweeper) return std::unexpected(sweeper.error());
     retention_.emplace(std::move(*sweeper));
-    if (auto st = reload_devices(); !st) return st;
+    auto device_db = store::open(config_.store_path);
+    if (!device_db) return std::unexpected(device_db.error());
+    auto devices = device_table::open(std::move(*device_db), clock_);
+    if (!devices) return std::unexpected(devices.error());
+    devices_.emplace(std::move(*devices));
     if (auto st = store_.leave_checkpoints(); !st) return st;
     auto copier = checkpointer::start(config_.store_path, checkpoint_interval);
     if (!copier) return std::unexpected(copier.error());
@@ -96,36 +100,11 @@ class ingest_impl final : public ingest {
     return {};
   }
 
-  // Reads the device table (keys, active flags). Called at start, and when a frame names a
-  // device or key we do not know (hoistway-admin may have added it), at most once a second.
-  common::status reload_devices() {
-    auto devices = store_.devices();
-    if (!devices) return std::unexpected(devices.error());
-    last_reload_mono_ = clock_->mono_ms();
-    for (auto& d : *devices) {
-      const std::string id = d.device_id;
-      devices_.insert_or_assign(id, std::move(d));
-    }
-    return {};
-  }
-
-  // The device's row if it is known and active, after a reload (at most once a second) if it is
-  // not: hoistway-admin may have added or enabled it since.
+  // The device's row if it is known and active (device_table: read again if not, at most once
+  // a second), for down-link commands and their results.
   const device_row* active_device(const std::string& id) {
-    auto it = devices_.find(id);
-    if ((it == devices_.end() || !it->second.active) && maybe_reload_devices()) {
-      it = devices_.find(id);
-    }
-    return it != devices_.end() && it->second.active ? &it->second : nullptr;
-  }
-
-  bool maybe_reload_devices() {
-    if (clock_->mono_ms() - last_reload_mono_ < 1000) return false;
-    if (auto st = reload_devices(); !st) {
-      spdlog::warn("device reload: {}", st.error().message);
-      return false;
-    }
-    return true;
+    const auto* device = devices_->find(id);
+    return device != nullptr && device->active ? device : nullptr;
   }
 
   common::status start() override {
@@ -557,11 +536,10 @@ class ingest_impl final : public ingest {
   };
   std::map<std::string, pending_ack> pending_acks_;
   std::map<std::string, std::chrono::steady_clock::time_point> last_ack_;
-  std::int64_t last_reload_mono_ = 0;
   std::map<std::string, std::int64_t> last_seen_;  // device → wall ms of its last stored frame
   std::set<std::string> offline_now_;              // last will said offline
   std::set<std::string> offline_marked_;           // device_offline alerts open
-  std::map<std::string, device_row> devices_;
+  std::optional<device_table> devices_;
   std::map<std::pair<std::string, std::uint8_t>, std::string> units_;
   std::int64_t last_command_poll_mono_ = 0;
 

@@ -12,18 +12,17 @@ using common::wire::rejection;
 
 namespace {
 // However well the devices send, the table is read again this often, so that a device disabled
-// or re-keyed with hoistway-admin is refused within it.
+// or re-keyed with hoistway-admin is seen within it.
 constexpr std::int64_t refresh_ms = 10'000;
 }  // namespace
 
-common::result<verifier> verifier::open(store db, std::shared_ptr<common::clock> clock,
-                                        std::size_t max_frame_bytes) {
-  verifier v(std::move(db), std::move(clock), max_frame_bytes);
-  if (auto st = v.reload(); !st) return std::unexpected(st.error());
-  return v;
+common::result<device_table> device_table::open(store db, std::shared_ptr<common::clock> clock) {
+  device_table t(std::move(db), std::move(clock));
+  if (auto st = t.reload(); !st) return std::unexpected(st.error());
+  return t;
 }
 
-common::status verifier::reload() {
+common::status device_table::reload() {
   auto devices = store_.devices();
   if (!devices) return std::unexpected(devices.error());
   loaded_mono_ms_ = clock_->mono_ms();
@@ -35,13 +34,30 @@ common::status verifier::reload() {
   return {};
 }
 
-bool verifier::maybe_reload() {
+bool device_table::maybe_reload() {
   if (clock_->mono_ms() - loaded_mono_ms_ < 1000) return false;
   if (auto st = reload(); !st) {
     spdlog::warn("device reload: {}", st.error().message);
     return false;
   }
   return true;
+}
+
+const device_row* device_table::find(std::string_view device_id,
+                                     std::optional<std::uint32_t> key_id) {
+  if (clock_->mono_ms() - loaded_mono_ms_ >= refresh_ms) (void)maybe_reload();
+  auto it = devices_.find(device_id);
+  const bool known =
+      it != devices_.end() && it->second.active && (!key_id || *key_id == it->second.key_id);
+  if (!known && maybe_reload()) it = devices_.find(device_id);
+  return it != devices_.end() ? &it->second : nullptr;
+}
+
+common::result<verifier> verifier::open(store db, std::shared_ptr<common::clock> clock,
+                                        std::size_t max_frame_bytes) {
+  auto devices = device_table::open(std::move(db), std::move(clock));
+  if (!devices) return std::unexpected(devices.error());
+  return verifier(std::move(*devices), max_frame_bytes);
 }
 
 common::wire::decode_result<common::batch> verifier::check(std::string_view topic,
@@ -57,19 +73,14 @@ common::wire::decode_result<common::batch> verifier::check(std::string_view topi
   if (envelope->device_id != *topic_device) {
     return reject(reject_reason::device_mismatch, "envelope device differs from the topic's");
   }
-  if (clock_->mono_ms() - loaded_mono_ms_ >= refresh_ms) (void)maybe_reload();
-  auto it = devices_.find(envelope->device_id);
-  const bool known =
-      it != devices_.end() && it->second.active && envelope->key_id == it->second.key_id;
-  if (!known && maybe_reload()) it = devices_.find(envelope->device_id);
-  if (it == devices_.end() || !it->second.active) {
+  const auto* device = devices_.find(envelope->device_id, envelope->key_id);
+  if (device == nullptr || !device->active) {
     return reject(reject_reason::unknown_device, std::string(envelope->device_id));
   }
-  const auto& device = it->second;
-  if (envelope->key_id != device.key_id) {
+  if (envelope->key_id != device->key_id) {
     return reject(reject_reason::bad_mac, "unknown key id " + std::to_string(envelope->key_id));
   }
-  if (!common::wire::verify_mac(*envelope, device.key)) {
+  if (!common::wire::verify_mac(*envelope, device->key)) {
     return reject(reject_reason::bad_mac, "MAC does not verify");
   }
   return common::wire::decode_payload(*envelope, now_ms);

@@ -7,11 +7,8 @@
 // (the MAC, the verifier, decoding) of the next frames overlaps the storing of the previous ones.
 //
 // Architecture invariants:
-// - A frame whose device is unknown, disabled, or named with an unknown key id makes the
-//   verifier read the device table again (hoistway-admin may have added or re-keyed it since),
-//   at most once a second, so a flood of frames from strangers cannot load the store; and every
-//   10 s regardless, so a device disabled while it keeps sending is refused within 10 s.
-// - The device table is read on the verifier's own connection; it never writes.
+// - The device table (device_table below) is read on the verifier's own connection; it never
+//   writes. A device disabled or re-keyed is refused within 10 s even while it keeps sending.
 //
 // Thread-safety: one thread at a time (the ingest's Paho callback thread).
 #pragma once
@@ -19,6 +16,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -31,9 +29,37 @@
 
 namespace hoistway::cloud {
 
+// The device table (ids, keys, active flags) as one thread sees it, on a store connection of
+// its own: read at open; again, at most once a second, when asked for a device it does not hold
+// as active (or not with the key id asked for), since hoistway-admin may have added, enabled or
+// re-keyed it; and every 10 s regardless, so that a device disabled or re-keyed is seen within
+// that even while it keeps sending. The at-most-once-a-second bound keeps a flood of frames from
+// strangers off the store.
+//
+// Thread-safety: one thread at a time.
+class device_table {
+ public:
+  static common::result<device_table> open(store db, std::shared_ptr<common::clock> clock);
+
+  // The device's row (active or not) after the reads above, or nullptr if the table has none.
+  const device_row* find(std::string_view device_id,
+                         std::optional<std::uint32_t> key_id = std::nullopt);
+
+ private:
+  device_table(store db, std::shared_ptr<common::clock> clock)
+      : store_(std::move(db)), clock_(std::move(clock)) {}
+  common::status reload();
+  // Reloads the table unless it was read less than a second ago.
+  bool maybe_reload();
+
+  store store_;
+  std::shared_ptr<common::clock> clock_;
+  std::map<std::string, device_row, std::less<>> devices_;
+  std::int64_t loaded_mono_ms_ = 0;
+};
+
 class verifier {
  public:
-  // Reads the device table from `db` (a connection of the verifier's own).
   static common::result<verifier> open(store db, std::shared_ptr<common::clock> clock,
                                        std::size_t max_frame_bytes);
 
@@ -44,17 +70,11 @@ class verifier {
                                                    std::int64_t now_ms);
 
  private:
-  verifier(store db, std::shared_ptr<common::clock> clock, std::size_t max_frame_bytes)
-      : store_(std::move(db)), clock_(std::move(clock)), max_frame_bytes_(max_frame_bytes) {}
-  common::status reload();
-  // Reloads the device table unless it was read less than a second ago.
-  bool maybe_reload();
+  verifier(device_table devices, std::size_t max_frame_bytes)
+      : devices_(std::move(devices)), max_frame_bytes_(max_frame_bytes) {}
 
-  store store_;
-  std::shared_ptr<common::clock> clock_;
+  device_table devices_;
   std::size_t max_frame_bytes_;
-  std::map<std::string, device_row, std::less<>> devices_;
-  std::int64_t loaded_mono_ms_ = 0;
 };
 
 }  // namespace hoistway::cloud
