@@ -103,39 +103,35 @@ statement& statement::bind(int index, double value) {
   note(bind_status_, sqlite3_bind_double(stmt_.get(), index, value), db_, "bind double");
   return *this;
 }
-statement& statement::bind(int index, std::string_view text) {
-  note(bind_status_,
-       sqlite3_bind_text64(stmt_.get(), index, text.data(), text.size(), SQLITE_TRANSIENT,
-                           SQLITE_UTF8),
-       db_, "bind text");
-  return *this;
-}
 // A zero-length blob must still be a blob, not NULL: pass a non-null pointer.
 constexpr std::uint8_t empty_blob = 0;
 
-statement& statement::bind(int index, std::span<const std::uint8_t> blob) {
+statement& statement::bind_text(int index, std::string_view text, bool copy) {
+  note(bind_status_,
+       sqlite3_bind_text64(stmt_.get(), index, text.data(), text.size(),
+                           copy ? SQLITE_TRANSIENT : SQLITE_STATIC, SQLITE_UTF8),
+       db_, "bind text");
+  return *this;
+}
+statement& statement::bind_blob(int index, std::span<const std::uint8_t> blob, bool copy) {
   note(bind_status_,
        sqlite3_bind_blob64(stmt_.get(), index, blob.empty() ? &empty_blob : blob.data(),
-                           blob.size(), SQLITE_TRANSIENT),
+                           blob.size(), copy ? SQLITE_TRANSIENT : SQLITE_STATIC),
        db_, "bind blob");
   return *this;
+}
+statement& statement::bind(int index, std::string_view text) {
+  return bind_text(index, text, true);
+}
+statement& statement::bind(int index, std::span<const std::uint8_t> blob) {
+  return bind_blob(index, blob, true);
 }
 statement& statement::bind_ref(int index, std::string_view text) {
-  note(
-      bind_status_,
-      sqlite3_bind_text64(stmt_.get(), index, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8),
-      db_, "bind text");
-  return *this;
+  return bind_text(index, text, false);
 }
-
 statement& statement::bind_ref(int index, std::span<const std::uint8_t> blob) {
-  note(bind_status_,
-       sqlite3_bind_blob64(stmt_.get(), index, blob.empty() ? &empty_blob : blob.data(),
-                           blob.size(), SQLITE_STATIC),
-       db_, "bind blob");
-  return *this;
+  return bind_blob(index, blob, false);
 }
-
 statement& statement::bind_null(int index) {
   note(bind_status_, sqlite3_bind_null(stmt_.get(), index), db_, "bind null");
   return *this;

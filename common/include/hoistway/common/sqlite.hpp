@@ -122,6 +122,9 @@ class statement {
     void operator()(sqlite3_stmt* stmt) const noexcept;
   };
   statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  // bind (copy: SQLite keeps its own copy) and bind_ref (no copy) in one place each.
+  statement& bind_text(int index, std::string_view text, bool copy);
+  statement& bind_blob(int index, std::span<const std::uint8_t> blob, bool copy);
   status bind_status_ = {};
   sqlite3* db_ = nullptr;
   std::unique_ptr<sqlite3_stmt, finalizer> stmt_;
