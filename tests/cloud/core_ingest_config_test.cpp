@@ -4,10 +4,10 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <string>
 
 #include "hoistway/cloud/ingest_config.hpp"
+#include "ingest_toml.hpp"
 #include "temp_dir.hpp"
 
 namespace {
@@ -17,16 +17,10 @@ namespace hc = hoistway::cloud;
 TEST_CASE("ingest config: [ingest] is read strictly, with reasons") {
   hoistway::testing::temp_dir dir{"hoistway-ingest-config"};
   auto load = [&dir](const std::string& ingest) {
-    const auto path = dir.file("ingest.toml");
-    std::ofstream(path) << "[store]\npath = \"" << dir.file("cloud.db") << "\"\n" << ingest;
-    return hc::ingest_config::load(path);
+    return hoistway::testing::load_ingest_toml(dir, ingest);
   };
-  auto fails_with = [&load](const std::string& ingest, const std::string& what) {
-    CAPTURE(ingest);
-    auto c = load(ingest);
-    REQUIRE_FALSE(c.has_value());
-    CAPTURE(c.error().message);
-    CHECK(c.error().message.find(what) != std::string::npos);
+  auto fails_with = [&dir](const std::string& ingest, const std::string& what) {
+    hoistway::testing::check_ingest_toml_fails(dir, ingest, what);
   };
 
   SUBCASE("defaults without a section") {

@@ -35,6 +35,7 @@
 #include "hoistway/common/records.hpp"
 #include "hoistway/common/time.hpp"
 #include "hoistway/common/wire_codec.hpp"
+#include "ingest_toml.hpp"
 #include "temp_dir.hpp"
 
 namespace {
@@ -607,18 +608,11 @@ TEST_CASE("retention: [retention] is read strictly, with reasons") {
   hoistway::testing::temp_dir dir{"hoistway-retention-config"};
   // `retention` goes after [store] (a section), `top` before it (top-level keys).
   auto load = [&dir](const std::string& retention, const std::string& top = "") {
-    const auto path = dir.file("ingest.toml");
-    std::ofstream(path) << top << "[store]\npath = \"" << dir.file("cloud.db") << "\"\n"
-                        << retention;
-    return hc::ingest_config::load(path);
+    return hoistway::testing::load_ingest_toml(dir, retention, top);
   };
-  auto fails_with = [&load](const std::string& retention, const std::string& what,
-                            const std::string& top = "") {
-    CAPTURE(retention);
-    auto c = load(retention, top);
-    REQUIRE_FALSE(c.has_value());
-    CAPTURE(c.error().message);
-    CHECK(c.error().message.find(what) != std::string::npos);
+  auto fails_with = [&dir](const std::string& retention, const std::string& what,
+                           const std::string& top = "") {
+    hoistway::testing::check_ingest_toml_fails(dir, retention, what, top);
   };
 
   SUBCASE("defaults without a section") {
