@@ -1,4 +1,5 @@
 # Cloud benchmarks (included by bench/CMakeLists.txt). Each prints figures; none asserts on time.
-# bench_cloud_ingest is the publisher and the do-nothing subscriber of bench/cloud_ingest.py.
+# bench_cloud_ingest is the publisher, the do-nothing subscriber and the checks-only subscriber
+# (the ingest's verifier, nothing stored) of bench/cloud_ingest.py.
 add_executable(bench_cloud_ingest ${CMAKE_CURRENT_LIST_DIR}/cloud_ingest_load.cpp)
-target_link_libraries(bench_cloud_ingest PRIVATE hoistway_common hoistway::options)
+target_link_libraries(bench_cloud_ingest PRIVATE hoistway_cloud hoistway_common hoistway::options)

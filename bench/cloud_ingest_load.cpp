@@ -13,10 +13,15 @@
 //     commit). Then it waits for its stdin to close before disconnecting.
 //
 //   bench_cloud_ingest subscribe --uri URI --user U --password P --expect-frames N
-//                                [--group G] [--timeout S]
+//                                [--group G] [--check-store PATH] [--timeout S]
 //     The do-nothing subscriber: the same link, QoS, session kind, in-flight window and
 //     shared-subscription filter as hoistway-ingest ($share/G/hoistway/v1/dev/+/up), counting
 //     messages until N have arrived.
+//     With --check-store PATH it is the checks-only subscriber instead: on Paho's callback
+//     thread, as hoistway-ingest does, it runs every frame through the ingest's checks
+//     (cloud::verifier: size, identifier, device read from the store at PATH, HMAC, FlatBuffers
+//     verifier, decoding, meaning) and stores nothing. What that arm reaches bounds what any
+//     ingest that checks every frame as the issue asks can reach on the same machine.
 //
 // Output is key=value lines on stdout; times are CLOCK_MONOTONIC nanoseconds (std::steady_clock),
 // comparable across the processes of one machine. Prints figures; asserts nothing on time.
@@ -29,13 +34,20 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include <sys/resource.h>
+
+#include "hoistway/cloud/ingest_config.hpp"
+#include "hoistway/cloud/store.hpp"
+#include "hoistway/cloud/verifier.hpp"
 #include "hoistway/common/crypto.hpp"
 #include "hoistway/common/mqtt.hpp"
 #include "hoistway/common/time.hpp"
@@ -100,6 +112,16 @@ long arg_int(const std::map<std::string, std::string>& args, const std::string& 
              long fallback) {
   const auto it = args.find(key);
   return it == args.end() ? fallback : std::atol(it->second.c_str());
+}
+
+// User + system CPU seconds of this process, all threads.
+double process_cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
 void wait_for_stdin_eof() {
@@ -225,6 +247,8 @@ int publish(const std::map<std::string, std::string>& args) {
               total_bytes);
   std::fflush(stdout);
 
+  // The CPU spent so far (encoding, connecting) is outside the measured window.
+  std::printf("cpu_before_t0_s=%.3f\n", process_cpu_seconds());
   const auto t0 = now_ns();
   std::uint64_t retries = 0;
   for (std::size_t f = 0; f < frames_per_device; ++f) {
@@ -281,15 +305,45 @@ int subscribe(const std::map<std::string, std::string>& args) {
   (*link)->set_subscriptions({{up, hc::mqtt::qos::at_least_once},
                               {std::string(hc::topics::all_state), hc::mqtt::qos::at_least_once}});
 
+  // The checks-only arm: the ingest's verifier, on its own connection to a copy of the store.
+  std::optional<hoistway::cloud::verifier> checks;
+  if (const auto path = arg(args, "check-store", ""); !path.empty()) {
+    auto db = hoistway::cloud::store::open(path);
+    if (!db) {
+      std::fprintf(stderr, "subscribe: %s\n", db.error().message.c_str());
+      return 66;
+    }
+    auto opened =
+        hoistway::cloud::verifier::open(std::move(*db), std::make_shared<hc::system_clock>(),
+                                        hoistway::cloud::ingest_config{}.max_frame_bytes);
+    if (!opened) {
+      std::fprintf(stderr, "subscribe: %s\n", opened.error().message.c_str());
+      return 66;
+    }
+    checks.emplace(std::move(*opened));
+  }
+  const hc::system_clock wall;
+
   std::mutex mutex;
   std::condition_variable done_cv;
   std::uint64_t frames = 0;
   std::uint64_t bytes = 0;
+  std::uint64_t checked_records = 0;
+  std::uint64_t rejected = 0;
   std::int64_t first_ns = 0;
   std::int64_t last_ns = 0;
   (*link)->on_message([&](hc::mqtt::message m) {
+    std::size_t records = 0;
+    bool refused = false;
+    if (checks && hc::topics::device_of(m.topic, "up")) {
+      const auto verdict = checks->check(m.topic, m.payload, wall.wall_ms());
+      refused = !verdict;
+      if (verdict) records = verdict->records.size();
+    }
     const auto t = now_ns();
     std::lock_guard lock(mutex);
+    checked_records += records;
+    rejected += refused ? 1 : 0;
     if (frames++ == 0) first_ns = t;
     last_ns = t;
     bytes += m.payload.size();
@@ -312,9 +366,12 @@ int subscribe(const std::map<std::string, std::string>& args) {
   {
     std::unique_lock lock(mutex);
     if (!done_cv.wait_for(lock, timeout, [&] { return frames >= expect; })) rc = 75;
-    std::printf("frames=%llu\nbytes=%llu\nt_first_ns=%lld\nt_last_ns=%lld\n",
-                static_cast<unsigned long long>(frames), static_cast<unsigned long long>(bytes),
-                static_cast<long long>(first_ns), static_cast<long long>(last_ns));
+    std::printf(
+        "frames=%llu\nbytes=%llu\nchecked_records=%llu\nrejected=%llu\n"
+        "t_first_ns=%lld\nt_last_ns=%lld\n",
+        static_cast<unsigned long long>(frames), static_cast<unsigned long long>(bytes),
+        static_cast<unsigned long long>(checked_records), static_cast<unsigned long long>(rejected),
+        static_cast<long long>(first_ns), static_cast<long long>(last_ns));
     if (rc != 0) std::printf("timeout=1\n");
     std::fflush(stdout);
   }
@@ -330,7 +387,7 @@ int main(int argc, char** argv) {
                  "usage: bench_cloud_ingest publish --uri URI --devices FILE [--frames N] "
                  "[--min-records A] [--max-records B] [--wait-acks] [--timeout S]\n"
                  "       bench_cloud_ingest subscribe --uri URI --user U --password P "
-                 "--expect-frames N [--group G] [--timeout S]\n");
+                 "--expect-frames N [--group G] [--check-store PATH] [--timeout S]\n");
     return 64;
   }
   const auto args = parse_args(argc, argv, 2);
