@@ -20,6 +20,12 @@ http_response problem(unsigned status, std::string_view title, std::string_view 
   return {status, "application/problem+json", body.dump(), {}, nullptr};
 }
 
+http_response method_not_allowed(std::string_view allow) {
+  auto r = problem(405, "Method Not Allowed", "this route takes " + std::string(allow));
+  r.headers.emplace_back("Allow", std::string(allow));
+  return r;
+}
+
 json unit_status_json(const unit_view& v, const unit_entry* entry) {
   json out = {
       {"unit_id", v.unit_id},
@@ -60,6 +66,7 @@ http_response ok_json(const json& body) {
 }
 
 bool is_read(const http_request& r) { return r.method == "GET" || r.method == "HEAD"; }
+constexpr std::string_view read_methods = "GET, HEAD";
 
 std::string query(const http_request& r, const std::string& key) {
   const auto it = r.query.find(key);
@@ -185,10 +192,10 @@ std::span<const route_spec> api::routes() {
 
 http_response api::handle(const http_request& request) const {
   const auto& path = request.path;
-  if (path == "/healthz") return is_read(request) ? healthz() : problem(405, "Method Not Allowed");
-  if (path == "/metrics") return is_read(request) ? metrics() : problem(405, "Method Not Allowed");
+  if (path == "/healthz") return is_read(request) ? healthz() : method_not_allowed(read_methods);
+  if (path == "/metrics") return is_read(request) ? metrics() : method_not_allowed(read_methods);
   if (path == "/openapi.yaml")
-    return is_read(request) ? openapi() : problem(405, "Method Not Allowed");
+    return is_read(request) ? openapi() : method_not_allowed(read_methods);
   for (const auto& module : ctx_.modules) {
     if (auto response = module(request)) return std::move(*response);
   }
@@ -212,14 +219,14 @@ http_response api::handle(const http_request& request) const {
 http_response api::route_v1(const http_request& request, const caller& who) const {
   const std::string_view path = request.path;
   if (path == "/api/v1/units")
-    return is_read(request) ? units(who) : problem(405, "Method Not Allowed");
+    return is_read(request) ? units(who) : method_not_allowed(read_methods);
   if (path == "/api/v1/alerts")
-    return is_read(request) ? alerts(request, who) : problem(405, "Method Not Allowed");
+    return is_read(request) ? alerts(request, who) : method_not_allowed(read_methods);
   if (path == "/api/v1/stream")
-    return is_read(request) ? stream(request, who) : problem(405, "Method Not Allowed");
+    return is_read(request) ? stream(request, who) : method_not_allowed(read_methods);
   static constexpr std::string_view alerts_prefix = "/api/v1/alerts/";
   if (path.starts_with(alerts_prefix) && path.ends_with("/ack")) {
-    if (request.method != "POST") return problem(405, "Method Not Allowed");
+    if (request.method != "POST") return method_not_allowed("POST");
     const auto id = path.substr(alerts_prefix.size(), path.size() - alerts_prefix.size() - 4);
     return ack_alert(who, id);
   }
@@ -233,7 +240,7 @@ http_response api::route_v1(const http_request& request, const caller& who) cons
         ++counters_->not_found;
         return problem(404, "Not Found", "no unit " + std::string(rest.substr(0, slash)));
       }
-      if (!is_read(request)) return problem(405, "Method Not Allowed");
+      if (!is_read(request)) return method_not_allowed(read_methods);
       return unit_route(request, who, *unit, rest.substr(slash + 1));
     }
   }

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
@@ -252,6 +253,14 @@ void check_problem(const hc::http_response& r, unsigned status) {
   CHECK(j["status"] == status);
   CHECK(j["type"] == "about:blank");
   CHECK(j["title"].is_string());
+}
+
+// A 405 is a problem that names, in its Allow header, the methods the route takes.
+void check_not_allowed(const hc::http_response& r, std::string_view allow) {
+  check_problem(r, 405);
+  const auto it = std::ranges::find_if(r.headers, [](const auto& h) { return h.first == "Allow"; });
+  REQUIRE(it != r.headers.end());
+  CHECK(it->second == allow);
 }
 
 std::string with_ids(std::string_view route, const std::string& unit, const std::string& visit) {
@@ -575,8 +584,10 @@ TEST_CASE("api: acknowledging alerts respects tenancy and state") {
   }
   check_problem(f.call("POST", "/api/v1/alerts/abc/ack", {}, f.key_a.token), 404);
   check_problem(f.call("POST", "/api/v1/alerts//ack", {}, f.key_a.token), 404);
-  CHECK(f.call("GET", "/api/v1/alerts/" + std::to_string(f.alert_a) + "/ack", {}, f.key_a.token)
-            .status == 405);
+  check_not_allowed(
+      f.call("GET", "/api/v1/alerts/" + std::to_string(f.alert_a) + "/ack", {}, f.key_a.token),
+      "POST");
+  check_not_allowed(f.call("DELETE", "/api/v1/units", {}, f.key_a.token), "GET, HEAD");
 
   // B's alert is still raised: A's attempt changed nothing.
   auto b_alerts = body_of(f.get("/api/v1/alerts", f.key_b.token))["alerts"];
@@ -723,7 +734,7 @@ TEST_CASE("api: /healthz reports the broker connection") {
   CHECK(r.status == 503);
   CHECK(body_of(r)["status"] == "degraded");
   CHECK(body_of(r)["broker_connected"] == false);
-  CHECK(f.call("POST", "/healthz").status == 405);
+  check_not_allowed(f.call("POST", "/healthz"), "GET, HEAD");
   CHECK(f.call("GET", "/nothing").status == 404);
 }
 

@@ -277,7 +277,7 @@ class module_impl final : public module {
     const auto& m = request.method;
     const bool get = m == "GET" || m == "HEAD";
     if (!get) {
-      if (m != "POST") return problem(405, "Method Not Allowed");
+      if (m != "POST") return method_not_allowed("GET, HEAD, POST");
       // Double-submit: the header must repeat the csrf cookie (a cross-site form can set neither).
       const auto header = request.header("x-csrf-token");
       const auto it = c.cookies.find(csrf_cookie);

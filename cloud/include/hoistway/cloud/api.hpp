@@ -83,6 +83,9 @@ class api {
 
 // application/problem+json (RFC 9457).
 http_response problem(unsigned status, std::string_view title, std::string_view detail = {});
+// 405 with the Allow header the status requires (RFC 9110 §15.5.6): `allow` is what the route
+// takes.
+http_response method_not_allowed(std::string_view allow);
 
 // The status of a unit as the API and the stream show it.
 nlohmann::json unit_status_json(const unit_view& v, const unit_entry* entry);
