@@ -40,6 +40,10 @@ int main(int argc, char** argv) {
   auto* visit_start =
       visit->add_subcommand("start", "start a visit (the portal shows the technician on site)");
   visit_start->add_option("--technician", request.technician, "technician id")->required();
+  int car = 0;
+  visit_start->add_option("--car", car, "the car worked on, as `hoistctl status` numbers them")
+      ->check(CLI::Range(0, 255))
+      ->capture_default_str();
   auto* visit_end = visit->add_subcommand("end", "end the open visit");
   auto* checklist = app.add_subcommand("checklist", "maintenance checklist during a visit");
   checklist->require_subcommand(1);
@@ -69,7 +73,10 @@ int main(int argc, char** argv) {
 
   if (*status) request.cmd = cli::command::status;
   if (*events) request.cmd = cli::command::events;
-  if (*visit_start) request.cmd = cli::command::visit_start;
+  if (*visit_start) {
+    request.cmd = cli::command::visit_start;
+    request.car = static_cast<std::uint8_t>(car);
+  }
   if (*visit_end) request.cmd = cli::command::visit_end;
   if (*record) request.cmd = cli::command::checklist;
   if (*outbox) request.cmd = cli::command::outbox;

@@ -10,6 +10,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <deque>
@@ -498,6 +499,7 @@ class agent_impl final : public agent {
     if (const auto& v = box_.visit()) {
       visit = {{"visit_id", v->visit_id},
                {"technician", v->technician},
+               {"car", v->car},
                {"started_at", common::format_rfc3339(v->started_wall_ms)}};
     }
     return {{"ok", true},
@@ -561,8 +563,8 @@ class agent_impl final : public agent {
     }
   }
 
-  common::record new_record(common::record_body body) {
-    return {0, 0, clock_->wall_ms(), clock_->mono_ms(), boot_, std::move(body)};
+  common::record new_record(common::record_body body, std::uint8_t car) {
+    return {0, car, clock_->wall_ms(), clock_->mono_ms(), boot_, std::move(body)};
   }
 
   void cli_visit_start(const cli::request& r, const std::shared_ptr<cli_reply>& reply) {
@@ -573,9 +575,19 @@ class agent_impl final : public agent {
                  ": end it first (hoistctl visit end)");
       return;
     }
+    // The controller's cars as last read; before the first read (the controller link down), any
+    // car is taken: the technician's record must not wait for the controller.
+    if (!group_.cars.empty() &&
+        std::ranges::none_of(group_.cars, [&](const auto& c) { return c.car == r.car; })) {
+      std::string cars;
+      for (const auto& c : group_.cars) cars += (cars.empty() ? "" : ", ") + std::to_string(c.car);
+      refuse(reply, cli::reject_reason::bad_argument,
+             "no car " + std::to_string(r.car) + " on this controller (its cars: " + cars + ")");
+      return;
+    }
     const auto visit_id = common::crypto::random_uuid();
     std::vector<common::record> records{
-        new_record(common::technician_visit{true, visit_id, r.technician})};
+        new_record(common::technician_visit{true, visit_id, r.technician}, r.car)};
     if (!commit(records)) {
       refuse(reply, cli::reject_reason::internal, "the outbox failed; see the agent's log");
       return;
@@ -584,6 +596,7 @@ class agent_impl final : public agent {
     answer(reply, {{"ok", true},
                    {"visit_id", visit_id},
                    {"technician", r.technician},
+                   {"car", r.car},
                    {"seq", records[0].seq}});
   }
 
@@ -594,7 +607,7 @@ class agent_impl final : public agent {
       return;
     }
     std::vector<common::record> records{
-        new_record(common::technician_visit{false, v->visit_id, v->technician})};
+        new_record(common::technician_visit{false, v->visit_id, v->technician}, v->car)};
     if (!commit(records)) {
       refuse(reply, cli::reject_reason::internal, "the outbox failed; see the agent's log");
       return;
@@ -615,7 +628,7 @@ class agent_impl final : public agent {
       return;
     }
     std::vector<common::record> records{
-        new_record(common::checklist_item{v->visit_id, r.item, r.ok, r.note})};
+        new_record(common::checklist_item{v->visit_id, r.item, r.ok, r.note}, v->car)};
     const auto visit_id = v->visit_id;
     if (!commit(records)) {
       refuse(reply, cli::reject_reason::internal, "the outbox failed; see the agent's log");

@@ -150,7 +150,7 @@ std::expected<request, rejection> parse_request(std::string_view line) {
       break;
     }
     case command::visit_start: {
-      unknown = allowed({"technician"});
+      unknown = allowed({"technician", "car"});
       if (unknown) break;
       if (!j.contains("technician") || !j["technician"].is_string()) {
         return bad("visit_start needs a string \"technician\"");
@@ -158,6 +158,12 @@ std::expected<request, rejection> parse_request(std::string_view line) {
       r.technician = j["technician"].get<std::string>();
       if (!valid_technician(r.technician)) {
         return bad("technician must be 1-64 of A-Z a-z 0-9 . _ @ -");
+      }
+      if (j.contains("car")) {
+        if (!j["car"].is_number_unsigned() || j["car"].get<std::uint64_t>() > 255) {
+          return bad("car must be an integer from 0 to 255");
+        }
+        r.car = static_cast<std::uint8_t>(j["car"].get<std::uint64_t>());
       }
       break;
     }
@@ -200,6 +206,7 @@ std::string encode_request(const request& r) {
       break;
     case command::visit_start:
       j["technician"] = r.technician;
+      j["car"] = r.car;
       break;
     case command::checklist:
       j["item"] = r.item;

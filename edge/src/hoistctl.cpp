@@ -159,9 +159,9 @@ void print_status(const json& a) {
             << age_text(o["oldest_age_s"]) << "  dropped samples " << text_of(o["dropped_samples"])
             << "\n";
   if (a["visit"].is_object()) {
-    std::cout << "visit       " << text_of(a["visit"]["technician"]) << " on site since "
-              << text_of(a["visit"]["started_at"]) << "  (visit " << text_of(a["visit"]["visit_id"])
-              << ")\n";
+    std::cout << "visit       " << text_of(a["visit"]["technician"]) << " on car "
+              << text_of(a["visit"]["car"]) << " since " << text_of(a["visit"]["started_at"])
+              << "  (visit " << text_of(a["visit"]["visit_id"]) << ")\n";
   } else {
     std::cout << "visit       none\n";
   }
@@ -266,7 +266,7 @@ int execute(const options& o, const cli::request& request) {
         break;
       case cli::command::visit_start:
         std::cout << "visit " << text_of(answer["visit_id"]) << " started: technician "
-                  << text_of(answer["technician"]) << " on site\n";
+                  << text_of(answer["technician"]) << " on car " << text_of(answer["car"]) << "\n";
         break;
       case cli::command::visit_end:
         std::cout << "visit " << text_of(answer["visit_id"]) << " ended after "

@@ -30,6 +30,10 @@ CREATE TABLE open_visit(
   visit_id TEXT NOT NULL,
   technician TEXT NOT NULL,
   started_wall_ms INTEGER NOT NULL);
+)sql",
+                                           // 3: the car the open visit is on.
+                                           R"sql(
+ALTER TABLE open_visit ADD COLUMN car INTEGER NOT NULL DEFAULT 0;
 )sql"};
 }  // namespace
 
@@ -90,12 +94,13 @@ common::status outbox::load_state() {
   next_seq_ = std::max(last, acked_through_) + 1;
   dropped_samples_total_ = *dropped;
   unreported_ = {*unreported, *first, *last_dropped};
-  auto visit = db_.prepare("SELECT visit_id, technician, started_wall_ms FROM open_visit");
+  auto visit = db_.prepare("SELECT visit_id, technician, started_wall_ms, car FROM open_visit");
   if (!visit) return std::unexpected(visit.error());
   auto row = visit->step();
   if (!row) return std::unexpected(row.error());
   if (*row == sqlite::step_result::row) {
-    visit_ = open_visit{visit->column_text(0), visit->column_text(1), visit->column_int(2)};
+    visit_ = open_visit{visit->column_text(0), visit->column_text(1), visit->column_int(2),
+                        static_cast<std::uint8_t>(visit->column_int(3))};
   }
   return {};
 }
@@ -145,10 +150,9 @@ common::status outbox::insert_records(std::span<common::record> records, bool cl
   std::optional<std::optional<open_visit>> visit_change;
   for (auto& rec : records) {
     if (const auto* v = std::get_if<common::technician_visit>(&rec.body)) {
-      visit_change =
-          v->started
-              ? std::optional<open_visit>(open_visit{v->visit_id, v->technician, rec.wall_ms})
-              : std::nullopt;
+      visit_change = v->started ? std::optional<open_visit>(
+                                      open_visit{v->visit_id, v->technician, rec.wall_ms, rec.car})
+                                : std::nullopt;
     }
     rec.seq = seq++;
     const auto bytes = common::wire::encode_record(rec);
@@ -165,11 +169,15 @@ common::status outbox::insert_records(std::span<common::record> records, bool cl
     if (auto st = db_.exec("DELETE FROM open_visit"); !st) return st;
     if (*visit_change) {
       auto put = db_.prepare(
-          "INSERT INTO open_visit(id, visit_id, technician, started_wall_ms) VALUES (1, ?1, ?2, "
-          "?3)");
+          "INSERT INTO open_visit(id, visit_id, technician, started_wall_ms, car) "
+          "VALUES (1, ?1, ?2, ?3, ?4)");
       if (!put) return std::unexpected(put.error());
       const auto& v = **visit_change;
-      if (auto st = put->bind(1, v.visit_id).bind(2, v.technician).bind(3, v.started_wall_ms).run();
+      if (auto st = put->bind(1, v.visit_id)
+                        .bind(2, v.technician)
+                        .bind(3, v.started_wall_ms)
+                        .bind(4, static_cast<std::int64_t>(v.car))
+                        .run();
           !st) {
         return st;
       }

@@ -34,6 +34,10 @@ TEST_CASE("cli protocol: well-formed requests") {
   auto visit = cli::parse_request(R"({"cmd":"visit_start","technician":"T-42@acme"})");
   REQUIRE(visit.has_value());
   CHECK(visit->technician == "T-42@acme");
+  CHECK(visit->car == 0);  // the first car unless named
+  visit = cli::parse_request(R"({"cmd":"visit_start","technician":"T-42","car":3})");
+  REQUIRE(visit.has_value());
+  CHECK(visit->car == 3);
 
   auto item = cli::parse_request(
       R"({"cmd":"checklist","item":"brake test","result":"ng","note":"worn pads"})");
@@ -67,6 +71,14 @@ TEST_CASE("cli protocol: encode_request round-trips through parse_request") {
   REQUIRE(back.has_value());
   CHECK(back->since_ms == std::optional<std::int64_t>(5));
   CHECK(back->follow);
+  r = {};
+  r.cmd = cli::command::visit_start;
+  r.technician = "T-42";
+  r.car = 255;
+  back = cli::parse_request(cli::encode_request(r));
+  REQUIRE(back.has_value());
+  CHECK(back->technician == "T-42");
+  CHECK(back->car == 255);
 }
 
 TEST_CASE("cli protocol: each malformed request has its reason") {
@@ -88,6 +100,10 @@ TEST_CASE("cli protocol: each malformed request has its reason") {
   CHECK(reason_of(R"({"cmd":"visit_start","technician":""})") == cli::reject_reason::bad_argument);
   CHECK(reason_of(R"({"cmd":"visit_start","technician":"a b"})") ==
         cli::reject_reason::bad_argument);
+  for (auto car : {"256", "-1", "1.5", "\"1\"", "null"}) {
+    CHECK(reason_of(std::string(R"({"cmd":"visit_start","technician":"T","car":)") + car + "}") ==
+          cli::reject_reason::bad_argument);
+  }
   CHECK(reason_of(R"({"cmd":"checklist","item":"x"})") == cli::reject_reason::bad_argument);
   CHECK(reason_of(R"({"cmd":"checklist","item":"x","result":"maybe"})") ==
         cli::reject_reason::bad_argument);

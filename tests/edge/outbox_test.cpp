@@ -220,15 +220,16 @@ TEST_CASE("outbox: the open visit is committed with its record and survives a re
     auto box = open_box(dir);
     CHECK_FALSE(box.visit().has_value());
     std::vector<hc::record> start{
-        {0, 0, 1'700'000'000'500, 5, 1, hc::technician_visit{true, "v-1", "T-42"}}};
+        {0, 1, 1'700'000'000'500, 5, 1, hc::technician_visit{true, "v-1", "T-42"}}};
     REQUIRE(box.append(start));
     REQUIRE(box.visit().has_value());
-    CHECK(*box.visit() == hoistway::edge::open_visit{"v-1", "T-42", 1'700'000'000'500});
+    CHECK(*box.visit() == hoistway::edge::open_visit{"v-1", "T-42", 1'700'000'000'500, 1});
   }
   {
     auto box = open_box(dir);
     REQUIRE(box.visit().has_value());
     CHECK(box.visit()->technician == "T-42");
+    CHECK(box.visit()->car == 1);  // the car worked on survives the reopen
     std::vector<hc::record> end{
         {0, 0, 1'700'000'009'000, 9, 1, hc::technician_visit{false, "v-1", "T-42"}}};
     REQUIRE(box.append(end));

@@ -3,7 +3,8 @@
 
 Checks that the status API follows each simulated car's floor (compared with what the simulator
 itself reports over the controller link), and that a frame captured by a plain MQTT subscriber
-decodes with `flatc --json` against schemas/ (the schema is the contract)."""
+decodes with `flatc --json` against schemas/ (the schema is the contract). A technician visit
+started with hoistctl on car 1 reaches the portal as car 1's unit's, with its checklist."""
 
 import argparse
 import json
@@ -59,6 +60,8 @@ def scenario(system):
                                 "-t", f"hoistway/v1/dev/{DEVICE}/up", "-C", "1", "-N"],
                                stdout=out)
     time.sleep(0.5)
+    cli_sock = os.path.join(system.dir, "agent.sock")
+    system.write_agent_config(DEVICE, sock, extra=f'[cli]\nsocket = "{cli_sock}"\n')
     system.start_agent(DEVICE, sock)
 
     def units_with_state():
@@ -108,6 +111,31 @@ def scenario(system):
     check(batch["device_id"] == DEVICE, "batch device_id")
     check(len(batch["records"]) > 0 and batch["records"][0]["seq"] >= 1, "batch records")
     check(batch["records"][0]["body_type"] == "RunState", "the first record is a run-state sample")
+
+    # A technician on site at car 1 (hoistctl on the controller): the visit, its checklist and
+    # its end reach the portal as car 1's unit's, and car 0's unit shows none.
+    def hoistctl(*argv):
+        done = subprocess.run([os.path.join(system.bin, "hoistctl"), "--socket", cli_sock, "--json",
+                               *argv], capture_output=True, text=True, timeout=30)
+        check(done.returncode == 0, f"hoistctl {' '.join(argv)}: {done.returncode} {done.stderr}")
+        return json.loads(done.stdout)
+
+    visit = hoistctl("visit", "start", "--technician", "T-42", "--car", "1")
+    hoistctl("checklist", "record", "brakes", "ng", "--note", "pads worn")
+    hoistctl("visit", "end")
+
+    def ended_visit():
+        visits = system.get_json(f"/api/v1/units/{UNITS[1]}/visits")["visits"]
+        return visits if visits and visits[0]["ended_at"] is not None else None
+
+    visits = wait_for("the visit to reach car 1's unit", ended_visit, timeout=30)
+    check([v["visit_id"] for v in visits] == [visit["visit_id"]] and visits[0]["technician"] ==
+          "T-42" and visits[0]["checklist_items"] == 1 and visits[0]["checklist_ng"] == 1,
+          f"car 1's visits: {visits}")
+    report = system.get_json(f"/api/v1/units/{UNITS[1]}/visits/{visit['visit_id']}/report")
+    check(json.dumps(report).count("pads worn") == 1, f"the report holds the checklist: {report}")
+    check(system.get_json(f"/api/v1/units/{UNITS[0]}/visits")["visits"] == [],
+          "car 0's unit has no visit")
 
     metrics = system.http("/metrics")[2].decode()
     check("hoistway_records_stored_total" in metrics, "metrics list stored records")

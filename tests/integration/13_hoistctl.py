@@ -72,13 +72,17 @@ def scenario(system):
     code, out, _ = hoistctl(system, "--json", "visit", "end")
     check(code == 65 and json.loads(out)["reason"] == "conflict", f"visit end without visit: {code}")
 
-    # A visit with two checklist items.
-    visit = ok_json(system, "visit", "start", "--technician", "T-42")
-    check(len(visit["visit_id"]) == 36, f"visit id: {visit}")
+    # A visit on car 1 (of cars 0 and 1) with two checklist items; a car the controller does
+    # not have is refused with the cars it has.
+    code, _, err = hoistctl(system, "visit", "start", "--technician", "T-42", "--car", "7")
+    check(code == 65 and "no car 7" in err and "0, 1" in err, f"an unknown car: {code} {err}")
+    visit = ok_json(system, "visit", "start", "--technician", "T-42", "--car", "1")
+    check(len(visit["visit_id"]) == 36 and visit["car"] == 1, f"visit id and car: {visit}")
     code, _, err = hoistctl(system, "visit", "start", "--technician", "T-43")
     check(code == 65 and "end it first" in err, f"a second visit is refused: {code} {err}")
     status = ok_json(system, "status")
-    check(status["visit"]["technician"] == "T-42", f"status shows the visit: {status['visit']}")
+    check(status["visit"]["technician"] == "T-42" and status["visit"]["car"] == 1,
+          f"status shows the visit: {status['visit']}")
 
     follower = subprocess.Popen([os.path.join(system.bin, "hoistctl"), "--socket", cli_sock,
                                  "--json", "events", "--follow", "--limit", "1"],
@@ -108,6 +112,8 @@ def scenario(system):
     kinds = [e["kind"] for e in events]
     check(kinds.count("technician_visit") == 2 and kinds.count("checklist_item") == 2,
           f"events lists the visit: {kinds}")
+    check(all(e["car"] == 1 for e in events if e["kind"] in ("technician_visit", "checklist_item")),
+          f"the visit's start, end and checklist records are car 1's: {events}")
     check("run_state" not in kinds, "events lists no samples")
     check([e["seq"] for e in events] == sorted(e["seq"] for e in events), "events in seq order")
     code, out, _ = hoistctl(system, "events", "--since", "10m")

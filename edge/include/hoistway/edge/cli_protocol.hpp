@@ -3,7 +3,8 @@
 //   {"cmd":"status"}                                          -> {"ok":true, ...}
 //   {"cmd":"events","since_ms":T,"limit":N,"follow":true}     -> {"ok":true,"events":[...]},
 //                                                                then {"event":{...}} per event
-//   {"cmd":"visit_start","technician":"T-42"} / {"cmd":"visit_end"}
+//   {"cmd":"visit_start","technician":"T-42","car":1} ("car" optional, default 0) /
+//   {"cmd":"visit_end"}
 //   {"cmd":"checklist","item":"brakes","result":"ok"|"ng","note":"..."}
 //   {"cmd":"outbox"} / {"cmd":"config_show"} / {"cmd":"ping"}
 //   {"cmd":"flush"}                -> {"progress":{...}} lines, then {"ok":true,...}
@@ -62,6 +63,7 @@ struct request {
   std::size_t limit = 100;               // events: at most this many from history
   bool follow = false;                   // events: then stream new ones
   std::string technician;                // visit_start
+  std::uint8_t car = 0;                  // visit_start: the car worked on, as status numbers them
   std::string item;                      // checklist
   bool ok = true;                        // checklist: ok / ng
   std::string note;                      // checklist

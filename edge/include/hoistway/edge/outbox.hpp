@@ -49,6 +49,7 @@ struct open_visit {
   std::string visit_id;
   std::string technician;
   std::int64_t started_wall_ms = 0;
+  std::uint8_t car = 0;  // the car worked on: the visit's end and checklist records carry it too
   bool operator==(const open_visit&) const = default;
 };
 
