@@ -252,8 +252,8 @@ class ingest_impl final : public ingest {
       if (store_failure_) {
         spdlog::error("store: {}; the batch is rolled back", *store_failure_);
         store_failure_.reset();
-        intake_->rollback();
-        return;  // the transaction rolls back: nothing acknowledged, the agents resend
+        abandon(*tx);
+        return;  // nothing acknowledged: the agents resend
       }
       ++counters_.frames_accepted;
       last_seen_[*outcome] = now;
@@ -262,7 +262,7 @@ class ingest_impl final : public ingest {
     auto acks = intake_->persist(now);
     if (!acks) {
       spdlog::error("store: {}", acks.error().message);
-      intake_->rollback();
+      abandon(*tx);
       return;
     }
     const auto statuses = intake_->take_states();
@@ -272,6 +272,7 @@ class ingest_impl final : public ingest {
     if (auto st = tx->commit(); !st) {
       // Nothing was stored: the agents will resend.
       spdlog::error("store commit failed: {}", st.error().message);
+      abandon(*tx);
       return;
     }
     ++counters_.transactions;
@@ -297,6 +298,15 @@ class ingest_impl final : public ingest {
       if (p == presence::offline) offline_now_.insert(device);
     }
     check_offline();
+  }
+
+  // Rolls the writer's transaction back and forgets what the writer remembered of it (coverage,
+  // run states, the projector's open alerts and last status rows).
+  void abandon(common::sqlite::transaction& tx) {
+    tx.rollback();
+    if (auto st = intake_->rollback(); !st) {
+      spdlog::error("store: re-reading the projection's state failed: {}", st.error().message);
+    }
   }
 
   static std::int64_t micros(std::chrono::steady_clock::time_point t) {
@@ -425,10 +435,15 @@ class ingest_impl final : public ingest {
                         : projection.device_online(units, now, pushes_);
       if (!st) {
         spdlog::error("alerts: {}", st.error().message);
+        abandon(*tx);
         return;
       }
     }
-    if (!tx->commit()) return;
+    if (auto st = tx->commit(); !st) {
+      spdlog::error("store commit failed: {}", st.error().message);
+      abandon(*tx);
+      return;
+    }
     for (const auto& [device, offline] : changes) {
       if (offline) {
         offline_marked_.insert(device);

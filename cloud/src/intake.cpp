@@ -115,9 +115,10 @@ common::result<std::vector<intake::ack>> intake::persist(std::int64_t now_ms) {
   return acks;
 }
 
-void intake::rollback() {
+common::status intake::rollback() {
   touched_.clear();
   states_.clear();
+  return projector_.reload();
 }
 
 }  // namespace hoistway::cloud

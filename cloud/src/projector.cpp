@@ -64,17 +64,24 @@ common::result<projector> projector::create(sqlite::database& db) {
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
   if (!status) return std::unexpected(status.error());
   p.insert_status_.emplace(std::move(*status));
+  if (auto st = p.reload(); !st) return std::unexpected(st.error());
+  return p;
+}
+
+common::status projector::reload() {
+  decltype(open_) open_alerts;
   auto open =
-      db.prepare("SELECT alert_id, unit_id, kind, code FROM alerts WHERE state != 'cleared'");
+      db_->prepare("SELECT alert_id, unit_id, kind, code FROM alerts WHERE state != 'cleared'");
   if (!open) return std::unexpected(open.error());
   while (true) {
     auto row = open->step();
     if (!row) return std::unexpected(row.error());
     if (*row == sqlite::step_result::done) break;
-    p.open_[{open->column_text(1), open->column_text(2),
-             static_cast<std::uint16_t>(open->column_int(3))}] = open->column_int(0);
+    open_alerts[{open->column_text(1), open->column_text(2),
+                 static_cast<std::uint16_t>(open->column_int(3))}] = open->column_int(0);
   }
-  auto last = db.prepare(
+  decltype(logged_) logged;
+  auto last = db_->prepare(
       "SELECT s.unit_id, s.in_service, s.mode FROM status_log s JOIN (SELECT unit_id, "
       "MAX(wall_ms) AS w FROM status_log GROUP BY unit_id) m ON m.unit_id = s.unit_id AND "
       "m.w = s.wall_ms");
@@ -83,9 +90,11 @@ common::result<projector> projector::create(sqlite::database& db) {
     auto row = last->step();
     if (!row) return std::unexpected(row.error());
     if (*row == sqlite::step_result::done) break;
-    p.logged_[last->column_text(0)] = {last->column_int(1) != 0, mode_named(last->column_text(2))};
+    logged[last->column_text(0)] = {last->column_int(1) != 0, mode_named(last->column_text(2))};
   }
-  return p;
+  open_ = std::move(open_alerts);
+  logged_ = std::move(logged);
+  return {};
 }
 
 json projector::status_json(const std::string& unit_id, const common::run_state& state,

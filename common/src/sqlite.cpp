@@ -196,8 +196,12 @@ result<transaction> transaction::begin(database& db) {
   return transaction(db);
 }
 
-transaction::~transaction() {
-  if (db_ != nullptr) (void)db_->exec("ROLLBACK");
+transaction::~transaction() { rollback(); }
+
+void transaction::rollback() noexcept {
+  if (db_ == nullptr) return;
+  (void)db_->exec("ROLLBACK");
+  db_ = nullptr;
 }
 
 status transaction::commit() {

@@ -592,6 +592,36 @@ TEST_CASE("projector: run states raise or clear out_of_service; the log keeps ch
   CHECK(alerts_in(out).size() == 1);
 }
 
+TEST_CASE("projector: after a rolled-back transaction, reload() forgets what it remembered") {
+  fixture f;
+  f.apply("U1", t0, status_of(true));
+  {
+    // A transaction that raises an entrapment and takes the unit out of service, then rolls
+    // back (the store failed before the commit).
+    auto tx = f.st.begin();
+    REQUIRE(tx);
+    std::vector<hc::pushed> out;
+    const common::record trapped{2,           0, t0 + second,
+                                 t0 + second, 1, common::entrapment{true, 3, 4200, 450, true}};
+    REQUIRE(f.proj->apply("d1", "U1", trapped, out));
+    const common::record out_of_service{3, 0, t0 + second, t0 + second, 1, status_of(false)};
+    REQUIRE(f.proj->apply("d1", "U1", out_of_service, out));
+    CHECK(alerts_in(out).size() == 2);
+    tx->rollback();
+  }
+  CHECK(f.scalar("SELECT COUNT(*) FROM alerts") == 0);
+  REQUIRE(f.proj->reload());
+  // The agent resends the same records: both alerts are raised again, and stored this time.
+  f.next_seq["d1"] = 1;
+  auto out = f.apply({{"U1", t0 + second, common::entrapment{true, 3, 4200, 450, true}},
+                      {"U1", t0 + second, status_of(false)}});
+  const auto alerts = alerts_in(out);
+  REQUIRE(alerts.size() == 2);
+  CHECK(alerts[0]["kind"] == "entrapment");
+  CHECK(alerts[1]["kind"] == "out_of_service");
+  CHECK(f.scalar("SELECT COUNT(*) FROM alerts WHERE state = 'raised'") == 2);
+}
+
 TEST_CASE("projector and queries: alert lifecycle, acknowledgement and replay") {
   fixture f;
   auto out = f.apply("U1", t0, common::entrapment{true, 3, 4200, 450, true});

@@ -75,8 +75,9 @@ class intake {
   // The run states stored since the previous take_states(), per unit; for unit_status (inside
   // the transaction) and the live view and push stream (after the commit).
   std::map<std::string, unit_states> take_states() { return std::exchange(states_, {}); }
-  // The transaction did not commit: what it gained is forgotten (read again next time).
-  void rollback();
+  // The transaction did not commit and has been rolled back: what it gained is forgotten (the
+  // coverage is read again next time, the projector's memory now).
+  common::status rollback();
 
   projector& projection() { return projector_; }
 

@@ -40,6 +40,11 @@ class projector {
 
   common::status apply(const std::string& device_id, const std::string& unit_id,
                        const common::record& rec, std::vector<pushed>& out);
+  // Reads what the projector keeps in memory (the open alerts, each unit's last status-log row)
+  // from the store again: after a transaction rolled back, what apply() remembered of it is
+  // wrong (an alert it raised would otherwise count as open and never be raised again). Call
+  // outside a transaction. On failure the memory is left as it was.
+  common::status reload();
   // The device's units went offline (no frames for too long, or its last will) / came back.
   common::status device_offline(const std::vector<std::string>& unit_ids, std::int64_t now_ms,
                                 std::vector<pushed>& out);

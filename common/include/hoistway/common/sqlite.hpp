@@ -139,6 +139,9 @@ class transaction {
   transaction& operator=(transaction&&) = delete;
   ~transaction();
   status commit();
+  // Rolls back now (the destructor would, later): for a caller that must read the store as it
+  // was before the transaction. Idempotent.
+  void rollback() noexcept;
 
  private:
   explicit transaction(database& db) : db_(&db) {}
