@@ -10,6 +10,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include "hoistway/cloud/commands.hpp"
 #include "hoistway/cloud/intake.hpp"
@@ -276,6 +277,9 @@ class ingest_impl final : public ingest {
       return;
     }
     ++counters_.transactions;
+    const auto committed = std::exchange(uncommitted_, {});
+    counters_.records_stored += committed.fresh;
+    counters_.records_duplicate += committed.duplicate;
     last_commit_ = std::chrono::steady_clock::now();
     // Only now, with the records durable, may the agents forget them (publish_acks()).
     for (const auto& a : *acks) {
@@ -304,6 +308,7 @@ class ingest_impl final : public ingest {
   // run states, the projector's open alerts and last status rows).
   void abandon(common::sqlite::transaction& tx) {
     tx.rollback();
+    uncommitted_ = {};
     if (auto st = intake_->rollback(); !st) {
       spdlog::error("store: re-reading the projection's state failed: {}", st.error().message);
     }
@@ -464,8 +469,8 @@ class ingest_impl final : public ingest {
       store_failure_ = written.error().message;
       return batch->device_id;
     }
-    counters_.records_stored += written->fresh;
-    counters_.records_duplicate += written->duplicate;
+    uncommitted_.fresh += written->fresh;
+    uncommitted_.duplicate += written->duplicate;
     return batch->device_id;
   }
 
@@ -539,6 +544,7 @@ class ingest_impl final : public ingest {
   // Writer thread only.
   std::optional<intake> intake_;
   std::optional<std::string> store_failure_;
+  intake::written uncommitted_;  // records counted once their transaction commits
   std::chrono::steady_clock::time_point last_commit_{};  // set by accept() when the store failed
   std::optional<retention> retention_;
   bool sweeping_ = false;
