@@ -95,7 +95,7 @@ class ingest_impl final : public ingest {
     auto statuses = store_.unit_statuses();
     if (!statuses) return std::unexpected(statuses.error());
     for (const auto& s : *statuses) {
-      auto state = run_state_from_json(s.status_json);
+      auto state = common::run_state_from_json_text(s.status_json);
       if (state) view_->apply(s.unit_id, *state, s.updated_ms);
     }
     return {};
@@ -496,41 +496,6 @@ class ingest_impl final : public ingest {
     return status == "online"    ? presence::online
            : status == "offline" ? presence::offline
                                  : presence::unknown;
-  }
-
-  static std::optional<common::run_state> run_state_from_json(const std::string& text) {
-    const auto j = nlohmann::json::parse(text, nullptr, false);
-    if (!j.is_object()) return std::nullopt;
-    common::run_state s;
-    s.position_mm = j.value("position_mm", 0);
-    s.speed_mm_s = j.value("speed_mm_s", 0);
-    s.floor = j.value<std::int16_t>("floor", 0);
-    const auto dir = j.value("direction", std::string("none"));
-    s.dir = dir == "up"     ? common::direction::up
-            : dir == "down" ? common::direction::down
-                            : common::direction::none;
-    const auto door = j.value("door", std::string("unknown"));
-    for (int d = 0; d <= static_cast<int>(common::door_state::unknown); ++d) {
-      if (common::to_string(static_cast<common::door_state>(d)) == door) {
-        s.door = static_cast<common::door_state>(d);
-      }
-    }
-    const auto mode = j.value("mode", std::string("unknown"));
-    for (int m = 0; m <= static_cast<int>(common::car_mode::unknown); ++m) {
-      if (common::to_string(static_cast<common::car_mode>(m)) == mode) {
-        s.mode = static_cast<common::car_mode>(m);
-      }
-    }
-    s.load_kg = j.value<std::uint16_t>("load_kg", 0);
-    s.in_door_zone = j.value("in_door_zone", false);
-    s.alarm = j.value("alarm", false);
-    s.in_service = j.value("in_service", false);
-    if (j.contains("fault_codes") && j["fault_codes"].is_array()) {
-      for (const auto& c : j["fault_codes"]) {
-        if (c.is_number_unsigned()) s.fault_codes.push_back(c.get<std::uint16_t>());
-      }
-    }
-    return s;
   }
 
   ingest_config config_;

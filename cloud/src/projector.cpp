@@ -41,17 +41,6 @@ common::result<sqlite::statement*> projector::cached(const std::string& sql) {
   return &it->second;
 }
 
-namespace {
-common::car_mode mode_named(std::string_view name) {
-  for (int m = 0; m < static_cast<int>(common::car_mode::unknown); ++m) {
-    if (common::to_string(static_cast<common::car_mode>(m)) == name) {
-      return static_cast<common::car_mode>(m);
-    }
-  }
-  return common::car_mode::unknown;
-}
-}  // namespace
-
 common::result<projector> projector::create(sqlite::database& db) {
   projector p(db);
   auto event = db.prepare(
@@ -90,7 +79,8 @@ common::status projector::reload() {
     auto row = last->step();
     if (!row) return std::unexpected(row.error());
     if (*row == sqlite::step_result::done) break;
-    logged[last->column_text(0)] = {last->column_int(1) != 0, mode_named(last->column_text(2))};
+    logged[last->column_text(0)] = {last->column_int(1) != 0,
+                                    common::car_mode_named(last->column_text(2))};
   }
   open_ = std::move(open_alerts);
   logged_ = std::move(logged);

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace hoistway::common {
@@ -173,6 +174,62 @@ std::string to_json_text(const record_body& body) {
     out = to_json(body).dump();
   }
   return out;
+}
+
+namespace {
+// An enum value by its to_string() name; `fallback` if none has it. The enums count up from 0 to
+// `last` (controller_state.hpp).
+template <typename E>
+E named(std::string_view name, E last, E fallback) {
+  for (int v = 0; v <= static_cast<int>(last); ++v) {
+    if (to_string(static_cast<E>(v)) == name) return static_cast<E>(v);
+  }
+  return fallback;
+}
+
+template <typename T>
+T field(const json& j, const char* key, T fallback) {
+  const auto it = j.find(key);
+  if (it == j.end()) return fallback;
+  if constexpr (std::is_same_v<T, bool>) {
+    return it->is_boolean() ? it->get<bool>() : fallback;
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    return it->is_string() ? it->get<std::string>() : fallback;
+  } else {
+    if (!it->is_number_integer()) return fallback;
+    const auto v = it->get<std::int64_t>();
+    return std::in_range<T>(v) ? static_cast<T>(v) : fallback;
+  }
+}
+}  // namespace
+
+car_mode car_mode_named(std::string_view name) {
+  return named(name, car_mode::unknown, car_mode::unknown);
+}
+
+std::optional<run_state> run_state_from_json_text(std::string_view text) {
+  const auto j = json::parse(text, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  run_state s;
+  s.position_mm = field(j, "position_mm", s.position_mm);
+  s.speed_mm_s = field(j, "speed_mm_s", s.speed_mm_s);
+  s.floor = field(j, "floor", s.floor);
+  s.dir = named(field(j, "direction", std::string()), direction::down, direction::none);
+  s.door = named(field(j, "door", std::string()), door_state::unknown, door_state::unknown);
+  s.load_kg = field(j, "load_kg", s.load_kg);
+  s.mode = car_mode_named(field(j, "mode", std::string()));
+  s.in_door_zone = field(j, "in_door_zone", s.in_door_zone);
+  s.alarm = field(j, "alarm", s.alarm);
+  s.snapshot = field(j, "snapshot", s.snapshot);
+  s.in_service = field(j, "in_service", s.in_service);
+  if (const auto it = j.find("fault_codes"); it != j.end() && it->is_array()) {
+    for (const auto& c : *it) {
+      if (c.is_number_unsigned() && std::in_range<std::uint16_t>(c.get<std::uint64_t>())) {
+        s.fault_codes.push_back(static_cast<std::uint16_t>(c.get<std::uint64_t>()));
+      }
+    }
+  }
+  return s;
 }
 
 }  // namespace hoistway::common

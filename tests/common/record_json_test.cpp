@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <limits>
 #include <random>
+#include <vector>
 
 #include "hoistway/common/record_json.hpp"
 
@@ -37,6 +38,7 @@ TEST_CASE("record_json: to_json_text equals to_json().dump() for every body") {
       s.fault_codes.push_back(any(std::uint16_t{0}, std::uint16_t{65535}));
     REQUIRE(to_json_text(s) == to_json(s).dump());
     REQUIRE(to_json_text(hc::record_body(s)) == to_json(hc::record_body(s)).dump());
+    REQUIRE(hc::run_state_from_json_text(to_json_text(s)) == s);  // the inverse
 
     hc::trip t{any(std::int16_t{-5}, std::int16_t{200}),
                any(std::int16_t{-5}, std::int16_t{200}),
@@ -55,4 +57,27 @@ TEST_CASE("record_json: to_json_text equals to_json().dump() for every body") {
   // The other bodies take nlohmann's path.
   const hc::record_body visit = hc::technician_visit{true, "v-1", "Tanaka \"Ken\""};
   CHECK(to_json_text(visit) == to_json(visit).dump());
+}
+
+TEST_CASE("record_json: run_state_from_json_text reads what is there and defaults the rest") {
+  CHECK_FALSE(hc::run_state_from_json_text("").has_value());
+  CHECK_FALSE(hc::run_state_from_json_text("[1,2]").has_value());
+  CHECK_FALSE(hc::run_state_from_json_text("{\"floor\":").has_value());
+  CHECK(hc::run_state_from_json_text("{}") == hc::run_state{});
+  // Wrong types, out-of-range numbers and unknown names read as the defaults, never throw.
+  const auto odd = hc::run_state_from_json_text(
+      R"({"floor":"3","load_kg":70000,"speed_mm_s":1.5,"mode":"warp","door":"ajar",)"
+      R"("direction":"sideways","alarm":1,"fault_codes":[101,-1,70000,"x",202],"in_service":true})");
+  REQUIRE(odd.has_value());
+  CHECK(odd->floor == 0);
+  CHECK(odd->load_kg == 0);
+  CHECK(odd->speed_mm_s == 0);
+  CHECK(odd->mode == hc::car_mode::unknown);
+  CHECK(odd->door == hc::door_state::unknown);
+  CHECK(odd->dir == hc::direction::none);
+  CHECK_FALSE(odd->alarm);
+  CHECK(odd->fault_codes == std::vector<std::uint16_t>{101, 202});
+  CHECK(odd->in_service);
+  CHECK(hc::car_mode_named("fire_recall") == hc::car_mode::fire_recall);
+  CHECK(hc::car_mode_named("") == hc::car_mode::unknown);
 }
