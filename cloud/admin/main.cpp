@@ -97,6 +97,13 @@ std::optional<std::int64_t> parse_time(const std::string& text) {
   return common::parse_rfc3339(text);
 }
 
+// Seq ranges as [[first, last], ...].
+json missing_json(const cloud::seq_ranges& ranges) {
+  json out = json::array();
+  for (const auto& [first, last] : ranges) out.push_back({first, last});
+  return out;
+}
+
 json optional_time(const std::optional<std::int64_t>& ms) {
   return ms ? json(common::format_rfc3339(*ms)) : json();
 }
@@ -232,10 +239,15 @@ void add_device_commands(CLI::App& app, context& ctx) {
                      {"key_id", d.key_id},
                      {"active", d.active},
                      {"stored_through", d.stored_through},
+                     {"missing", missing_json(d.missing)},
+                     {"late_records", d.late_records},
                      {"last_seen_at", optional_time(d.last_seen_ms)},
                      {"has_mqtt_password", d.has_mqtt_password}});
       text += d.device_id + "\t" + (d.active ? "active" : "disabled") + "\tstored through " +
-              std::to_string(d.stored_through) + "\n";
+              std::to_string(d.stored_through);
+      if (!d.missing.empty()) text += "\tmissing " + cloud::format_seq_ranges(d.missing);
+      if (d.late_records > 0) text += "\t" + std::to_string(d.late_records) + " late";
+      text += "\n";
     }
     ctx.ok({{"devices", out}}, text.empty() ? "(no devices)" : text.substr(0, text.size() - 1));
   });

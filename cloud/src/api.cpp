@@ -463,6 +463,9 @@ http_response api::metrics() const {
            c->records_stored);
     metric("hoistway_records_duplicate_total", "counter", "Records received again and ignored.",
            c->records_duplicate);
+    metric("hoistway_records_late_total", "counter",
+           "Records stored below a seq their device had delivered before (a gap filled late).",
+           c->records_late);
     metric("hoistway_acks_published_total", "counter", "Stored-acks published.", c->acks_published);
     metric("hoistway_store_transactions_total", "counter", "Ingest transactions committed.",
            c->transactions);

@@ -52,6 +52,16 @@ void seq_coverage::absorb() {
   }
 }
 
+seq_ranges seq_coverage::missing() const {
+  seq_ranges out;
+  auto below = stored_through_;
+  for (const auto& [first, last] : above_) {
+    out.emplace_back(below + 1, first - 1);  // first > below + 1: the gap is not empty
+    below = last;
+  }
+  return out;
+}
+
 std::string format_seq_ranges(const seq_ranges& ranges) {
   std::string out;
   for (const auto& [first, last] : ranges) {

@@ -280,6 +280,7 @@ class ingest_impl final : public ingest {
     const auto committed = std::exchange(uncommitted_, {});
     counters_.records_stored += committed.fresh;
     counters_.records_duplicate += committed.duplicate;
+    counters_.records_late += committed.late;
     last_commit_ = std::chrono::steady_clock::now();
     // Only now, with the records durable, may the agents forget them (publish_acks()).
     for (const auto& a : *acks) {
@@ -471,6 +472,7 @@ class ingest_impl final : public ingest {
     }
     uncommitted_.fresh += written->fresh;
     uncommitted_.duplicate += written->duplicate;
+    uncommitted_.late += written->late;
     return batch->device_id;
   }
 

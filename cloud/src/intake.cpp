@@ -12,23 +12,24 @@ common::result<intake> intake::open(store& db, unit_resolver units) {
   return intake(db, std::move(*p), std::move(units));
 }
 
-common::result<seq_coverage*> intake::coverage_of(const std::string& device_id) {
+common::result<intake::device_progress*> intake::progress_of(const std::string& device_id) {
   if (auto it = touched_.find(device_id); it != touched_.end()) return &it->second;
   // First frame of this device in this transaction: the committed coverage, read under the
   // write lock, is the truth (another writer may have stored since we last looked).
   auto committed = store_->coverage(device_id);
   if (!committed) return std::unexpected(committed.error());
   if (!*committed) return fail(errc::not_found, "unknown device " + device_id);
-  return &touched_.emplace(device_id, std::move(**committed)).first->second;
+  return &touched_.emplace(device_id, device_progress{std::move(**committed), 0}).first->second;
 }
 
 common::result<intake::written> intake::write(const common::batch& batch,
                                               std::span<const std::uint8_t> frame,
                                               std::int64_t received_ms,
                                               std::vector<pushed>& pushes) {
-  auto found = coverage_of(batch.device_id);
+  auto found = progress_of(batch.device_id);
   if (!found) return std::unexpected(found.error());
-  auto& coverage = **found;
+  auto& coverage = (*found)->coverage;
+  const auto highest = coverage.highest();
   written out;
   // Which of the frame's records are new: a flag per record, and as seq ranges for the archive
   // (runs of consecutive new records of the frame).
@@ -44,6 +45,7 @@ common::result<intake::written> intake::write(const common::batch& batch,
       continue;
     }
     ++out.fresh;
+    out.late += seq < highest ? 1 : 0;
     if (run_open) {
       fresh.back().second = seq;
     } else {
@@ -94,6 +96,7 @@ common::result<intake::written> intake::write(const common::batch& batch,
       }
     }
   }
+  (*found)->late += out.late;
   coverage.apply_floor(batch.outbox_floor);
   if (!batch.records.empty()) {
     coverage.add(batch.covers_from == 0 ? batch.records.front().seq : batch.covers_from,
@@ -105,11 +108,11 @@ common::result<intake::written> intake::write(const common::batch& batch,
 common::result<std::vector<intake::ack>> intake::persist(std::int64_t now_ms) {
   std::vector<ack> acks;
   acks.reserve(touched_.size());
-  for (const auto& [device, coverage] : touched_) {
-    if (auto st = store_->set_coverage(device, coverage, now_ms); !st) {
+  for (const auto& [device, progress] : touched_) {
+    if (auto st = store_->set_coverage(device, progress.coverage, progress.late, now_ms); !st) {
       return std::unexpected(st.error());
     }
-    acks.push_back({device, coverage.stored_through()});
+    acks.push_back({device, progress.coverage.stored_through()});
   }
   touched_.clear();
   return acks;

@@ -225,7 +225,7 @@ common::status registry::set_device_active(const std::string& device_id, bool ac
 common::result<std::vector<device_info>> registry::devices() {
   auto stmt = db_.prepare(
       "SELECT device_id, key_id, active, stored_through, last_seen_ms, "
-      "mqtt_password_hash IS NOT NULL FROM devices ORDER BY device_id");
+      "mqtt_password_hash IS NOT NULL, coverage, late_records FROM devices ORDER BY device_id");
   if (!stmt) return std::unexpected(stmt.error());
   return collect<device_info>(*stmt, [](sqlite::statement& s) {
     device_info d;
@@ -235,6 +235,11 @@ common::result<std::vector<device_info>> registry::devices() {
     d.stored_through = static_cast<std::uint64_t>(s.column_int(3));
     if (!s.is_null(4)) d.last_seen_ms = s.column_int(4);
     d.has_mqtt_password = s.column_int(5) != 0;
+    // The writer only stores well-formed coverage; a row that is not reads as no gaps.
+    if (auto c = seq_coverage::from_text(d.stored_through, s.column_text(6))) {
+      d.missing = c->missing();
+    }
+    d.late_records = static_cast<std::uint64_t>(s.column_int(7));
     return d;
   });
 }

@@ -168,6 +168,11 @@ DROP TABLE events;
 ALTER TABLE events_appended RENAME TO events;
 CREATE INDEX events_unit_time ON events(unit_id, wall_ms, seq);
 )sql",
+    // 6: late arrivals per device: records stored below a seq the device had delivered already
+    // (they filled a gap). The gaps themselves are devices.coverage's intervals.
+    R"sql(
+ALTER TABLE devices ADD COLUMN late_records INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 }  // namespace
@@ -186,8 +191,8 @@ common::result<store> store::open(const std::string& path) {
   auto read_coverage =
       s.db_.prepare("SELECT stored_through, coverage FROM devices WHERE device_id = ?1");
   auto write_coverage = s.db_.prepare(
-      "UPDATE devices SET stored_through = ?2, coverage = ?3, last_seen_ms = ?4 "
-      "WHERE device_id = ?1");
+      "UPDATE devices SET stored_through = ?2, coverage = ?3, last_seen_ms = ?4, "
+      "late_records = late_records + ?5 WHERE device_id = ?1");
   auto status = s.db_.prepare(
       "INSERT INTO unit_status(unit_id, status, updated_ms) VALUES (?1, ?2, ?3) "
       "ON CONFLICT(unit_id) DO UPDATE SET status = excluded.status, updated_ms = "
@@ -361,11 +366,12 @@ common::result<std::optional<seq_coverage>> store::coverage(const std::string& d
 }
 
 common::status store::set_coverage(const std::string& device_id, const seq_coverage& coverage,
-                                   std::int64_t last_seen_ms) {
+                                   std::uint64_t late_records, std::int64_t last_seen_ms) {
   return write_coverage_->bind(1, device_id)
       .bind(2, static_cast<std::int64_t>(coverage.stored_through()))
       .bind(3, coverage.intervals_text())
       .bind(4, last_seen_ms)
+      .bind(5, static_cast<std::int64_t>(late_records))
       .run();
 }
 

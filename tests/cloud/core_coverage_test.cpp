@@ -101,6 +101,8 @@ TEST_CASE("coverage: an interval above a gap waits, and the gap closing absorbs 
   c.add(10, 12);
   CHECK(c.pending_intervals() == 2);
   CHECK_FALSE(c.covers(9));
+  CHECK(c.highest() == 12);
+  CHECK(c.missing() == hoistway::cloud::seq_ranges{{1, 4}, {8, 9}});
 
   SUBCASE("touching intervals merge") {
     c.add(8, 9);  // touches [5,7] below and [10,12] above
@@ -110,11 +112,14 @@ TEST_CASE("coverage: an interval above a gap waits, and the gap closing absorbs 
     c.add(1, 4);  // touches [5,12]
     CHECK(c.stored_through() == 12);
     CHECK(c.pending_intervals() == 0);
+    CHECK(c.highest() == 12);
+    CHECK(c.missing().empty());
   }
   SUBCASE("the gap at the bottom closing absorbs only what touches") {
     c.add(1, 4);
     CHECK(c.stored_through() == 7);
     CHECK(c.pending_intervals() == 1);
+    CHECK(c.missing() == hoistway::cloud::seq_ranges{{8, 9}});
     CHECK_FALSE(c.covers(8));
     CHECK(c.covers(10));
   }

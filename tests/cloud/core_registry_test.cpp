@@ -4,9 +4,9 @@
 
 #include <doctest/doctest.h>
 
-#include "temp_dir.hpp"
 #include <sys/stat.h>
 #include <unistd.h>
+#include "temp_dir.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -251,12 +251,33 @@ TEST_CASE("registry: devices get a generated or given key, rotate and switch on 
   CHECK((*devices)[0].key_id == 3);
   CHECK((*devices)[0].active);
   CHECK((*devices)[0].has_mqtt_password);
+  CHECK((*devices)[0].missing.empty());
+  CHECK((*devices)[0].late_records == 0);
   CHECK((*devices)[1].device_id == "dev-2");
   CHECK_FALSE((*devices)[1].active);
   REQUIRE(f.reg.set_device_active("dev-2", true));
   devices = f.reg.devices();
   REQUIRE(devices);
   CHECK((*devices)[1].active);
+
+  // What the ingest's writer records of a device's deliveries: its gaps and late arrivals.
+  {
+    auto st = hc::store::open(f.dir.file("cloud.db"));
+    REQUIRE(st);
+    hc::seq_coverage coverage(3);
+    coverage.add(10, 12);
+    coverage.add(20, 20);
+    auto tx = st->begin();
+    REQUIRE(tx);
+    REQUIRE(st->set_coverage("dev-1", coverage, 4, 1'000));
+    REQUIRE(st->set_coverage("dev-1", coverage, 2, 2'000));  // counts add up
+    REQUIRE(tx->commit());
+  }
+  devices = f.reg.devices();
+  REQUIRE(devices);
+  CHECK((*devices)[0].stored_through == 3);
+  CHECK((*devices)[0].missing == hc::seq_ranges{{4, 9}, {13, 19}});
+  CHECK((*devices)[0].late_records == 6);
 }
 
 TEST_CASE("registry: units need a known device and building and a free car") {

@@ -79,6 +79,7 @@ struct fixture {
   hc::retention_counters counters;
   std::uint64_t next_seq = 0;
   std::size_t stored_last = 0;  // records newly stored by the last deliver()
+  std::size_t late_last = 0;    // of those, the ones below a seq d1 had delivered before
 
   fixture() {
     restart();
@@ -129,6 +130,7 @@ struct fixture {
     REQUIRE(acks->size() == 1);
     REQUIRE(tx->commit());
     stored_last = written->fresh;
+    late_last = written->late;
     return acks->front().stored_through;
   }
   // The records of `f` delivered `per_frame` at a time, a minute apart; answers the last ack.
@@ -387,7 +389,10 @@ TEST_CASE("retention: frames above a gap are kept; their dedupe survives a resta
   frame above;  // seq 9..12, out of order
   for (int i = 8; i < 12; ++i) above.records.push_back(f.make(t0 + i * minute, sample(false)));
   CHECK(f.deliver(first) == 5);
+  CHECK(f.late_last == 0);
   CHECK(f.deliver(above) == 5);  // a gap: the ack stays at 5
+  CHECK(f.late_last == 0);
+  CHECK(f.coverage().missing() == hc::seq_ranges{{6, 8}});
   f.clock->advance(40 * day);
   f.sweep(samples_for(30));
   CHECK(f.scalar("SELECT COUNT(*) FROM frames WHERE last_seq <= 5") == 0);
@@ -404,10 +409,14 @@ TEST_CASE("retention: frames above a gap are kept; their dedupe survives a resta
   CHECK(f.stored_last == 0);
   CHECK(f.deliver(lost_for_now) == 12);  // new: the gap closes, up to the kept interval
   CHECK(f.stored_last == 3);
+  CHECK(f.late_last == 3);  // late arrivals: below seq 12, delivered before them
+  CHECK(f.scalar("SELECT late_records FROM devices WHERE device_id = 'd1'") == 3);
   CHECK(f.coverage().pending_intervals() == 0);
+  CHECK(f.coverage().missing().empty());
   const auto alerts = f.scalar("SELECT COUNT(*) FROM alerts");
   CHECK(f.deliver(above) == 12);  // the agent's resend: a duplicate by coverage
   CHECK(f.stored_last == 0);
+  CHECK(f.scalar("SELECT late_records FROM devices WHERE device_id = 'd1'") == 3);  // not late
   CHECK(f.scalar("SELECT COUNT(*) FROM status_log") == status_log + 3);
   CHECK(f.scalar("SELECT COUNT(*) FROM alerts") == alerts);
   CHECK(f.frames() == 2);  // `above` (old) and `lost_for_now` (received now)

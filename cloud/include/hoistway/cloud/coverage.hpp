@@ -32,6 +32,12 @@ class seq_coverage {
 
   std::uint64_t stored_through() const { return stored_through_; }
   std::size_t pending_intervals() const { return above_.size(); }
+  // The highest seq covered: stored_through when nothing waits above it.
+  std::uint64_t highest() const {
+    return above_.empty() ? stored_through_ : above_.rbegin()->second;
+  }
+  // The gaps below highest(): the seqs the device has still to deliver, oldest first.
+  seq_ranges missing() const;
 
   // The intervals above stored_through as text, "first-last" joined by commas ("" when none):
   // how the store keeps them (devices.coverage), so a restart dedupes exactly as before it.

@@ -31,6 +31,7 @@ struct ingest_counters {
   std::atomic<std::uint64_t> frames_accepted{0};
   std::atomic<std::uint64_t> records_stored{0};
   std::atomic<std::uint64_t> records_duplicate{0};
+  std::atomic<std::uint64_t> records_late{0};  // stored below a seq their device delivered before
   std::atomic<std::uint64_t> acks_published{0};
   std::atomic<std::uint64_t> transactions{0};
   std::atomic<std::uint64_t> queue_depth{0};

@@ -59,6 +59,7 @@ class intake {
   struct written {
     std::size_t fresh = 0;      // records stored by this frame
     std::size_t duplicate = 0;  // records the store held already
+    std::size_t late = 0;       // of the fresh, those below a seq the device delivered before
   };
   // Inside a transaction: stores what is new in a verified, decoded frame. `frame` is the frame
   // as received. Alerts to push go to `pushes`; fresh run states are kept per unit (states()).
@@ -84,13 +85,17 @@ class intake {
  private:
   intake(store& db, projector p, unit_resolver units)
       : store_(&db), projector_(std::move(p)), units_(std::move(units)) {}
-  common::result<seq_coverage*> coverage_of(const std::string& device_id);
+  struct device_progress {
+    seq_coverage coverage;
+    std::uint64_t late = 0;  // late arrivals stored in this transaction
+  };
+  common::result<device_progress*> progress_of(const std::string& device_id);
 
   store* store_;
   projector projector_;
   unit_resolver units_;
-  std::map<std::string, seq_coverage> touched_;  // this transaction's coverage per device
-  std::map<std::string, unit_states> states_;    // this transaction's run states per unit
+  std::map<std::string, device_progress> touched_;  // this transaction's, per device
+  std::map<std::string, unit_states> states_;       // this transaction's run states per unit
 };
 
 }  // namespace hoistway::cloud

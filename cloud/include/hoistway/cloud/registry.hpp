@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "hoistway/cloud/coverage.hpp"
 #include "hoistway/common/result.hpp"
 #include "hoistway/common/sqlite.hpp"
 #include "hoistway/common/time.hpp"
@@ -47,6 +48,8 @@ struct device_info {
   std::uint32_t key_id = 1;
   bool active = true;
   std::uint64_t stored_through = 0;
+  seq_ranges missing;              // gaps below the highest seq stored, oldest first
+  std::uint64_t late_records = 0;  // records that arrived after a higher seq was stored
   std::optional<std::int64_t> last_seen_ms;
   bool has_mqtt_password = false;
 };

@@ -84,8 +84,10 @@ class store {
   common::status append_frame(const frame_row& frame);
   // A device's committed coverage; nullopt for an unknown device.
   common::result<std::optional<seq_coverage>> coverage(const std::string& device_id);
+  // Writes the coverage and adds `late_records` (records this transaction stored below a seq
+  // the device had delivered before: late arrivals) to the device's count.
   common::status set_coverage(const std::string& device_id, const seq_coverage& coverage,
-                              std::int64_t last_seen_ms);
+                              std::uint64_t late_records, std::int64_t last_seen_ms);
   common::status upsert_unit_status(const unit_status_row& row);
   common::status add_dead_letter(std::int64_t received_ms, const std::string& topic,
                                  std::string_view reason, const std::string& detail,
