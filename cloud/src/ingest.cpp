@@ -510,9 +510,9 @@ class ingest_impl final : public ingest {
 
   // Writer thread only.
   std::optional<intake> intake_;
-  std::optional<std::string> store_failure_;
-  intake::written uncommitted_;  // records counted once their transaction commits
-  std::chrono::steady_clock::time_point last_commit_{};  // set by accept() when the store failed
+  std::optional<std::string> store_failure_;  // set by accept() when the store failed
+  intake::written uncommitted_;               // records counted once their transaction commits
+  std::chrono::steady_clock::time_point last_commit_{};  // for the group commit's gathering
   std::optional<retention> retention_;
   bool sweeping_ = false;
   std::vector<pushed> pushes_;
