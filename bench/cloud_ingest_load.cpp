@@ -307,22 +307,21 @@ int subscribe(const std::map<std::string, std::string>& args) {
 
   // The checks-only arm: the ingest's verifier, on its own connection to a copy of the store.
   std::optional<hoistway::cloud::verifier> checks;
+  const auto clock = std::make_shared<hc::system_clock>();
   if (const auto path = arg(args, "check-store", ""); !path.empty()) {
     auto db = hoistway::cloud::store::open(path);
     if (!db) {
       std::fprintf(stderr, "subscribe: %s\n", db.error().message.c_str());
       return 66;
     }
-    auto opened =
-        hoistway::cloud::verifier::open(std::move(*db), std::make_shared<hc::system_clock>(),
-                                        hoistway::cloud::ingest_config{}.max_frame_bytes);
+    auto opened = hoistway::cloud::verifier::open(std::move(*db), clock,
+                                                  hoistway::cloud::ingest_config{}.max_frame_bytes);
     if (!opened) {
       std::fprintf(stderr, "subscribe: %s\n", opened.error().message.c_str());
       return 66;
     }
     checks.emplace(std::move(*opened));
   }
-  const hc::system_clock wall;
 
   std::mutex mutex;
   std::condition_variable done_cv;
@@ -336,7 +335,7 @@ int subscribe(const std::map<std::string, std::string>& args) {
     std::size_t records = 0;
     bool refused = false;
     if (checks && hc::topics::device_of(m.topic, "up")) {
-      const auto verdict = checks->check(m.topic, m.payload, wall.wall_ms());
+      const auto verdict = checks->check(m.topic, m.payload, clock->wall_ms());
       refused = !verdict;
       if (verdict) records = verdict->records.size();
     }
