@@ -143,10 +143,10 @@ int main(int argc, char** argv) {
       if (!batch) return;
       ++frames;
       records += batch->records.size();
-      (void)(*cloud)->publish(
-          hc::topics::ack(device),
-          hc::wire::encode_ack(hc::wire::stored_ack{device, batch->records.back().seq}),
-          hc::mqtt::qos::at_least_once, hc::mqtt::retain::no);
+      (void)(*cloud)->publish(hc::topics::ack(device),
+                              hc::wire::encode_ack(hc::wire::sign_ack(
+                                  device, batch->records.back().seq, envelope->key_id, key)),
+                              hc::mqtt::qos::at_least_once, hc::mqtt::retain::no);
     });
     (void)(*cloud)->connect();
   }

@@ -483,6 +483,28 @@ http_response api::metrics() const {
     metric("hoistway_command_results_rejected_total", "counter",
            "Command results rejected (bad MAC, unknown device, malformed, no such command).",
            c->command_results_rejected);
+    metric("hoistway_presence_accepted_total", "counter", "Signed births and last wills taken.",
+           c->presence_accepted);
+    metric("hoistway_presence_rejected_total", "counter",
+           "Presence messages refused: unsigned, forged, or from an unknown device.",
+           c->presence_rejected);
+    metric("hoistway_presence_stale_total", "counter",
+           "Presence messages from an earlier session than the last taken (replays).",
+           c->presence_stale);
+    metric("hoistway_store_failures_total", "counter",
+           "Ingest transactions the store failed (disk full, I/O error, locked); each retried.",
+           c->store_failures);
+    metric("hoistway_messages_discarded_total", "counter",
+           "Presences and command results the store refused, neither stored nor kept.",
+           c->messages_discarded);
+    metric("hoistway_dead_letters_total", "counter", "Rejected messages kept as dead letters.",
+           c->dead_letters);
+    metric("hoistway_dead_letters_suppressed_total", "counter",
+           "Rejected messages only counted: over [ingest] dead_letters_per_s.",
+           c->dead_letters_suppressed);
+    metric("hoistway_dead_letters_pruned_total", "counter",
+           "Dead letters deleted: over dead_letters_max_rows or older than dead_letters_days.",
+           c->dead_letters_pruned);
     metric("hoistway_ingest_queue_depth", "gauge", "Frames waiting for the writer.",
            c->queue_depth);
     summary("hoistway_ack_latency_seconds", "Frame arrival to stored-ack publish.",

@@ -209,7 +209,8 @@ std::vector<std::uint8_t> message_for(const row& command, std::int64_t now_ms, s
   c.issued_at_ms = now_ms;
   c.kind = command.kind;
   c.sample_hz = command.hz;
-  return downlink::sign(downlink::command_body(c), key_id, key);
+  return downlink::sign(downlink::command_body(c), key_id, key,
+                        common::crypto::key_purpose::command);
 }
 
 }  // namespace hoistway::cloud::commands

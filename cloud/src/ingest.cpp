@@ -19,6 +19,7 @@
 #include "hoistway/cloud/store.hpp"
 #include "hoistway/cloud/verifier.hpp"
 #include "hoistway/common/downlink.hpp"
+#include "hoistway/common/presence.hpp"
 #include "hoistway/common/record_json.hpp"
 #include "hoistway/common/topics.hpp"
 
@@ -39,6 +40,11 @@ constexpr std::chrono::milliseconds command_answer_window{300'000};
 constexpr std::chrono::milliseconds checkpoint_interval{100};
 // How long after a commit the writer gathers frames for the next one (group commit).
 constexpr std::chrono::milliseconds batch_gather{10};
+// After the store fails, the batch is tried again after a pause that doubles up to the maximum.
+constexpr std::chrono::milliseconds store_retry_min{100};
+constexpr std::chrono::milliseconds store_retry_max{5'000};
+// How often the dead letters are pruned to their configured bounds.
+constexpr std::chrono::milliseconds dead_letter_prune_interval{60'000};
 
 // A message waiting for the writer, with when it arrived (for the ack latency) and, for an
 // up-link frame, what the verifier made of it.
@@ -46,6 +52,7 @@ struct queued {
   common::mqtt::message message;
   std::chrono::steady_clock::time_point arrived;
   std::optional<common::wire::decode_result<common::batch>> verdict;
+  bool discarded = false;  // set aside: neither stored nor dead-lettered (ingest_impl::set_aside)
 };
 
 class ingest_impl final : public ingest {
@@ -167,8 +174,9 @@ class ingest_impl final : public ingest {
   // ---- the writer thread ---------------------------------------------------------------------
   void writer_loop() {
     std::vector<queued> work;
+    auto backoff = std::chrono::milliseconds(0);
     while (true) {
-      {
+      if (work.empty()) {
         std::unique_lock lock(mutex_);
         // While a retention sweep is in progress, idle time goes to its steps; otherwise the
         // writer wakes for the command queue.
@@ -192,7 +200,7 @@ class ingest_impl final : public ingest {
           lock.unlock();
           check_offline();
           send_commands();
-          retention_step();
+          housekeeping();
           continue;
         }
         const auto n = std::min(queue_.size(), config_.max_batch_frames);
@@ -200,9 +208,22 @@ class ingest_impl final : public ingest {
                     std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(n)));
         queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
         counters_.queue_depth = queue_.size();
+        lock.unlock();
+        space_.notify_all();
       }
-      space_.notify_all();
-      process(work);
+      if (!process(work)) {
+        // The store failed (disk full, I/O error, locked): nothing was stored or acknowledged.
+        // The batch is kept and tried again after a growing pause; meanwhile the queue fills,
+        // Paho waits and the broker holds the rest. Nothing is lost, nothing spins.
+        ++counters_.store_failures;
+        backoff = std::clamp(backoff * 2, store_retry_min, store_retry_max);
+        std::unique_lock lock(mutex_);
+        ready_.wait_until(lock, std::chrono::steady_clock::now() + backoff,
+                          [this] { return stopped_; });
+        if (stopped_) return;  // unacknowledged: the agents resend
+        continue;
+      }
+      backoff = std::chrono::milliseconds(0);
       work.clear();
       bool idle = false;
       {
@@ -211,84 +232,136 @@ class ingest_impl final : public ingest {
       }
       publish_acks(idle);
       send_commands();
-      retention_step();  // at most one bounded step between two batches
+      housekeeping();  // at most one bounded retention step between two batches
     }
   }
 
-  void retention_step() {
+  // Between batches: a bounded retention step, and the dead letters kept within their bounds
+  // (at most once a minute).
+  void housekeeping() {
     auto more = retention_->step(clock_->wall_ms(), clock_->mono_ms());
     if (!more) spdlog::warn("retention sweep abandoned: {}", more.error().message);
     sweeping_ = more && *more;
+    const auto mono = clock_->mono_ms();
+    if (mono - last_dead_letter_prune_mono_ < dead_letter_prune_interval.count()) return;
+    last_dead_letter_prune_mono_ = mono;
+    const auto cutoff = clock_->wall_ms() - config_.dead_letters_days * 86'400'000;
+    auto pruned = store_.prune_dead_letters(config_.dead_letters_max_rows, cutoff);
+    if (!pruned) {
+      spdlog::warn("dead letters: pruning failed: {}", pruned.error().message);
+    } else {
+      counters_.dead_letters_pruned += static_cast<std::uint64_t>(*pruned);
+    }
   }
 
-  void process(std::vector<queued>& messages) {
+  // What the messages of one transaction came to, counted once it commits.
+  struct tally {
+    std::uint64_t frames_in = 0;
+    std::uint64_t frames_accepted = 0;
+    std::array<std::uint64_t, common::wire::reject_reason_count> rejected{};
+    std::vector<std::string> devices_heard;  // devices whose frames were accepted
+    std::vector<std::pair<std::string, presence>> presences;
+    std::map<std::string, common::presence::announcement> presence_taken;
+  };
+
+  // How one attempt at a transaction ended: committed; the store failed; or one message (at
+  // `culprit`) could not be stored because of what it holds, with `why`.
+  struct attempt {
+    enum { committed, store_failed, refused } outcome = committed;
+    std::size_t culprit = 0;
+    std::string why;
+  };
+
+  // Stores a batch of messages in one transaction; false if the store failed (nothing stored).
+  // A message the store refuses because of what it holds (not because the store failed) is set
+  // aside and the batch runs again without it, so that no message can wedge the writer: a frame
+  // becomes a rejected, dead-lettered and acknowledged one (`unprocessable`); anything else is
+  // dropped with a count. Each pass sets one message aside, so this ends.
+  bool process(std::vector<queued>& messages) {
+    while (true) {
+      auto result = attempt_batch(messages);
+      if (result.outcome == attempt::committed) return true;
+      if (result.outcome == attempt::store_failed) return false;
+      set_aside(messages[result.culprit], std::move(result.why));
+    }
+  }
+
+  // Turns a message the store refused into a rejection for the next attempt.
+  void set_aside(queued& entry, std::string why) {
+    spdlog::warn("message on {} set aside: {}", entry.message.topic, why);
+    if (entry.verdict && *entry.verdict) {
+      const auto& records = (*entry.verdict)->records;
+      const auto first = records.empty() ? 0 : records.front().seq;
+      const auto last = records.empty() ? 0 : records.back().seq;
+      entry.verdict =
+          std::unexpected(rejection{reject_reason::unprocessable, std::move(why), first, last});
+      return;
+    }
+    // A rejection, a presence or a command result the store cannot take either: counted, gone.
+    entry.discarded = true;
+    ++counters_.messages_discarded;
+  }
+
+  attempt attempt_batch(std::vector<queued>& messages) {
     const auto now = clock_->wall_ms();
     auto tx = store_.begin();
     if (!tx) {
       spdlog::error("store: {}", tx.error().message);
-      return;  // the frames stay unacknowledged: the agents resend them
+      return {attempt::store_failed, 0, {}};
     }
-    std::vector<std::pair<std::string, presence>> presences;
     pushes_.clear();
-    for (auto& entry : messages) {
-      const auto& m = entry.message;
-      if (auto dev = common::topics::device_of(m.topic, "state")) {
-        presences.emplace_back(std::string(*dev), parse_presence(m.payload));
-        continue;
+    tally counted;
+    for (std::size_t i = 0; i < messages.size(); ++i) {
+      common::status step;
+      try {
+        step = take(messages[i], now, counted);
+      } catch (const std::exception& e) {
+        step = common::fail(common::errc::internal, std::string("exception: ") + e.what());
       }
-      if (auto dev = common::topics::device_of(m.topic, "cmd_result")) {
-        take_command_result(std::string(*dev), m, now);
-        continue;
+      if (step) continue;
+      abandon(*tx);
+      if (step.error().code == common::errc::io) {
+        spdlog::error("store: {}; the batch is rolled back", step.error().message);
+        return {attempt::store_failed, 0, {}};
       }
-      ++counters_.frames_in;
-      auto outcome = accept(entry, now);
-      if (!outcome) {
-        ++counters_.rejected[static_cast<std::size_t>(outcome.error().reason)];
-        spdlog::debug("rejected frame on {}: {} ({})", m.topic, to_string(outcome.error().reason),
-                      outcome.error().detail);
-        (void)store_.add_dead_letter(now, m.topic, to_string(outcome.error().reason),
-                                     outcome.error().detail, m.payload);
-        continue;
-      }
-      if (store_failure_) {
-        spdlog::error("store: {}; the batch is rolled back", *store_failure_);
-        store_failure_.reset();
-        abandon(*tx);
-        return;  // nothing acknowledged: the agents resend
-      }
-      ++counters_.frames_accepted;
-      last_seen_[*outcome] = now;
-      offline_now_.erase(*outcome);
+      return {attempt::refused, i, step.error().message};
     }
     auto acks = intake_->persist(now);
-    if (!acks) {
-      spdlog::error("store: {}", acks.error().message);
-      abandon(*tx);
-      return;
-    }
+    if (!acks) return end_failed(*tx, messages, acks.error());
     const auto statuses = intake_->take_states();
     for (const auto& [unit, s] : statuses) {
-      (void)store_.upsert_unit_status({unit, to_json_text(s.last), s.last_ms});
+      if (auto st = store_.upsert_unit_status({unit, to_json_text(s.last), s.last_ms}); !st) {
+        return end_failed(*tx, messages, st.error());
+      }
     }
     if (auto st = tx->commit(); !st) {
-      // Nothing was stored: the agents will resend.
+      // Nothing was stored: the batch is tried again.
       spdlog::error("store commit failed: {}", st.error().message);
       abandon(*tx);
-      return;
+      return {attempt::store_failed, 0, {}};
     }
     ++counters_.transactions;
     const auto committed = std::exchange(uncommitted_, {});
     counters_.records_stored += committed.fresh;
     counters_.records_duplicate += committed.duplicate;
     counters_.records_late += committed.late;
+    counters_.frames_in += counted.frames_in;
+    counters_.frames_accepted += counted.frames_accepted;
+    for (std::size_t r = 0; r < counted.rejected.size(); ++r) {
+      counters_.rejected[r] += counted.rejected[r];
+    }
     last_commit_ = std::chrono::steady_clock::now();
+    for (const auto& device : counted.devices_heard) {
+      last_seen_[device] = now;
+      offline_now_.erase(device);
+    }
     // Only now, with the records durable, may the agents forget them (publish_acks()).
     for (const auto& a : *acks) {
       pending_acks_[a.device_id].stored_through = a.stored_through;
       view_->device_seen(a.device_id, now);
     }
     for (const auto& entry : messages) {
-      if (!entry.verdict || !*entry.verdict) continue;
+      if (!entry.verdict || !*entry.verdict || entry.discarded) continue;
       auto& pending = pending_acks_[(*entry.verdict)->device_id];
       ++pending.frames;
       pending.arrived_sum_us += micros(entry.arrived);
@@ -298,11 +371,91 @@ class ingest_impl final : public ingest {
       view_->apply(unit, s.newest, s.newest_ms);
       bus_->publish(unit, "status", projector::status_json_text(unit, s.newest, s.newest_ms));
     }
-    for (const auto& [device, p] : presences) {
+    for (const auto& [device, p] : counted.presences) {
       view_->set_presence(device, p);
       if (p == presence::offline) offline_now_.insert(device);
     }
+    for (auto& [device, announced] : counted.presence_taken) {
+      presence_taken_.insert_or_assign(device, std::move(announced));
+    }
     check_offline();
+    return {attempt::committed, 0, {}};
+  }
+
+  // The end of a transaction (coverage, unit status) failed: no single message is to blame. A
+  // store failure is retried; a failure of the values themselves, which would recur, is found
+  // by running the messages one transaction each, so the one that causes it is set aside.
+  attempt end_failed(common::sqlite::transaction& tx, std::vector<queued>& messages,
+                     const common::error& e) {
+    spdlog::error("store: {}; the batch is rolled back", e.message);
+    abandon(tx);
+    if (e.code == common::errc::io) return {attempt::store_failed, 0, {}};
+    if (messages.size() == 1) return {attempt::refused, 0, e.message};
+    for (auto& message : messages) {
+      std::vector<queued> one;
+      one.push_back(std::move(message));
+      const bool stored = process(one);
+      message = std::move(one.front());
+      message.discarded = true;  // done with, one way or the other
+      if (!stored) return {attempt::store_failed, 0, {}};
+    }
+    return {attempt::committed, 0, {}};
+  }
+
+  // One message, inside the writer's transaction. Errors: errc::io when the store failed;
+  // anything else when the message's contents cannot be stored.
+  common::status take(queued& entry, std::int64_t now, tally& counted) {
+    if (entry.discarded) return {};
+    const auto& m = entry.message;
+    if (auto dev = common::topics::device_of(m.topic, "state")) {
+      return take_presence(std::string(*dev), m, now, counted);
+    }
+    if (auto dev = common::topics::device_of(m.topic, "cmd_result")) {
+      return take_command_result(std::string(*dev), m, now);
+    }
+    ++counted.frames_in;
+    auto& verdict = *entry.verdict;
+    if (!verdict) {
+      const auto& why = verdict.error();
+      ++counted.rejected[static_cast<std::size_t>(why.reason)];
+      spdlog::debug("rejected frame on {}: {} ({})", m.topic, to_string(why.reason), why.detail);
+      if (auto st = dead_letter(now, m.topic, to_string(why.reason), why.detail, m.payload); !st) {
+        return st;
+      }
+      // A frame that passed its MAC but will never be stored is acknowledged all the same: the
+      // dead letter keeps it, and its agent moves on instead of resending it for ever.
+      if (why.first_seq != 0) {
+        const auto device = common::topics::device_of(m.topic, "up");
+        if (device) return intake_->refuse(std::string(*device), why.first_seq, why.last_seq);
+      }
+      return {};
+    }
+    auto written = intake_->write(*verdict, m.payload, now, pushes_);
+    if (!written) return std::unexpected(written.error());
+    uncommitted_.fresh += written->fresh;
+    uncommitted_.duplicate += written->duplicate;
+    uncommitted_.late += written->late;
+    ++counted.frames_accepted;
+    counted.devices_heard.push_back(verdict->device_id);
+    return {};
+  }
+
+  // Keeps a rejected message for study, at most dead_letters_per_s a second (a flood of junk is
+  // only counted); the table's size and age are bounded by housekeeping().
+  common::status dead_letter(std::int64_t now, const std::string& topic, std::string_view reason,
+                             const std::string& detail, std::span<const std::uint8_t> bytes) {
+    const auto mono = clock_->mono_ms();
+    if (mono - dead_letter_window_mono_ >= 1000) {
+      dead_letter_window_mono_ = mono;
+      dead_letters_in_window_ = 0;
+    }
+    if (dead_letters_in_window_ >= config_.dead_letters_per_s) {
+      ++counters_.dead_letters_suppressed;
+      return {};
+    }
+    ++dead_letters_in_window_;
+    ++counters_.dead_letters;
+    return store_.add_dead_letter(now, topic, reason, detail, bytes);
   }
 
   // Rolls the writer's transaction back and forgets what the writer remembered of it (coverage,
@@ -333,10 +486,14 @@ class ingest_impl final : public ingest {
         ++it;
         continue;
       }
-      const auto ack = common::wire::encode_ack({device, pending.stored_through});
-      if (link_->publish(common::topics::ack(device), ack, common::mqtt::qos::at_most_once,
-                         common::mqtt::retain::no)) {
-        ++counters_.acks_published;
+      // Signed with the device's key (its ack key): only the cloud can make an agent forget.
+      if (const auto* dev = active_device(device)) {
+        const auto ack = common::wire::encode_ack(
+            common::wire::sign_ack(device, pending.stored_through, dev->key_id, dev->key));
+        if (link_->publish(common::topics::ack(device), ack, common::mqtt::qos::at_most_once,
+                           common::mqtt::retain::no)) {
+          ++counters_.acks_published;
+        }
       }
       last = now;
       counters_.ack_latency_sum_us +=
@@ -363,13 +520,21 @@ class ingest_impl final : public ingest {
     for (const auto& c : *due) {
       const auto* dev = active_device(c.device_id);
       if (dev == nullptr) {
-        (void)commands::mark_undeliverable(store_.db(), c.id, "unknown or disabled device", now);
+        if (auto st =
+                commands::mark_undeliverable(store_.db(), c.id, "unknown or disabled device", now);
+            !st) {
+          // It stays claimed: once its answer window passes it ends as unanswered.
+          spdlog::warn("commands: marking {} undeliverable: {}", c.id, st.error().message);
+        }
         continue;
       }
       const auto message = commands::message_for(c, now, dev->key_id, dev->key);
       if (!link_->publish(common::topics::cmd(c.device_id), message,
                           common::mqtt::qos::at_least_once, common::mqtt::retain::no)) {
-        (void)commands::unclaim(store_.db(), c.id);  // the broker is away: try again later
+        // The broker is away: put it back to be tried again later.
+        if (auto st = commands::unclaim(store_.db(), c.id); !st) {
+          spdlog::warn("commands: unclaiming {}: {}", c.id, st.error().message);
+        }
         continue;
       }
       ++counters_.commands_sent;
@@ -379,14 +544,14 @@ class ingest_impl final : public ingest {
   }
 
   // A result on hoistway/v1/dev/{device}/cmd_result: verified with the device's key, then
-  // recorded against the command it answers (inside the caller's transaction).
-  void take_command_result(const std::string& device, const common::mqtt::message& m,
-                           std::int64_t now) {
+  // recorded against the command it answers (inside the caller's transaction). Errors: the
+  // store's (a refused result is dead-lettered, not an error).
+  common::status take_command_result(const std::string& device, const common::mqtt::message& m,
+                                     std::int64_t now) {
     auto refuse = [&](std::string_view reason, const std::string& detail) {
       ++counters_.command_results_rejected;
       spdlog::debug("rejected command result on {}: {} ({})", m.topic, reason, detail);
-      (void)store_.add_dead_letter(now, m.topic, "cmd_result_" + std::string(reason), detail,
-                                   m.payload);
+      return dead_letter(now, m.topic, "cmd_result_" + std::string(reason), detail, m.payload);
     };
     const auto* dev = active_device(device);
     if (dev == nullptr) return refuse("unknown_device", device);
@@ -395,15 +560,14 @@ class ingest_impl final : public ingest {
       return refuse(common::downlink::to_string(result.error().reason), result.error().detail);
     }
     auto recorded = commands::record_result(store_.db(), *result, now);
-    if (!recorded) {
-      spdlog::error("commands: {}", recorded.error().message);
-      return;
-    }
-    if (!*recorded)
+    if (!recorded) return std::unexpected(recorded.error());
+    if (!*recorded) {
       return refuse("unknown_command", "no command " + result->id + " awaits a result");
+    }
     ++counters_.command_results;
     spdlog::info("command {} on {}: {}", result->id, device,
                  result->ok ? "done" : "rejected (" + result->reason + ")");
+    return {};
   }
 
   void publish_pushes() {
@@ -460,22 +624,6 @@ class ingest_impl final : public ingest {
     publish_pushes();
   }
 
-  // Stores the new records of a checked frame; returns its device id, or why it was rejected.
-  std::expected<std::string, rejection> accept(queued& entry, std::int64_t now) {
-    auto& batch = *entry.verdict;
-    if (!batch) return std::unexpected(std::move(batch.error()));
-    auto written = intake_->write(*batch, entry.message.payload, now, pushes_);
-    if (!written) {
-      // Not the frame's fault: the transaction is abandoned and the agents resend.
-      store_failure_ = written.error().message;
-      return batch->device_id;
-    }
-    uncommitted_.fresh += written->fresh;
-    uncommitted_.duplicate += written->duplicate;
-    uncommitted_.late += written->late;
-    return batch->device_id;
-  }
-
   std::optional<std::string> unit_for(const std::string& device, std::uint8_t car) {
     const auto key = std::make_pair(device, car);
     if (auto it = units_.find(key); it != units_.end()) return it->second;
@@ -489,15 +637,44 @@ class ingest_impl final : public ingest {
     return unit->unit_id;
   }
 
-  static presence parse_presence(const std::vector<std::uint8_t>& payload) {
-    const auto json = nlohmann::json::parse(payload.begin(), payload.end(), nullptr, false);
-    if (!json.is_object() || !json.contains("status") || !json["status"].is_string()) {
-      return presence::unknown;
+  // A presence message on hoistway/v1/dev/{device}/state: taken only if the device signed it
+  // (its presence key) and it is not older than the last one taken (presence.hpp: a will
+  // replayed from an earlier connect changes nothing). A forgery is rejected, counted and
+  // dead-lettered; a stale one only counted.
+  common::status take_presence(const std::string& device, const common::mqtt::message& m,
+                               std::int64_t now, tally& counted) {
+    const auto* dev = active_device(device);
+    auto announced = dev == nullptr
+                         ? std::unexpected(common::downlink::rejection{
+                               common::downlink::reject_reason::unknown_key, "unknown device", {}})
+                         : common::presence::verify(m.payload, device, dev->key_id, dev->key);
+    if (!announced) {
+      ++counters_.presence_rejected;
+      spdlog::debug("rejected presence on {}: {} ({})", m.topic,
+                    common::downlink::to_string(announced.error().reason),
+                    announced.error().detail);
+      return dead_letter(
+          now, m.topic,
+          "presence_" + std::string(common::downlink::to_string(announced.error().reason)),
+          announced.error().detail, m.payload);
     }
-    const auto status = json["status"].get<std::string>();
-    return status == "online"    ? presence::online
-           : status == "offline" ? presence::offline
-                                 : presence::unknown;
+    // The last taken: this transaction's, else the committed one.
+    const common::presence::announcement* last = nullptr;
+    if (auto it = counted.presence_taken.find(device); it != counted.presence_taken.end()) {
+      last = &it->second;
+    } else if (auto committed = presence_taken_.find(device); committed != presence_taken_.end()) {
+      last = &committed->second;
+    }
+    if (last != nullptr && !common::presence::supersedes(*announced, *last)) {
+      ++counters_.presence_stale;
+      return {};
+    }
+    ++counters_.presence_accepted;
+    counted.presences.emplace_back(device, announced->state == common::presence::status::online
+                                               ? presence::online
+                                               : presence::offline);
+    counted.presence_taken.insert_or_assign(device, std::move(*announced));
+    return {};
   }
 
   ingest_config config_;
@@ -510,8 +687,11 @@ class ingest_impl final : public ingest {
 
   // Writer thread only.
   std::optional<intake> intake_;
-  std::optional<std::string> store_failure_;  // set by accept() when the store failed
-  intake::written uncommitted_;               // records counted once their transaction commits
+  intake::written uncommitted_;  // records counted once their transaction commits
+  // Dead letters written in the current one-second window, and when it began (mono ms).
+  std::int64_t dead_letter_window_mono_ = 0;
+  std::size_t dead_letters_in_window_ = 0;
+  std::int64_t last_dead_letter_prune_mono_ = 0;
   std::chrono::steady_clock::time_point last_commit_{};  // for the group commit's gathering
   std::optional<retention> retention_;
   bool sweeping_ = false;
@@ -527,6 +707,8 @@ class ingest_impl final : public ingest {
   std::map<std::string, std::int64_t> last_seen_;  // device → wall ms of its last stored frame
   std::set<std::string> offline_now_;              // last will said offline
   std::set<std::string> offline_marked_;           // device_offline alerts open
+  // The presence last taken per device (known devices only: the map is bounded by them).
+  std::map<std::string, common::presence::announcement> presence_taken_;
   std::optional<device_table> devices_;
   std::map<std::pair<std::string, std::uint8_t>, std::string> units_;
   std::int64_t last_command_poll_mono_ = 0;

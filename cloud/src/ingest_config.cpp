@@ -42,13 +42,19 @@ common::result<ingest_config> ingest_config::load(const std::string& path) {
   c.store_path = store.required_text("path");
 
   auto ingest = root.child("ingest");
-  ingest.only({"max_frame_bytes", "max_batch_frames", "offline_after_s", "ack_interval_ms"});
+  ingest.only({"max_frame_bytes", "max_batch_frames", "offline_after_s", "ack_interval_ms",
+               "dead_letters_per_s", "dead_letters_max_rows", "dead_letters_days"});
   c.max_frame_bytes =
       static_cast<std::size_t>(ingest.integer("max_frame_bytes", 256 * 1024, 1024, 16 << 20));
   c.max_batch_frames =
       static_cast<std::size_t>(ingest.integer("max_batch_frames", 512, 1, 100'000));
   c.offline_after = std::chrono::seconds(ingest.integer("offline_after_s", 30, 1, 86'400));
   c.ack_interval = std::chrono::milliseconds(ingest.integer("ack_interval_ms", 100, 0, 5'000));
+  c.dead_letters_per_s =
+      static_cast<std::size_t>(ingest.integer("dead_letters_per_s", 50, 0, 10'000));
+  c.dead_letters_max_rows =
+      static_cast<std::size_t>(ingest.integer("dead_letters_max_rows", 10'000, 100, 10'000'000));
+  c.dead_letters_days = ingest.integer("dead_letters_days", 14, 1, 3'650);
 
   auto retention = root.child("retention");
   retention.only({"samples_days", "status_log_days", "sweep_interval_s", "batch_rows"});

@@ -12,6 +12,19 @@ common::result<intake> intake::open(store& db, unit_resolver units) {
   return intake(db, std::move(*p), std::move(units));
 }
 
+namespace {
+// Whether covering [first, last] above `floor` would leave the coverage with more gaps than it
+// may hold. Only a coverage at the bound needs the trial copy.
+bool opens_too_many_gaps(const seq_coverage& coverage, std::uint64_t floor, std::uint64_t first,
+                         std::uint64_t last) {
+  if (coverage.pending_intervals() < intake::max_pending_intervals) return false;
+  auto trial = coverage;
+  trial.apply_floor(floor);
+  trial.add(first, last);
+  return trial.pending_intervals() > coverage.pending_intervals();
+}
+}  // namespace
+
 common::result<intake::device_progress*> intake::progress_of(const std::string& device_id) {
   if (auto it = touched_.find(device_id); it != touched_.end()) return &it->second;
   // First frame of this device in this transaction: the committed coverage, read under the
@@ -26,10 +39,17 @@ common::result<intake::written> intake::write(const common::batch& batch,
                                               std::span<const std::uint8_t> frame,
                                               std::int64_t received_ms,
                                               std::vector<pushed>& pushes) {
+  if (batch.records.empty()) return written{};  // decode_payload never answers one
   auto found = progress_of(batch.device_id);
   if (!found) return std::unexpected(found.error());
   auto& coverage = (*found)->coverage;
   const auto highest = coverage.highest();
+  const auto covered_from = batch.covers_from == 0 ? batch.records.front().seq : batch.covers_from;
+  if (opens_too_many_gaps(coverage, batch.outbox_floor, covered_from, batch.records.back().seq)) {
+    return fail(errc::conflict, "the frame would open more than " +
+                                    std::to_string(max_pending_intervals) +
+                                    " gaps in its device's coverage");
+  }
   written out;
   // Which of the frame's records are new: a flag per record, and as seq ranges for the archive
   // (runs of consecutive new records of the frame).
@@ -98,11 +118,22 @@ common::result<intake::written> intake::write(const common::batch& batch,
   }
   (*found)->late += out.late;
   coverage.apply_floor(batch.outbox_floor);
-  if (!batch.records.empty()) {
-    coverage.add(batch.covers_from == 0 ? batch.records.front().seq : batch.covers_from,
-                 batch.records.back().seq);
-  }
+  coverage.add(covered_from, batch.records.back().seq);
   return out;
+}
+
+common::status intake::refuse(const std::string& device_id, std::uint64_t first,
+                              std::uint64_t last) {
+  if (first == 0 || first > last) return {};
+  auto found = progress_of(device_id);
+  if (!found) {
+    if (found.error().code == errc::not_found) return {};
+    return std::unexpected(found.error());
+  }
+  auto& coverage = (*found)->coverage;
+  if (opens_too_many_gaps(coverage, 0, first, last)) return {};
+  coverage.add(first, last);
+  return {};
 }
 
 common::result<std::vector<intake::ack>> intake::persist(std::int64_t now_ms) {

@@ -398,6 +398,22 @@ common::status store::add_dead_letter(std::int64_t received_ms, const std::strin
       .run();
 }
 
+common::result<std::int64_t> store::prune_dead_letters(std::size_t max_rows,
+                                                       std::int64_t cutoff_ms) {
+  // The oldest kept row: the newest max_rows, and of those only the ones received since the
+  // cutoff (ids follow arrival, so the first recent one bounds the range).
+  auto stmt = db_.prepare(
+      "DELETE FROM dead_letters WHERE id < MAX("
+      "(SELECT IFNULL(MAX(id), 0) FROM dead_letters) - ?1 + 1, "
+      "IFNULL((SELECT MIN(id) FROM dead_letters WHERE received_ms >= ?2), "
+      "(SELECT IFNULL(MAX(id), 0) + 1 FROM dead_letters)))");
+  if (!stmt) return std::unexpected(stmt.error());
+  if (auto st = stmt->bind(1, static_cast<std::int64_t>(max_rows)).bind(2, cutoff_ms).run(); !st) {
+    return std::unexpected(st.error());
+  }
+  return db_.changes();
+}
+
 common::result<std::int64_t> store::count(std::string_view table) {
   auto stmt = db_.prepare("SELECT COUNT(*) FROM " + std::string(table));
   if (!stmt) return std::unexpected(stmt.error());

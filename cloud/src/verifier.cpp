@@ -45,6 +45,7 @@ bool device_table::maybe_reload() {
 
 const device_row* device_table::find(std::string_view device_id,
                                      std::optional<std::uint32_t> key_id) {
+  // A failed reload is logged by maybe_reload; the table read before stays in use.
   if (clock_->mono_ms() - loaded_mono_ms_ >= refresh_ms) (void)maybe_reload();
   auto it = devices_.find(device_id);
   const bool known =

@@ -64,6 +64,24 @@ sha256_digest hmac_sha256(std::span<const std::uint8_t> key, std::span<const std
   return out;
 }
 
+std::string_view label(key_purpose purpose) noexcept {
+  switch (purpose) {
+    case key_purpose::stored_ack:
+      return "hoistway/v1 stored-ack";
+    case key_purpose::presence:
+      return "hoistway/v1 presence";
+    case key_purpose::command:
+      return "hoistway/v1 command";
+    case key_purpose::command_result:
+      return "hoistway/v1 command-result";
+  }
+  return "hoistway/v1 unknown";
+}
+
+sha256_digest purpose_key(std::span<const std::uint8_t> device_key, key_purpose purpose) {
+  return hmac_sha256(device_key, as_bytes(label(purpose)));
+}
+
 bool constant_time_equal(std::span<const std::uint8_t> a,
                          std::span<const std::uint8_t> b) noexcept {
   if (a.size() != b.size()) return false;

@@ -59,10 +59,12 @@ std::unexpected<rejection> reject(reject_reason r, std::string detail, std::stri
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
-// The signed envelope, checked up to its MAC: returns the authenticated body text.
+}  // namespace
+
 std::expected<std::string, rejection> open_signed(std::span<const std::uint8_t> message,
                                                   std::uint32_t key_id,
-                                                  std::span<const std::uint8_t> key) {
+                                                  std::span<const std::uint8_t> key,
+                                                  crypto::key_purpose purpose) {
   if (message.size() > max_message_bytes) {
     return reject(reject_reason::oversized, std::to_string(message.size()) +
                                                 " bytes exceeds the cap of " +
@@ -77,7 +79,8 @@ std::expected<std::string, rejection> open_signed(std::span<const std::uint8_t> 
   }
   if (outer["v"].get<std::int64_t>() != version) {
     return reject(reject_reason::unsupported_version,
-                  "version " + std::to_string(outer["v"].get<std::int64_t>()) + " (supported: 1)");
+                  "version " + std::to_string(outer["v"].get<std::int64_t>()) +
+                      " (supported: " + std::to_string(version) + ")");
   }
   if (!outer.contains("key_id") || !outer["key_id"].is_number_unsigned() ||
       !outer.contains("body") || !outer["body"].is_string() || !outer.contains("mac") ||
@@ -92,18 +95,18 @@ std::expected<std::string, rejection> open_signed(std::span<const std::uint8_t> 
   auto mac = common::crypto::from_hex(outer["mac"].get<std::string>());
   if (!mac || mac->size() != 32)
     return reject(reject_reason::bad_mac, "mac is not 32 bytes of hex");
-  const auto expected = common::crypto::hmac_sha256(key, common::crypto::as_bytes(body_text));
-  if (!common::crypto::constant_time_equal(expected, *mac)) {
+  auto signing_key = crypto::purpose_key(key, purpose);
+  const auto expected = crypto::hmac_sha256(signing_key, crypto::as_bytes(body_text));
+  crypto::secure_zero(signing_key);
+  if (!crypto::constant_time_equal(expected, *mac)) {
     return reject(reject_reason::bad_mac, "MAC does not verify");
   }
   return body_text;
 }
 
-}  // namespace
-
 std::expected<command, rejection> verify_command(std::span<const std::uint8_t> message,
                                                  const verify_options& options) {
-  auto opened = open_signed(message, options.key_id, options.key);
+  auto opened = open_signed(message, options.key_id, options.key, crypto::key_purpose::command);
   if (!opened) return std::unexpected(std::move(opened.error()));
   const auto& body_text = *opened;
 
@@ -166,7 +169,8 @@ std::expected<command, rejection> verify_command(std::span<const std::uint8_t> m
 
 std::expected<command_result, rejection> verify_result(std::span<const std::uint8_t> message,
                                                        const result_verify_options& options) {
-  auto opened = open_signed(message, options.key_id, options.key);
+  auto opened =
+      open_signed(message, options.key_id, options.key, crypto::key_purpose::command_result);
   if (!opened) return std::unexpected(std::move(opened.error()));
   const auto body = json::parse(*opened, nullptr, false);
   if (body.is_discarded() || !body.is_object())
@@ -214,9 +218,21 @@ bool replay_guard::accept(const std::string& id, std::int64_t now_ms, std::int64
   return true;
 }
 
+void replay_guard::restore(const std::string& id, std::int64_t accepted_ms) {
+  if (ids_.contains(id)) return;
+  if (order_.size() >= capacity_) {
+    ids_.erase(order_.front().second);
+    order_.pop_front();
+  }
+  ids_.insert(id);
+  order_.emplace_back(accepted_ms, id);
+}
+
 std::vector<std::uint8_t> sign(std::string_view body_json, std::uint32_t key_id,
-                               std::span<const std::uint8_t> key) {
-  const auto mac = common::crypto::hmac_sha256(key, common::crypto::as_bytes(body_json));
+                               std::span<const std::uint8_t> key, crypto::key_purpose purpose) {
+  auto signing_key = crypto::purpose_key(key, purpose);
+  const auto mac = crypto::hmac_sha256(signing_key, crypto::as_bytes(body_json));
+  crypto::secure_zero(signing_key);
   const auto text = dump(json{{"v", version},
                               {"key_id", key_id},
                               {"body", std::string(body_json)},

@@ -98,7 +98,8 @@ class paho_link final : public link, private ::mqtt::callback {
     if (reconnector_.joinable()) reconnector_.join();
     try {
       if (client_.is_connected()) {
-        client_.disconnect(static_cast<int>(timeout.count()))->wait_for(timeout + std::chrono::seconds(1));
+        client_.disconnect(static_cast<int>(timeout.count()))
+            ->wait_for(timeout + std::chrono::seconds(1));
       }
     } catch (const ::mqtt::exception&) {
       // Already gone: nothing left to flush.
@@ -143,7 +144,8 @@ class paho_link final : public link, private ::mqtt::callback {
   void message_arrived(::mqtt::const_message_ptr msg) override {
     if (!message_handler_) return;
     const auto& bytes = msg->get_payload_ref();
-    message m{msg->get_topic(), std::vector<std::uint8_t>(bytes.data(), bytes.data() + bytes.size())};
+    message m{msg->get_topic(),
+              std::vector<std::uint8_t>(bytes.data(), bytes.data() + bytes.size())};
     message_handler_(std::move(m));
   }
 
@@ -151,8 +153,8 @@ class paho_link final : public link, private ::mqtt::callback {
   // Exponential backoff with "equal jitter": half fixed, half random. Caller holds mutex_.
   std::chrono::milliseconds next_backoff_locked() {
     const int n = std::min(attempt_++, 16);
-    const auto ceiling = std::min<std::int64_t>(opts_.reconnect_max.count(),
-                                                opts_.reconnect_min.count() << n);
+    const auto ceiling =
+        std::min<std::int64_t>(opts_.reconnect_max.count(), opts_.reconnect_min.count() << n);
     std::uniform_int_distribution<std::int64_t> jitter(0, std::max<std::int64_t>(ceiling / 2, 1));
     return std::chrono::milliseconds(ceiling / 2 + jitter(rng_));
   }
@@ -189,7 +191,13 @@ class paho_link final : public link, private ::mqtt::callback {
 
   void try_connect() {
     try {
-      auto token = client_.connect(connect_options_);
+      auto options = connect_options_;
+      if (opts_.will_for_connect) {
+        const auto will = opts_.will_for_connect();
+        options.set_will_message(::mqtt::message(
+            will.topic, will.payload, static_cast<int>(will.level), will.retained == retain::yes));
+      }
+      auto token = client_.connect(options);
       if (!token->wait_for(std::chrono::seconds(10)) || !client_.is_connected()) {
         if (!connected_.load()) {
           if (connection_handler_) connection_handler_(false, "connect attempt failed");
@@ -211,8 +219,8 @@ class paho_link final : public link, private ::mqtt::callback {
 
   std::mutex mutex_;
   std::condition_variable wake_;
-  int attempt_ = 0;                                  // guarded by mutex_
-  std::mt19937_64 rng_{std::random_device{}()};     // guarded by mutex_
+  int attempt_ = 0;                              // guarded by mutex_
+  std::mt19937_64 rng_{std::random_device{}()};  // guarded by mutex_
   std::vector<subscription> subscriptions_;
   std::chrono::steady_clock::time_point next_attempt_{};
   bool attempt_pending_ = false;

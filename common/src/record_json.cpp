@@ -171,7 +171,9 @@ std::string to_json_text(const record_body& body) {
         .number("open_ms", d->open_ms)
         .number("reopens", d->reopens);
   } else {
-    out = to_json(body).dump();
+    // Replace, never throw: the cloud checks strings are UTF-8 (wire::valid_text), and a string
+    // that still is not must not take a writer thread down.
+    out = to_json(body).dump(-1, ' ', false, json::error_handler_t::replace);
   }
   return out;
 }

@@ -15,6 +15,18 @@ std::unexpected<error> sqlite_fail(sqlite3* db, std::string_view what) {
   return fail(errc::io, std::move(message));
 }
 
+// A statement that failed because of the values it was given (a constraint, a type, a size)
+// fails the same way every time: errc::conflict, so a caller can tell it from the store
+// failing (errc::io: disk full, I/O error, locked, read-only), which may pass.
+std::unexpected<error> step_fail(sqlite3* db) {
+  auto failed = sqlite_fail(db, "step");
+  const int primary = db != nullptr ? (sqlite3_extended_errcode(db) & 0xff) : SQLITE_NOMEM;
+  if (primary == SQLITE_CONSTRAINT || primary == SQLITE_MISMATCH || primary == SQLITE_TOOBIG) {
+    failed.error().code = errc::conflict;
+  }
+  return failed;
+}
+
 }  // namespace
 
 void database::closer::operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
@@ -146,7 +158,7 @@ result<step_result> statement::step() {
   const int rc = sqlite3_step(stmt_.get());
   if (rc == SQLITE_ROW) return step_result::row;
   if (rc == SQLITE_DONE) return step_result::done;
-  auto failed = sqlite_fail(db_, "step");
+  auto failed = step_fail(db_);
   sqlite3_reset(stmt_.get());
   return failed;
 }
@@ -200,6 +212,8 @@ transaction::~transaction() { rollback(); }
 
 void transaction::rollback() noexcept {
   if (db_ == nullptr) return;
+  // A ROLLBACK that fails leaves nothing to do: SQLite has rolled the transaction back already
+  // (an I/O error or a full disk ends it), or rolls it back when the connection closes.
   (void)db_->exec("ROLLBACK");
   db_ = nullptr;
 }

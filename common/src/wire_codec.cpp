@@ -131,6 +131,13 @@ Offset<fb::Record> encode_record_table(FlatBufferBuilder& fbb, const record& rec
 bool valid_string(const flatbuffers::String* s) { return s == nullptr || s->size() <= max_string; }
 
 result<record_body> decode_body(const fb::Record& in) {
+  // A union may name a member and carry no table (the FlatBuffers verifier accepts that): every
+  // body_as_X() below would then be null.
+  if (in.body_type() != fb::RecordBody::NONE && in.body() == nullptr) {
+    return fail(errc::corrupt, "record body type " +
+                                   std::to_string(static_cast<unsigned>(in.body_type())) +
+                                   " has no body");
+  }
   switch (in.body_type()) {
     case fb::RecordBody::RunState: {
       const auto* v = in.body_as_RunState();
@@ -230,7 +237,84 @@ flatbuffers::Verifier tight_verifier(std::span<const std::uint8_t> bytes) {
       /*max_tables=*/static_cast<flatbuffers::uoffset_t>(2 * max_records_per_batch + 16));
 }
 
+// Physical bounds of the usage figures: a trip or an open door lasts less than a day; no car
+// travels 10 km in one trip (the tallest buildings are under 1 km); a roll-up covers at most a
+// day, runs no longer than it lasts, and stays far below 2^53 mm (exact in JSON).
+constexpr std::int64_t max_trip_ms = 24LL * 3600 * 1000;
+constexpr std::uint32_t max_trip_distance_mm = 10'000'000;
+constexpr std::uint32_t max_rollup_s = 24 * 3600;
+constexpr std::uint64_t max_rollup_distance_mm = 1'000'000'000'000ULL;
+
 }  // namespace
+
+bool valid_text(std::string_view text) noexcept {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* end = p + text.size();
+  while (p < end) {
+    const unsigned c = *p;
+    if (c == 0) return false;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    int extra = 0;
+    std::uint32_t cp = 0;
+    if (c >= 0xC2 && c <= 0xDF) {
+      extra = 1;
+      cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      extra = 2;
+      cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      extra = 3;
+      cp = c & 0x07;
+    } else {
+      return false;  // a continuation byte first, an overlong lead (C0, C1) or above F4
+    }
+    if (end - p <= extra) return false;
+    for (int i = 1; i <= extra; ++i) {
+      if ((p[i] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    const bool overlong = (extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000);
+    if (overlong || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    p += extra + 1;
+  }
+  return true;
+}
+
+std::string meaning_error(const record& rec) {
+  if (rec.car > max_car)
+    return "car " + std::to_string(rec.car) + " is above " + std::to_string(max_car);
+  return std::visit(
+      [](const auto& v) -> std::string {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, trip>) {
+          if (v.end_ms < v.start_ms || v.end_ms - v.start_ms > max_trip_ms ||
+              v.duration_ms > max_trip_ms) {
+            return "trip times are not a trip's";
+          }
+          if (v.distance_mm > max_trip_distance_mm) return "trip distance is not a trip's";
+        } else if constexpr (std::is_same_v<T, usage_rollup>) {
+          if (v.interval_s == 0 || v.interval_s > max_rollup_s || v.running_s > v.interval_s ||
+              v.distance_mm > max_rollup_distance_mm) {
+            return "usage roll-up figures are out of bounds";
+          }
+        } else if constexpr (std::is_same_v<T, outbox_drop>) {
+          if (v.first_seq > v.last_seq) return "outbox drop range is reversed";
+        } else if constexpr (std::is_same_v<T, technician_visit>) {
+          if (!valid_text(v.visit_id) || !valid_text(v.technician)) {
+            return "technician visit text is not UTF-8";
+          }
+        } else if constexpr (std::is_same_v<T, checklist_item>) {
+          if (!valid_text(v.visit_id) || !valid_text(v.item) || !valid_text(v.note)) {
+            return "checklist text is not UTF-8";
+          }
+        }
+        return {};
+      },
+      rec.body);
+}
 
 std::string_view to_string(reject_reason reason) noexcept {
   switch (reason) {
@@ -250,6 +334,8 @@ std::string_view to_string(reject_reason reason) noexcept {
       return "bad_payload";
     case reject_reason::bad_meaning:
       return "bad_meaning";
+    case reject_reason::unprocessable:
+      return "unprocessable";
   }
   return "unknown";
 }
@@ -337,8 +423,20 @@ decode_result<batch> decode_payload(const envelope_view& envelope, std::int64_t 
     return std::unexpected(rejection{reject_reason::bad_payload, "batch failed verification"});
   }
   const auto* in = flatbuffers::GetRoot<fb::Batch>(envelope.payload.data());
-  auto meaning = [](std::string detail) {
-    return std::unexpected(rejection{reject_reason::bad_meaning, std::move(detail)});
+  // The seqs the frame claims, for a receiver that acknowledges a frame it refuses to store.
+  std::uint64_t first_seq = 0;
+  std::uint64_t last_seq = 0;
+  if (in->records() != nullptr && in->records()->size() > 0) {
+    const auto* first = in->records()->Get(0);
+    const auto* last = in->records()->Get(in->records()->size() - 1);
+    if (first != nullptr && last != nullptr && first->seq() > 0 && first->seq() <= last->seq()) {
+      first_seq = first->seq();
+      last_seq = last->seq();
+    }
+  }
+  auto meaning = [&](std::string detail) {
+    return std::unexpected(
+        rejection{reject_reason::bad_meaning, std::move(detail), first_seq, last_seq});
   };
   if (in->device_id() == nullptr || in->device_id()->string_view() != envelope.device_id) {
     return meaning("batch device_id differs from the envelope's");
@@ -346,7 +444,9 @@ decode_result<batch> decode_payload(const envelope_view& envelope, std::int64_t 
   if (in->records() == nullptr || in->records()->size() == 0)
     return meaning("batch has no records");
   if (in->records()->size() > max_records_per_batch) return meaning("batch has too many records");
-  if (!valid_string(in->boot_id())) return meaning("boot_id too long");
+  if (!valid_string(in->boot_id()) || !valid_text(str(in->boot_id()))) {
+    return meaning("boot_id too long or not UTF-8");
+  }
   batch out;
   out.device_id = std::string(envelope.device_id);
   out.boot = in->boot();
@@ -366,6 +466,9 @@ decode_result<batch> decode_payload(const envelope_view& envelope, std::int64_t 
       return meaning("record wall time " + std::to_string(decoded->wall_ms) + " is not sane");
     }
     if (decoded->boot > out.boot) return meaning("record boot is after the batch's boot");
+    if (auto why = meaning_error(*decoded); !why.empty()) {
+      return meaning("record " + std::to_string(decoded->seq) + ": " + why);
+    }
     if (previous_seq == 0 && (decoded->seq < out.covers_from || decoded->seq < out.outbox_floor)) {
       return meaning("first record lies below covers_from or outbox_floor");
     }
@@ -375,10 +478,38 @@ decode_result<batch> decode_payload(const envelope_view& envelope, std::int64_t 
   return out;
 }
 
+namespace {
+crypto::sha256_digest ack_mac(std::string_view device_id, std::uint64_t stored_through,
+                              std::span<const std::uint8_t> key) {
+  std::vector<std::uint8_t> message(device_id.begin(), device_id.end());
+  message.push_back(0);
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    message.push_back(static_cast<std::uint8_t>(stored_through >> shift));
+  }
+  auto ack_key = crypto::purpose_key(key, crypto::key_purpose::stored_ack);
+  const auto mac = crypto::hmac_sha256(ack_key, message);
+  crypto::secure_zero(ack_key);
+  return mac;
+}
+}  // namespace
+
+stored_ack sign_ack(std::string device_id, std::uint64_t stored_through, std::uint32_t key_id,
+                    std::span<const std::uint8_t> key) {
+  const auto mac = ack_mac(device_id, stored_through, key);
+  return {std::move(device_id), stored_through, key_id, {mac.begin(), mac.end()}};
+}
+
+bool verify_ack(const stored_ack& ack, std::span<const std::uint8_t> key) {
+  if (ack.mac.size() != crypto::sha256_digest{}.size()) return false;
+  return crypto::constant_time_equal(ack_mac(ack.device_id, ack.stored_through, key), ack.mac);
+}
+
 std::vector<std::uint8_t> encode_ack(const stored_ack& ack) {
-  FlatBufferBuilder fbb(64);
+  FlatBufferBuilder fbb(128);
   auto device = fbb.CreateString(ack.device_id);
-  fbb.Finish(fb::CreateStoredAck(fbb, device, ack.stored_through), fb::StoredAckIdentifier());
+  auto mac = ack.mac.empty() ? 0 : fbb.CreateVector(ack.mac);
+  fbb.Finish(fb::CreateStoredAck(fbb, device, ack.stored_through, ack.key_id, mac),
+             fb::StoredAckIdentifier());
   return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
 }
 
@@ -390,7 +521,12 @@ result<stored_ack> decode_ack(std::span<const std::uint8_t> bytes) {
   if (!fb::VerifyStoredAckBuffer(verifier))
     return fail(errc::corrupt, "stored-ack failed verification");
   const auto* ack = fb::GetStoredAck(bytes.data());
-  return stored_ack{str(ack->device_id()), ack->stored_through()};
+  if (ack->mac() != nullptr && ack->mac()->size() > 64) {
+    return fail(errc::corrupt, "stored-ack MAC is too long");
+  }
+  stored_ack out{str(ack->device_id()), ack->stored_through(), ack->key_id(), {}};
+  if (ack->mac() != nullptr) out.mac.assign(ack->mac()->begin(), ack->mac()->end());
+  return out;
 }
 
 }  // namespace hoistway::common::wire

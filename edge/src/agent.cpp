@@ -12,13 +12,16 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <deque>
+#include <expected>
 #include <map>
 
 #include "hoistway/common/crypto.hpp"
 #include "hoistway/common/downlink.hpp"
 #include "hoistway/common/mqtt.hpp"
+#include "hoistway/common/presence.hpp"
 #include "hoistway/common/topics.hpp"
 #include "hoistway/common/wire_codec.hpp"
 #include "hoistway/edge/cli_server.hpp"
@@ -40,10 +43,40 @@ json time_or_null(std::int64_t wall_ms) {
   return wall_ms > 0 ? json(common::format_rfc3339(wall_ms)) : json(nullptr);
 }
 
+// Why a stored-ack was refused; each has its own counter (hoistctl status).
+enum class ack_rejection : std::uint8_t {
+  malformed,     // not a stored-ack
+  foreign,       // another device's
+  unsigned_ack,  // no MAC (a cloud from before acks were signed, or a forgery)
+  unknown_key,   // signed with a key id that is not this agent's
+  bad_mac,
+  beyond_sent,  // covers seqs this agent has not sent: it cannot be true
+};
+constexpr std::size_t ack_rejection_count = 6;
+
+std::string_view to_string(ack_rejection r) noexcept {
+  switch (r) {
+    case ack_rejection::malformed:
+      return "malformed";
+    case ack_rejection::foreign:
+      return "foreign";
+    case ack_rejection::unsigned_ack:
+      return "unsigned";
+    case ack_rejection::unknown_key:
+      return "unknown_key";
+    case ack_rejection::bad_mac:
+      return "bad_mac";
+    case ack_rejection::beyond_sent:
+      return "beyond_sent";
+  }
+  return "unknown";
+}
+
 class agent_impl final : public agent {
  public:
   agent_impl(agent_config config, std::shared_ptr<common::clock> clock, outbox box,
-             std::unique_ptr<common::mqtt::link> link, std::uint32_t boot)
+             std::unique_ptr<common::mqtt::link> link, std::uint32_t boot, std::string boot_id,
+             std::shared_ptr<std::atomic<std::uint64_t>> session)
       : config_(std::move(config)),
         clock_(std::move(clock)),
         box_(std::move(box)),
@@ -51,7 +84,8 @@ class agent_impl final : public agent {
         controller_(config_.controller_socket),
         deriver_(config_.derive),
         boot_(boot),
-        boot_id_(common::crypto::random_uuid()),
+        boot_id_(std::move(boot_id)),
+        session_(std::move(session)),
         sample_interval_(config_.sample_interval),
         sample_timer_(io_),
         cli_retry_timer_(io_),
@@ -60,6 +94,8 @@ class agent_impl final : public agent {
 
   int run() override {
     started_wall_ = clock_->wall_ms();
+    highest_sent_ = box_.acked_through();
+    restore_replay_guard();
     spdlog::info("agent {} boot {} ({}) starting; outbox holds {} records", config_.device_id,
                  boot_, boot_id_, box_.depth());
     // The CLI is the technician's window, not the agent's purpose: if its socket cannot be
@@ -264,23 +300,32 @@ class agent_impl final : public agent {
     pump();
   }
 
+  // The signed birth of this connect's session (the same (boot, session) as the will the link
+  // registered for it: presence.hpp).
   void publish_birth() {
     const auto stats = box_.stats();
-    json birth = {{"status", "online"},
-                  {"agent_version", agent_version},
-                  {"controller_id", group_.controller_id},
-                  {"firmware", group_.firmware},
-                  {"config_hash", config_.config_hash},
-                  {"boot", boot_},
-                  {"boot_id", boot_id_},
-                  {"outbox_depth", stats.depth},
-                  {"dropped_samples", stats.dropped_samples},
-                  {"unreported_dropped", box_.unreported_drops().dropped_samples},
-                  {"sample_hz", sample_hz()},
-                  {"sent_at_ms", clock_->wall_ms()}};
-    const auto text = dump(birth);
-    (void)link_->publish(common::topics::state(config_.device_id), common::crypto::as_bytes(text),
-                         common::mqtt::qos::at_least_once, common::mqtt::retain::yes);
+    const json details = {{"agent_version", agent_version},
+                          {"controller_id", group_.controller_id},
+                          {"firmware", group_.firmware},
+                          {"config_hash", config_.config_hash},
+                          {"boot_id", boot_id_},
+                          {"outbox_depth", stats.depth},
+                          {"dropped_samples", stats.dropped_samples},
+                          {"unreported_dropped", box_.unreported_drops().dropped_samples},
+                          {"sample_hz", sample_hz()}};
+    const common::presence::announcement birth{common::presence::status::online,
+                                               config_.device_id,
+                                               boot_,
+                                               session_->load(),
+                                               clock_->wall_ms(),
+                                               {}};
+    const auto message = common::presence::sign(birth, dump(details), config_.key_id, config_.key);
+    if (auto st = link_->publish(common::topics::state(config_.device_id), message,
+                                 common::mqtt::qos::at_least_once, common::mqtt::retain::yes);
+        !st) {
+      // The next connect publishes a new birth; the cloud sees the frames meanwhile.
+      spdlog::warn("birth: {}", st.error().message);
+    }
   }
 
   void on_message(const common::mqtt::message& m) {
@@ -290,16 +335,18 @@ class agent_impl final : public agent {
       return;
     }
     if (m.topic != common::topics::ack(config_.device_id)) return;
-    auto ack = common::wire::decode_ack(m.payload);
-    if (!ack || ack->device_id != config_.device_id) {
-      ++rejected_acks_;
-      spdlog::warn("rejected a malformed or foreign ack ({} so far)", rejected_acks_);
+    auto ack = check_ack(m.payload);
+    if (!ack) {
+      const auto reason = ack.error();
+      ++acks_rejected_[static_cast<std::size_t>(reason)];
+      spdlog::warn("rejected a stored-ack: {} ({} rejected so far)", to_string(reason),
+                   acks_rejected_total());
       return;
     }
     last_ack_wall_ = clock_->wall_ms();
     if (ack->stored_through > box_.acked_through()) {
       if (auto st = box_.acknowledge(ack->stored_through); !st) {
-        ++rejected_acks_;
+        ++ack_failures_;
         spdlog::warn("ack {}: {}", ack->stored_through, st.error().message);
         return;
       }
@@ -308,6 +355,50 @@ class agent_impl final : public agent {
       report_flush_progress();
     }
     pump();
+  }
+
+  // A stored-ack the agent may act on: one of its own, signed by the cloud with its key (the
+  // ack key derived from it), covering no seq it has not sent. Anything else deletes nothing.
+  std::expected<common::wire::stored_ack, ack_rejection> check_ack(
+      std::span<const std::uint8_t> payload) const {
+    auto ack = common::wire::decode_ack(payload);
+    if (!ack) return std::unexpected(ack_rejection::malformed);
+    if (ack->device_id != config_.device_id) return std::unexpected(ack_rejection::foreign);
+    if (ack->mac.empty()) return std::unexpected(ack_rejection::unsigned_ack);
+    if (ack->key_id != config_.key_id) return std::unexpected(ack_rejection::unknown_key);
+    if (!common::wire::verify_ack(*ack, config_.key))
+      return std::unexpected(ack_rejection::bad_mac);
+    if (ack->stored_through > highest_sent_) return std::unexpected(ack_rejection::beyond_sent);
+    return std::move(*ack);
+  }
+
+  std::uint64_t acks_rejected_total() const {
+    std::uint64_t total = 0;
+    for (const auto n : acks_rejected_) total += n;
+    return total;
+  }
+
+  json acks_rejected_by_reason() const {
+    json out = json::object();
+    for (std::size_t i = 0; i < ack_rejection_count; ++i) {
+      out[std::string(to_string(static_cast<ack_rejection>(i)))] = acks_rejected_[i];
+    }
+    return out;
+  }
+
+  // Fills the replay guard with the command ids accepted within the replay window before this
+  // start, so a command replayed across a restart is refused too.
+  void restore_replay_guard() {
+    const auto window =
+        std::chrono::duration_cast<std::chrono::milliseconds>(config_.command_max_age).count();
+    auto ids = box_.accepted_commands(clock_->wall_ms() - 2 * window, 4096);
+    if (!ids) {
+      // Fail closed: without the ids, every command is refused until they read (see on_command).
+      spdlog::error("outbox: reading accepted command ids: {}", ids.error().message);
+      replay_unknown_ = true;
+      return;
+    }
+    for (const auto& [id, at] : *ids) replay_.restore(id, at);
   }
 
   void check_ack_timeout() {
@@ -331,7 +422,8 @@ class agent_impl final : public agent {
       if (in_flight >= config_.max_unacked_records) return;
       auto records = box_.read_after(std::max(sent_through_, acked), config_.max_batch_records);
       if (!records) {
-        spdlog::error("outbox read failed: {}", records.error().message);
+        ++outbox_read_failures_;
+        spdlog::error("outbox read failed: {}; publishing paused", records.error().message);
         return;
       }
       if (records->empty()) return;
@@ -343,7 +435,14 @@ class agent_impl final : public agent {
       b.outbox_floor = box_.floor();
       const auto first = records->front().seq;
       const auto previous = box_.previous_held(first);
-      b.covers_from = previous ? *previous + 1 : std::min(first, acked + 1);
+      if (!previous) {
+        // Without it, covers_from would tell the cloud that records still held were dropped:
+        // publish nothing until the outbox reads again (the next tick tries).
+        ++outbox_read_failures_;
+        spdlog::error("outbox read failed: {}; publishing paused", previous.error().message);
+        return;
+      }
+      b.covers_from = *previous ? **previous + 1 : std::min(first, acked + 1);
       const auto last = records->back().seq;
       b.records = std::move(*records);
       const auto frame = common::wire::encode_frame(b, config_.key_id, config_.key);
@@ -355,6 +454,7 @@ class agent_impl final : public agent {
         return;
       }
       sent_through_ = last;
+      highest_sent_ = std::max(highest_sent_, last);
     }
   }
 
@@ -376,9 +476,16 @@ class agent_impl final : public agent {
     if (!cmd) {
       rejected = cmd.error();
       id = cmd.error().id;
-    } else if (id = cmd->id; !replay_.accept(cmd->id, now, options.max_age_ms)) {
+    } else if (id = cmd->id; replay_unknown_) {
+      rejected = downlink::rejection{downlink::reject_reason::replayed,
+                                     "the ids accepted before this start could not be read", id};
+    } else if (!replay_.accept(cmd->id, now, options.max_age_ms)) {
       rejected =
           downlink::rejection{downlink::reject_reason::replayed, "command id already accepted", id};
+    } else if (auto kept = box_.remember_command(id, now, now - 2 * options.max_age_ms); !kept) {
+      // Run nothing the guard could not keep: after a restart it would run again on a replay.
+      rejected = downlink::rejection{downlink::reject_reason::replayed,
+                                     "cannot keep the command id: " + kept.error().message, id};
     } else {
       switch (cmd->kind) {
         case downlink::command_kind::ping:
@@ -406,9 +513,14 @@ class agent_impl final : public agent {
                    rejected->detail);
     }
     const auto body = downlink::result_body(id, config_.device_id, now, rejected, dump(result));
-    const auto message = downlink::sign(body, config_.key_id, config_.key);
-    (void)link_->publish(common::topics::cmd_result(config_.device_id), message,
-                         common::mqtt::qos::at_least_once, common::mqtt::retain::no);
+    const auto message = downlink::sign(body, config_.key_id, config_.key,
+                                        common::crypto::key_purpose::command_result);
+    if (auto st = link_->publish(common::topics::cmd_result(config_.device_id), message,
+                                 common::mqtt::qos::at_least_once, common::mqtt::retain::no);
+        !st) {
+      // The cloud marks the command unanswered after its window; the operator may send again.
+      spdlog::warn("command result: {}", st.error().message);
+    }
   }
 
   double sample_hz() const {
@@ -535,7 +647,9 @@ class agent_impl final : public agent {
             {"visit", visit},
             {"commands", {{"accepted", commands_accepted_}, {"rejected", cmd_rejects}}},
             {"cli_rejected", cli_rejects},
-            {"acks_rejected", rejected_acks_}};
+            {"acks_rejected", acks_rejected_total()},
+            {"acks_rejected_by_reason", acks_rejected_by_reason()},
+            {"outbox_read_failures", outbox_read_failures_}};
   }
 
   void cli_events(const cli::request& r, const std::shared_ptr<cli_reply>& reply) {
@@ -746,6 +860,8 @@ class agent_impl final : public agent {
   deriver deriver_;
   std::uint32_t boot_;
   std::string boot_id_;
+  // This boot's connect counter, shared with the link's will_for_connect (the reconnect thread).
+  std::shared_ptr<std::atomic<std::uint64_t>> session_;
   common::group_state group_;  // the last successful read
   std::chrono::milliseconds sample_interval_;
 
@@ -764,12 +880,14 @@ class agent_impl final : public agent {
   std::vector<std::shared_ptr<cli_reply>> followers_;
   std::vector<flusher> flushers_;
   downlink::replay_guard replay_;
+  bool replay_unknown_ = false;  // the accepted ids could not be read at start: refuse commands
 
   bool stopping_ = false;
   bool connected_ = false;
   bool controller_ok_ = true;
   int exit_code_ = 0;
   std::uint64_t sent_through_ = 0;
+  std::uint64_t highest_sent_ = 0;  // the highest seq published this boot (or acked before it)
   std::int64_t last_ack_progress_mono_ = 0;
   std::int64_t last_wall_ = 0;
   std::int64_t last_mono_ = 0;
@@ -780,7 +898,9 @@ class agent_impl final : public agent {
   std::optional<std::chrono::microseconds> watchdog_;
   std::int64_t last_watchdog_mono_ = 0;
   std::uint64_t controller_errors_ = 0;
-  std::uint64_t rejected_acks_ = 0;
+  std::array<std::uint64_t, ack_rejection_count> acks_rejected_{};
+  std::uint64_t ack_failures_ = 0;          // acks that passed every check, outbox failed
+  std::uint64_t outbox_read_failures_ = 0;  // reads that paused publishing
   std::uint64_t publish_failures_ = 0;
   std::uint64_t commands_accepted_ = 0;
   std::array<std::uint64_t, cli::reject_reason_count> cli_rejected_{};
@@ -795,10 +915,24 @@ common::result<std::unique_ptr<agent>> agent::create(agent_config config,
   if (!box) return std::unexpected(box.error());
   auto boot = box->next_boot();
   if (!boot) return std::unexpected(boot.error());
+  // Every connect is a new presence session: the will registered for it carries the session's
+  // number, and so does the birth published on it (presence.hpp).
+  auto session = std::make_shared<std::atomic<std::uint64_t>>(0);
+  config.mqtt.will_for_connect = [device = config.device_id, key_id = config.key_id,
+                                  key = config.key, boot = *boot, session] {
+    // sent_at_ms 0: the broker publishes a will when the connection drops, not when it is made.
+    const common::presence::announcement will{
+        common::presence::status::offline, device, boot, ++*session, 0, {}};
+    const auto message = common::presence::sign(will, {}, key_id, key);
+    return common::mqtt::last_will{common::topics::state(device),
+                                   std::string(message.begin(), message.end()),
+                                   common::mqtt::qos::at_least_once, common::mqtt::retain::yes};
+  };
   auto link = common::mqtt::link::create(config.mqtt);
   if (!link) return std::unexpected(link.error());
   return std::unique_ptr<agent>(std::make_unique<agent_impl>(
-      std::move(config), std::move(clock), std::move(*box), std::move(*link), *boot));
+      std::move(config), std::move(clock), std::move(*box), std::move(*link), *boot,
+      common::crypto::random_uuid(), std::move(session)));
 }
 
 }  // namespace hoistway::edge

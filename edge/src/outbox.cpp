@@ -34,6 +34,12 @@ CREATE TABLE open_visit(
                                            // 3: the car the open visit is on.
                                            R"sql(
 ALTER TABLE open_visit ADD COLUMN car INTEGER NOT NULL DEFAULT 0;
+)sql",
+                                           // 4: down-link command ids accepted (replay guard).
+                                           R"sql(
+CREATE TABLE accepted_commands(
+  id TEXT PRIMARY KEY,
+  accepted_ms INTEGER NOT NULL);
 )sql"};
 }  // namespace
 
@@ -291,13 +297,45 @@ common::result<std::vector<std::pair<std::string, std::uint64_t>>> outbox::depth
   return out;
 }
 
-std::optional<std::uint64_t> outbox::previous_held(std::uint64_t seq) {
+common::result<std::optional<std::uint64_t>> outbox::previous_held(std::uint64_t seq) {
   auto stmt = db_.prepare("SELECT MAX(seq) FROM outbox WHERE seq < ?1");
-  if (!stmt) return std::nullopt;
+  if (!stmt) return std::unexpected(stmt.error());
   stmt->bind(1, static_cast<std::int64_t>(seq));
   auto row = stmt->step();
-  if (!row || stmt->is_null(0)) return std::nullopt;
+  if (!row) return std::unexpected(row.error());
+  if (stmt->is_null(0)) return std::optional<std::uint64_t>();
   return static_cast<std::uint64_t>(stmt->column_int(0));
+}
+
+common::status outbox::remember_command(const std::string& id, std::int64_t accepted_ms,
+                                        std::int64_t forget_before_ms) {
+  auto tx = sqlite::transaction::begin(db_);
+  if (!tx) return std::unexpected(tx.error());
+  auto forget = db_.prepare("DELETE FROM accepted_commands WHERE accepted_ms < ?1");
+  if (!forget) return std::unexpected(forget.error());
+  if (auto st = forget->bind(1, forget_before_ms).run(); !st) return st;
+  auto insert =
+      db_.prepare("INSERT OR REPLACE INTO accepted_commands(id, accepted_ms) VALUES (?1, ?2)");
+  if (!insert) return std::unexpected(insert.error());
+  if (auto st = insert->bind(1, id).bind(2, accepted_ms).run(); !st) return st;
+  return tx->commit();
+}
+
+common::result<std::vector<std::pair<std::string, std::int64_t>>> outbox::accepted_commands(
+    std::int64_t since_ms, std::size_t limit) {
+  auto stmt = db_.prepare(
+      "SELECT id, accepted_ms FROM (SELECT id, accepted_ms FROM accepted_commands "
+      "WHERE accepted_ms >= ?1 ORDER BY accepted_ms DESC LIMIT ?2) ORDER BY accepted_ms");
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->bind(1, since_ms).bind(2, static_cast<std::int64_t>(limit));
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  while (true) {
+    auto row = stmt->step();
+    if (!row) return std::unexpected(row.error());
+    if (*row == sqlite::step_result::done) break;
+    out.emplace_back(stmt->column_text(0), stmt->column_int(1));
+  }
+  return out;
 }
 
 common::status outbox::acknowledge(std::uint64_t stored_through) {

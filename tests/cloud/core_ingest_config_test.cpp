@@ -30,16 +30,23 @@ TEST_CASE("ingest config: [ingest] is read strictly, with reasons") {
     CHECK(c->max_batch_frames == 512);
     CHECK(c->offline_after == std::chrono::seconds(30));
     CHECK(c->ack_interval == std::chrono::milliseconds(100));
+    CHECK(c->dead_letters_per_s == 50);
+    CHECK(c->dead_letters_max_rows == 10'000);
+    CHECK(c->dead_letters_days == 14);
   }
   SUBCASE("every key") {
     auto c = load(
         "[ingest]\nmax_frame_bytes = 65536\nmax_batch_frames = 64\noffline_after_s = 90\n"
-        "ack_interval_ms = 0\n");
+        "ack_interval_ms = 0\ndead_letters_per_s = 0\ndead_letters_max_rows = 500\n"
+        "dead_letters_days = 2\n");
     REQUIRE_MESSAGE(c.has_value(), c.error().message);
     CHECK(c->max_frame_bytes == 65536);
     CHECK(c->max_batch_frames == 64);
     CHECK(c->offline_after == std::chrono::seconds(90));
     CHECK(c->ack_interval == std::chrono::milliseconds(0));
+    CHECK(c->dead_letters_per_s == 0);
+    CHECK(c->dead_letters_max_rows == 500);
+    CHECK(c->dead_letters_days == 2);
   }
   SUBCASE("bad values") {
     fails_with("[ingest]\nack_interval_ms = -1\n", "ingest.ack_interval_ms: must be between 0 and");
@@ -47,6 +54,9 @@ TEST_CASE("ingest config: [ingest] is read strictly, with reasons") {
     fails_with("[ingest]\nack_interval_ms = \"100\"\n", "expected an integer");
     fails_with("[ingest]\nmax_batch_frames = 0\n", "ingest.max_batch_frames: must be between");
     fails_with("[ingest]\nack_interval = 100\n", "ingest.ack_interval: unknown key");
+    fails_with("[ingest]\ndead_letters_max_rows = 99\n",
+               "ingest.dead_letters_max_rows: must be between");
+    fails_with("[ingest]\ndead_letters_days = 0\n", "ingest.dead_letters_days: must be between");
   }
 }
 
@@ -59,4 +69,7 @@ TEST_CASE("ingest config: config/ingest.example.toml states the [ingest] default
   CHECK(c->max_batch_frames == defaults.max_batch_frames);
   CHECK(c->offline_after == defaults.offline_after);
   CHECK(c->ack_interval == defaults.ack_interval);
+  CHECK(c->dead_letters_per_s == defaults.dead_letters_per_s);
+  CHECK(c->dead_letters_max_rows == defaults.dead_letters_max_rows);
+  CHECK(c->dead_letters_days == defaults.dead_letters_days);
 }

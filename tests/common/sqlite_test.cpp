@@ -194,6 +194,8 @@ TEST_CASE("a failing step reports the error and the statement stays usable") {
   const auto dup = insert->bind(1, 1).run();
   REQUIRE_FALSE(dup.has_value());
   CHECK(dup.error().message.find("UNIQUE") != std::string::npos);
+  // The values' fault, not the store's: it fails the same way every time.
+  CHECK(dup.error().code == hc::errc::conflict);
   CHECK(insert->bind(1, 2).run().has_value());
   CHECK(count_rows(db, "t") == 2);
 }

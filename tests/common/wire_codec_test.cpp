@@ -220,8 +220,41 @@ TEST_CASE("a frame with every record kind round-trips through the receiver's sta
   CHECK(*decoded == original);
 }
 
+TEST_CASE("stored_ack: signed by the cloud with the device's ack key, and only that verifies") {
+  const auto key = device_key();
+  const auto ack = wire::sign_ack("dev-0042", 1234, key_id, key);
+  CHECK(ack.key_id == key_id);
+  CHECK(ack.mac.size() == 32);
+  const auto decoded = wire::decode_ack(wire::encode_ack(ack));
+  REQUIRE(decoded.has_value());
+  CHECK(*decoded == ack);
+  CHECK(wire::verify_ack(*decoded, key));
+
+  auto changed = *decoded;
+  changed.stored_through = 1235;  // more than the cloud said
+  CHECK_FALSE(wire::verify_ack(changed, key));
+  changed = *decoded;
+  changed.device_id = "dev-0043";  // another device's ack
+  CHECK_FALSE(wire::verify_ack(changed, key));
+  auto other_key = key;
+  other_key[0] ^= 1;
+  CHECK_FALSE(wire::verify_ack(*decoded, other_key));
+  changed = *decoded;
+  changed.mac.clear();  // unsigned, as before acks were signed
+  CHECK_FALSE(wire::verify_ack(changed, key));
+  changed.mac.assign(31, 0);
+  CHECK_FALSE(wire::verify_ack(changed, key));
+  // Not the device key itself: the MAC over the same bytes with it does not pass.
+  std::vector<std::uint8_t> message{'d', 'e', 'v', '-', '0', '0', '4', '2', 0,
+                                    0,   0,   0,   0,   0,   0,   4,   0xd2};
+  const auto raw = hc::crypto::hmac_sha256(key, message);
+  changed = *decoded;
+  changed.mac.assign(raw.begin(), raw.end());
+  CHECK_FALSE(wire::verify_ack(changed, key));
+}
+
 TEST_CASE("stored_ack round-trips and rejects foreign bytes") {
-  const wire::stored_ack ack{"dev-0042", 18'446'744'073'709'551'000ULL};
+  const wire::stored_ack ack{"dev-0042", 18'446'744'073'709'551'000ULL, 0, {}};
   const auto bytes = wire::encode_ack(ack);
   const auto decoded = wire::decode_ack(bytes);
   REQUIRE(decoded.has_value());
@@ -500,15 +533,18 @@ TEST_CASE("random garbage never crashes the receiver") {
 // Regression (fixed): encode_frame passed boot_id (and the batch's device_id) as c_str() to
 // CreateBatchDirect, and encode_ack does the same with device_id: text after an embedded NUL is
 // silently dropped.
-TEST_CASE("strings with an embedded NUL survive the frame and ack round trips") {
+// Since then the receiver refuses such text with a reason (bad_meaning) instead of storing it:
+// still never cut silently.
+TEST_CASE("strings with an embedded NUL are never cut: refused in frames, kept in acks") {
   const auto key = device_key();
   auto b = full_batch();
   b.boot_id = std::string("boot\0tail", 9);
   const auto result = receive(wire::encode_frame(b, key_id, key), key);
-  REQUIRE(result.has_value());
-  CHECK(result->boot_id == b.boot_id);
+  REQUIRE_FALSE(result.has_value());
+  CHECK(result.error().reason == reject_reason::bad_meaning);
+  CHECK(result.error().detail.find("boot_id") != std::string::npos);
 
-  const wire::stored_ack ack{std::string("dev\0x", 5), 1};
+  const wire::stored_ack ack{std::string("dev\0x", 5), 1, 0, {}};
   const auto decoded = wire::decode_ack(wire::encode_ack(ack));
   REQUIRE(decoded.has_value());
   CHECK(*decoded == ack);

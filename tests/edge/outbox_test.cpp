@@ -132,9 +132,49 @@ TEST_CASE("outbox: acknowledge deletes through the ack, ignores one going backwa
     CHECK_FALSE(box.stats().oldest_wall_ms.has_value());
   }
   SUBCASE("previous_held finds the record below") {
-    CHECK(box.previous_held(4) == std::optional<std::uint64_t>(3));
-    CHECK_FALSE(box.previous_held(3).has_value());
+    CHECK(box.previous_held(4).value() == std::optional<std::uint64_t>(3));
+    CHECK(box.previous_held(3).value() == std::nullopt);
   }
+}
+
+TEST_CASE("outbox: a failed read is an error, never \"nothing held below\"") {
+  temp_dir dir;
+  auto box = open_box(dir);
+  std::vector<hc::record> records{sample(1), event(2), sample(3)};
+  REQUIRE(box.append(records));
+  {
+    // Another process breaks the file under the agent: its reads now fail.
+    auto other = hc::sqlite::database::open(dir.file("outbox.db"));
+    REQUIRE(other.has_value());
+    REQUIRE(other->exec("ALTER TABLE outbox RENAME TO outbox_gone").has_value());
+  }
+  const auto previous = box.previous_held(3);
+  REQUIRE_FALSE(previous.has_value());
+  CHECK(previous.error().code == hc::errc::io);
+}
+
+TEST_CASE("outbox: accepted command ids survive a reopen, bounded by age and count") {
+  temp_dir dir;
+  {
+    auto box = open_box(dir);
+    REQUIRE(box.remember_command("c-old", 1'000, 0));
+    REQUIRE(box.remember_command("c-1", 5'000, 0));
+    REQUIRE(box.remember_command("c-2", 6'000, 0));
+  }
+  auto box = open_box(dir);
+  const auto since = box.accepted_commands(2'000, 10);
+  REQUIRE(since.has_value());
+  CHECK(*since ==
+        std::vector<std::pair<std::string, std::int64_t>>{{"c-1", 5'000}, {"c-2", 6'000}});
+  const auto newest = box.accepted_commands(0, 1);
+  REQUIRE(newest.has_value());
+  CHECK(*newest == std::vector<std::pair<std::string, std::int64_t>>{{"c-2", 6'000}});
+  // Remembering forgets what is older than the window.
+  REQUIRE(box.remember_command("c-3", 7'000, 5'500));
+  const auto all = box.accepted_commands(0, 10);
+  REQUIRE(all.has_value());
+  CHECK(all->size() == 2);
+  CHECK(all->front().first == "c-2");
 }
 
 TEST_CASE("outbox: the cap drops the oldest samples only, never events, and reports it") {

@@ -15,14 +15,13 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import check, run, wait_for  # noqa: E402
+from harness import check, purpose_key, run, signed_message, wait_for  # noqa: E402
 
 DEVICE = "it-cmd"
 
 
 def signed(key_hex, body, key_id=1):
-    mac = hmac.new(bytes.fromhex(key_hex), body.encode(), hashlib.sha256).hexdigest()
-    return json.dumps({"v": 1, "key_id": key_id, "body": body, "mac": mac})
+    return signed_message(key_hex, body, "command", key_id)
 
 
 def body(command, args=None, device=DEVICE, issued=None, cid=None):
@@ -57,7 +56,10 @@ def scenario(system):
         (signed(key, body("reboot")), False, "unknown_command", None),
         (signed(key, body("set_sampling_rate", {"hz": 1000})), False, "bad_argument", None),
         ("this is not json", False, "bad_format", None),
-        (json.dumps({"v": 2, "key_id": 1, "body": "{}", "mac": "00"}), False, "unsupported_version", None),
+        (json.dumps({"v": 3, "key_id": 1, "body": "{}", "mac": "00"}), False, "unsupported_version", None),
+        # Version 1 signed with the device key itself; a body signed for the other direction.
+        (signed_message(key, body("ping"), "command", version=1), False, "unsupported_version", None),
+        (signed_message(key, body("ping"), "command-result"), False, "bad_mac", None),
     ]
     sub = subprocess.Popen(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(system.mqtt_port),
                             "-q", "1", "-t", f"hoistway/v1/dev/{DEVICE}/cmd_result",
@@ -71,8 +73,10 @@ def scenario(system):
     results = [json.loads(line) for line in out.splitlines() if line.strip()]
     check(len(results) == len(cases), f"one result per command: {len(results)} of {len(cases)}")
     for (message, ok, reason, verify), result in zip(cases, results):
-        mac = hmac.new(bytes.fromhex(key), result["body"].encode(), hashlib.sha256).hexdigest()
-        check(result["v"] == 1 and result["mac"] == mac, f"the result is signed by the device key: {result}")
+        mac = hmac.new(purpose_key(key, "command-result"), result["body"].encode(),
+                       hashlib.sha256).hexdigest()
+        check(result["v"] == 2 and result["mac"] == mac,
+              f"the result is signed with the device's result key: {result}")
         answer = json.loads(result["body"])
         check(answer["device_id"] == DEVICE, "the result names the device")
         check(answer["ok"] is ok, f"{message[:80]} -> {answer}")
@@ -85,10 +89,33 @@ def scenario(system):
     code, status, _ = system.hoistctl("status", timeout=30)
     check(status["sample_hz"] == 5, f"the sampling rate changed: {status['sample_hz']}")
     check(status["commands"]["accepted"] == 3, f"accepted commands: {status['commands']}")
+    expected = {}
     for _, ok, reason, _ in cases:
         if not ok:
-            check(status["commands"]["rejected"].get(reason) == 1,
-                  f"{reason} counted once: {status['commands']['rejected']}")
+            expected[reason] = expected.get(reason, 0) + 1
+    for reason, count in expected.items():
+        check(status["commands"]["rejected"].get(reason) == count,
+              f"{reason} counted {count} times: {status['commands']['rejected']}")
+
+    # The replay guard outlives the agent: the first command, replayed after a restart, is
+    # refused as replayed and not run again.
+    agent = next(p for p in system.processes if p.name == f"agent-{DEVICE}")
+    agent.stop()
+    system.start_agent(DEVICE, sim_sock)
+    wait_for("the restarted agent to connect",
+             lambda: (lambda r: r[0] == 0 and r[1]["broker"]["connected"])(system.hoistctl("status", timeout=30)),
+             timeout=20)
+    sub = subprocess.Popen(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(system.mqtt_port),
+                            "-q", "1", "-t", f"hoistway/v1/dev/{DEVICE}/cmd_result",
+                            "-C", "1", "-W", "20"], stdout=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(system.mqtt_port), "-q", "1",
+                    "-t", f"hoistway/v1/dev/{DEVICE}/cmd", "-m", cases[0][0]], check=True)
+    out, _ = sub.communicate(timeout=30)
+    check(out.strip(), "the replay after the restart is answered")
+    answer = json.loads(json.loads(out)["body"])
+    check(answer["ok"] is False and answer["reason"] == "replayed",
+          f"a command replayed after a restart is refused: {answer}")
 
 
 if __name__ == "__main__":

@@ -7,8 +7,6 @@ an unknown or disabled device refused; a command queued while no ingest runs is 
 starts; forged or stray results are rejected, counted and dead-lettered, and change nothing."""
 
 import argparse
-import hashlib
-import hmac
 import json
 import os
 import sqlite3
@@ -17,7 +15,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import check, run, wait_for  # noqa: E402
+from harness import check, run, signed_message, wait_for  # noqa: E402
 
 DEVICE = "it-cc"
 
@@ -35,8 +33,7 @@ def metric(system, name):
 
 
 def publish_result(system, body, key_hex):
-    mac = hmac.new(bytes.fromhex(key_hex), body.encode(), hashlib.sha256).hexdigest()
-    message = json.dumps({"v": 1, "key_id": 1, "body": body, "mac": mac})
+    message = signed_message(key_hex, body, "command-result")
     subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(system.mqtt_port), "-q", "1",
                     "-t", f"hoistway/v1/dev/{DEVICE}/cmd_result", "-m", message], check=True,
                    timeout=10)

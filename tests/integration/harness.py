@@ -6,6 +6,8 @@ mosquitto's test/broker/NN-*.py: each scenario is a plain script that exits non-
 """
 
 import contextlib
+import hashlib
+import hmac
 import json
 import os
 import pwd
@@ -287,6 +289,19 @@ class System:
     def report(self):
         for p in self.processes:
             print(f"----- {p.name} ({' '.join(p.argv)}) -----\n{p.tail()}", file=sys.stderr)
+
+
+def purpose_key(key_hex, purpose):
+    """The key a device key derives for one kind of signed message (crypto::purpose_key):
+    purpose is "stored-ack", "presence", "command" or "command-result"."""
+    return hmac.new(bytes.fromhex(key_hex), f"hoistway/v1 {purpose}".encode(),
+                    hashlib.sha256).digest()
+
+
+def signed_message(key_hex, body, purpose, key_id=1, version=2):
+    """A signed control message (common/downlink.hpp): {"v","key_id","body","mac"}."""
+    mac = hmac.new(purpose_key(key_hex, purpose), body.encode(), hashlib.sha256).hexdigest()
+    return json.dumps({"v": version, "key_id": key_id, "body": body, "mac": mac})
 
 
 def port_open(port):

@@ -39,6 +39,20 @@ struct ingest_counters {
   std::atomic<std::uint64_t> ack_latency_sum_us{0};
   std::atomic<std::uint64_t> ack_latency_count{0};
   std::array<std::atomic<std::uint64_t>, common::wire::reject_reason_count> rejected{};
+  // Presence messages (births, last wills): taken; refused (unsigned, forged, unknown device);
+  // stale (from an earlier session than the last taken: a replay).
+  std::atomic<std::uint64_t> presence_accepted{0};
+  std::atomic<std::uint64_t> presence_rejected{0};
+  std::atomic<std::uint64_t> presence_stale{0};
+  // Transactions the store failed (disk full, I/O error, locked): their batches are retried.
+  std::atomic<std::uint64_t> store_failures{0};
+  // Messages neither stored nor kept (a presence or command result the store refused).
+  std::atomic<std::uint64_t> messages_discarded{0};
+  // Rejected messages kept as dead letters; those only counted (over dead_letters_per_s); those
+  // pruned (over dead_letters_max_rows or older than dead_letters_days).
+  std::atomic<std::uint64_t> dead_letters{0};
+  std::atomic<std::uint64_t> dead_letters_suppressed{0};
+  std::atomic<std::uint64_t> dead_letters_pruned{0};
   retention_counters retention;
   // Down-link commands (commands.hpp): sent, and results verified or rejected.
   std::atomic<std::uint64_t> commands_sent{0};

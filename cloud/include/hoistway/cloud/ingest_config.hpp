@@ -45,6 +45,12 @@ struct ingest_config {
   // cumulative, so one carries all the commits since the last); when the writer runs out of
   // frames, every pending ack goes at once. 0: after every commit.
   std::chrono::milliseconds ack_interval{100};
+  // Rejected messages are kept as dead letters for study, within bounds an outsider cannot push:
+  // at most dead_letters_per_s rows a second (the rest are only counted), at most
+  // dead_letters_max_rows rows (the oldest go first), none older than dead_letters_days.
+  std::size_t dead_letters_per_s = 50;
+  std::size_t dead_letters_max_rows = 10'000;
+  std::int64_t dead_letters_days = 14;
   std::vector<device_provision> devices;
   retention_config retention;
   std::string source_path;              // the file this was read from, for messages

@@ -63,8 +63,24 @@ class intake {
   };
   // Inside a transaction: stores what is new in a verified, decoded frame. `frame` is the frame
   // as received. Alerts to push go to `pushes`; fresh run states are kept per unit (states()).
+  // Errors: errc::io when the store failed (the transaction must be abandoned; the frame is not
+  // at fault); any other code when the frame cannot be stored as it is (its values break a
+  // constraint, or it would open more than max_pending_intervals gaps in its device's coverage):
+  // the caller refuses that frame and goes on without it.
   common::result<written> write(const common::batch& batch, std::span<const std::uint8_t> frame,
                                 std::int64_t received_ms, std::vector<pushed>& pushes);
+
+  // Inside a transaction: acknowledges without storing a frame that passed its MAC but is
+  // refused (its meaning, or the store refused its values): its seqs [first, last] join the
+  // device's coverage, so its agent moves past it instead of resending it for ever; the caller
+  // keeps the frame as a dead letter. Does nothing for an unknown device, or where the range
+  // would open more than max_pending_intervals gaps.
+  common::status refuse(const std::string& device_id, std::uint64_t first, std::uint64_t last);
+
+  // Out-of-order intervals a device's coverage may hold above its stored_through. An agent's
+  // resends close its gaps in order, so it never nears this; a device that sends scattered seqs
+  // on purpose would otherwise grow the coverage (and every write of it) without end.
+  static constexpr std::size_t max_pending_intervals = 1024;
 
   struct ack {
     std::string device_id;

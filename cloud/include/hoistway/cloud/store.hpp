@@ -92,6 +92,9 @@ class store {
   common::status add_dead_letter(std::int64_t received_ms, const std::string& topic,
                                  std::string_view reason, const std::string& detail,
                                  std::span<const std::uint8_t> bytes);
+  // Deletes dead letters beyond the newest `max_rows` and those received before `cutoff_ms`;
+  // answers how many went. The ids grow with arrival, so both are range deletes on the rowid.
+  common::result<std::int64_t> prune_dead_letters(std::size_t max_rows, std::int64_t cutoff_ms);
   common::result<std::int64_t> count(std::string_view table);
   // Leaves the WAL's checkpoints to a `checkpointer`: this connection checkpoints only if the
   // WAL has grown past 16,384 pages (64 MiB), in case the checkpointer falls behind.

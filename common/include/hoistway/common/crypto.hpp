@@ -20,6 +20,17 @@ using sha256_digest = std::array<std::uint8_t, 32>;
 sha256_digest sha256(std::span<const std::uint8_t> data);
 sha256_digest hmac_sha256(std::span<const std::uint8_t> key, std::span<const std::uint8_t> data);
 
+// What a device's key signs. Up-link frames (wire v1) are signed with the device key itself;
+// every other kind of message with a key of its own, derived from the device key as
+// HMAC-SHA256(device key, label), the label naming the kind and its direction
+// ("hoistway/v1 stored-ack", …). So a signature made for one kind or direction never verifies as
+// another's. A derived key cannot be had from a frame's MAC either: the agent MACs only payloads
+// it builds (FlatBuffers Batch tables), and no such payload is a label's ASCII text (its first
+// four bytes are a root offset far smaller than "hois" read as an integer).
+enum class key_purpose : std::uint8_t { stored_ack, presence, command, command_result };
+std::string_view label(key_purpose purpose) noexcept;
+sha256_digest purpose_key(std::span<const std::uint8_t> device_key, key_purpose purpose);
+
 // Compares in time that depends only on the lengths, never on the contents.
 bool constant_time_equal(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) noexcept;
 

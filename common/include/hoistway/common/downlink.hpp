@@ -1,9 +1,13 @@
-// Down-link commands (cloud -> agent on hoistway/v1/dev/{id}/cmd) and their results (agent ->
-// cloud on .../cmd_result), authenticated with HMAC-SHA256 and the device's key. The format is
-// the wire contract's "Commands" section in ARCHITECTURE.md:
-//   message = {"v":1,"key_id":K,"body":"<JSON text>","mac":"<hex HMAC-SHA256(key, body bytes)>"}
+// Signed control messages in one JSON form: down-link commands (cloud -> agent on
+// hoistway/v1/dev/{id}/cmd), their results (agent -> cloud on .../cmd_result) and the agent's
+// presence (presence.hpp), authenticated with HMAC-SHA256 under a key derived from the device's
+// for each kind and direction (crypto::purpose_key). The format is the wire contract's "Commands"
+// section in ARCHITECTURE.md:
+//   message = {"v":2,"key_id":K,"body":"<JSON text>","mac":"<hex HMAC-SHA256(purpose key, body)>"}
 //   command body = {"id","device_id","issued_at_ms","command","args"}
 //   result body  = {"id","device_id","ok","reason"?,"detail"?,"result"?,"at_ms"}
+// Version 1 signed with the device key itself for both directions; it is refused
+// (unsupported_version).
 // Both sides live here: the agent verifies commands and signs results; the cloud signs commands
 // and verifies results. Checks run in the conventions' order: size cap -> version -> key id and
 // MAC (constant time) -> body structure -> meaning (device, age, replay, command, arguments). Each
@@ -22,10 +26,12 @@
 #include <string_view>
 #include <vector>
 
+#include "hoistway/common/crypto.hpp"
+
 namespace hoistway::common::downlink {
 
 inline constexpr std::size_t max_message_bytes = 4096;
-inline constexpr int version = 1;
+inline constexpr int version = 2;
 
 enum class command_kind : std::uint8_t { ping, request_snapshot, set_sampling_rate };
 
@@ -75,12 +81,16 @@ std::expected<command, rejection> verify_command(std::span<const std::uint8_t> m
                                                  const verify_options& options);
 
 // Remembers accepted command ids for the age window, so a replay within it is rejected; older
-// replays are already rejected as expired. Bounded: at most `capacity` ids.
+// replays are already rejected as expired. Bounded: at most `capacity` ids. The agent keeps the
+// ids it accepts in its outbox too (outbox::remember_command) and fills a new guard from there
+// (restore), so a replay is refused across restarts.
 class replay_guard {
  public:
   explicit replay_guard(std::size_t capacity = 4096) : capacity_(capacity) {}
   // True (and remembered) if `id` was not seen; false for a replay.
   bool accept(const std::string& id, std::int64_t now_ms, std::int64_t max_age_ms);
+  // Remembers an id accepted earlier, at `accepted_ms` (oldest first).
+  void restore(const std::string& id, std::int64_t accepted_ms);
 
  private:
   std::size_t capacity_;
@@ -111,10 +121,16 @@ struct result_verify_options {
 std::expected<command_result, rejection> verify_result(std::span<const std::uint8_t> message,
                                                        const result_verify_options& options);
 
-// Builds a signed message around `body_json` (used for results, and by tests and tools to
-// build commands).
+// Builds a signed message around `body_json` for `purpose`, with the key derived from the
+// device key `key` (used for results and presence, and by tests and tools to build commands).
 std::vector<std::uint8_t> sign(std::string_view body_json, std::uint32_t key_id,
-                               std::span<const std::uint8_t> key);
+                               std::span<const std::uint8_t> key, crypto::key_purpose purpose);
+// Checks a signed message up to its MAC (size cap -> version -> key id -> MAC, for `purpose`
+// with the key derived from the device key `key`) and answers its authenticated body text.
+std::expected<std::string, rejection> open_signed(std::span<const std::uint8_t> message,
+                                                  std::uint32_t key_id,
+                                                  std::span<const std::uint8_t> key,
+                                                  crypto::key_purpose purpose);
 // A command body (for tests and tools).
 std::string command_body(const command& c);
 // The result body the agent answers with.

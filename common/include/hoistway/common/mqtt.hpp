@@ -29,8 +29,8 @@ struct last_will {
 };
 
 struct tls_options {
-  std::string ca_file;           // server verification (required for TLS)
-  std::string cert_file;         // optional client certificate
+  std::string ca_file;    // server verification (required for TLS)
+  std::string cert_file;  // optional client certificate
   std::string key_file;
   bool verify_server = true;
 };
@@ -45,9 +45,12 @@ struct options {
   std::chrono::milliseconds reconnect_min{250};
   std::chrono::milliseconds reconnect_max{30'000};
   std::optional<last_will> will;
+  // When set, called before every connect attempt (on the link's reconnect thread, so it must be
+  // thread-safe); its will replaces `will` for that connect. The agent numbers its sessions so.
+  std::function<last_will()> will_for_connect;
   std::optional<tls_options> tls;
   int max_inflight = 64;
-  int max_buffered = 10'000;     // messages Paho may hold while disconnected
+  int max_buffered = 10'000;  // messages Paho may hold while disconnected
 };
 
 struct message {

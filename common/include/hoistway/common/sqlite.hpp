@@ -1,4 +1,7 @@
 // A thin RAII wrapper over sqlite3: the only module that includes <sqlite3.h>.
+// Errors: errc::conflict when a statement's values break a constraint, type or size (the same
+// statement fails the same way again); errc::io for everything else (the store failed: disk
+// full, I/O error, locked, read-only, corrupt), which may pass.
 // Thread-safety: a database and its statements belong to one thread at a time (SQLite's
 // multi-thread mode); open one database per thread that needs one.
 #pragma once

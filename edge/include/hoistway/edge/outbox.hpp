@@ -14,6 +14,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "hoistway/common/records.hpp"
@@ -78,8 +79,17 @@ class outbox {
   // same transaction as the record, so it survives restarts.
   const std::optional<open_visit>& visit() const { return visit_; }
 
-  // The held record just before `seq`, if any (for a batch's covers_from).
-  std::optional<std::uint64_t> previous_held(std::uint64_t seq);
+  // The held record just before `seq`, if any (for a batch's covers_from). An error is not
+  // "none": a caller that took it so would tell the cloud that records still held were dropped.
+  common::result<std::optional<std::uint64_t>> previous_held(std::uint64_t seq);
+  // The down-link command ids the agent accepted, kept durably so that its replay guard refuses
+  // a replay across restarts: remembers one (and forgets those accepted before
+  // `forget_before_ms`), and reads back the newest `limit` accepted since `since_ms`, oldest
+  // first.
+  common::status remember_command(const std::string& id, std::int64_t accepted_ms,
+                                  std::int64_t forget_before_ms);
+  common::result<std::vector<std::pair<std::string, std::int64_t>>> accepted_commands(
+      std::int64_t since_ms, std::size_t limit);
 
   // Deletes every record with seq <= stored_through. Ignores an ack that goes backwards.
   common::status acknowledge(std::uint64_t stored_through);
