@@ -24,6 +24,9 @@ std::optional<std::vector<std::uint8_t>> frame(const std::string& kind, const st
                                                std::uint32_t key_id,
                                                const std::vector<std::uint8_t>& key,
                                                std::uint64_t seq);
+// The wall time the frames' records carry from now on (0: the system clock's), for corpora
+// read by code with a fixed clock.
+void set_now_ms(std::int64_t wall_ms);
 // A device key from a file of hex digits (throws std::runtime_error).
 std::vector<std::uint8_t> read_key(const std::string& path);
 

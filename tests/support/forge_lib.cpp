@@ -19,6 +19,9 @@ namespace {
 namespace hc = hoistway::common;
 namespace fb = hoistway::wire;
 
+std::int64_t fixed_now_ms = 0;  // 0: the system clock
+std::int64_t now_ms() { return fixed_now_ms != 0 ? fixed_now_ms : hc::system_clock().wall_ms(); }
+
 // A frame whose one record names `type` and carries no body (or an unknown member when `type`
 // is past the union), signed as the agent signs: the payload verifies, the MAC is good.
 std::vector<std::uint8_t> raw_frame(const std::string& device, std::uint32_t key_id,
@@ -29,15 +32,14 @@ std::vector<std::uint8_t> raw_frame(const std::string& device, std::uint32_t key
   if (with_body) body = fb::CreateClockJump(inner, 1).Union();
   fb::RecordBuilder record(inner);
   record.add_seq(seq);
-  record.add_wall_ms(hc::system_clock().wall_ms());
+  record.add_wall_ms(now_ms());
   record.add_body_type(static_cast<fb::RecordBody>(type));
   if (with_body) record.add_body(body);
   const auto rec = record.Finish();
   const auto device_offset = inner.CreateString(device);
   const auto boot_id = inner.CreateString("forged");
   const auto records = inner.CreateVector(&rec, 1);
-  inner.Finish(fb::CreateBatch(inner, device_offset, 1, boot_id, hc::system_clock().wall_ms(), 0,
-                               records, seq));
+  inner.Finish(fb::CreateBatch(inner, device_offset, 1, boot_id, now_ms(), 0, records, seq));
   const std::span<const std::uint8_t> payload(inner.GetBufferPointer(), inner.GetSize());
   const auto mac = hc::crypto::hmac_sha256(key, payload);
   flatbuffers::FlatBufferBuilder outer;
@@ -57,14 +59,14 @@ std::vector<std::uint8_t> codec_frame(const std::string& device, std::uint32_t k
   b.device_id = device;
   b.boot = 1;
   b.boot_id = "forged";
-  b.sent_at_ms = hc::system_clock().wall_ms();
+  b.sent_at_ms = now_ms();
   b.covers_from = records.empty() ? 0 : records.front().seq;
   b.records = std::move(records);
   return hc::wire::encode_frame(b, key_id, key);
 }
 
 hc::record record_at(std::uint64_t seq, hc::record_body body) {
-  const auto now = hc::system_clock().wall_ms();
+  const auto now = now_ms();
   return {seq, 0, now, 1000, 1, std::move(body)};
 }
 
@@ -111,7 +113,7 @@ const std::map<std::string, std::pair<std::string, maker>>& kinds() {
        {"a trip that ends before it starts",
         [](const std::string& d, std::uint32_t k, const std::vector<std::uint8_t>& key,
            std::uint64_t seq) {
-          const auto now = hc::system_clock().wall_ms();
+          const auto now = now_ms();
           return codec_frame(d, k, key,
                              {record_at(seq, hc::trip{0, 3, now, now - 60'000, 10, 1000, 9000})});
         }}},
@@ -137,6 +139,8 @@ std::vector<std::uint8_t> read_key(const std::string& path) {
   if (!key) throw std::runtime_error(path + ": " + key.error().message);
   return *key;
 }
+
+void set_now_ms(std::int64_t wall_ms) { fixed_now_ms = wall_ms; }
 
 std::vector<std::string> hostile_kinds() {
   std::vector<std::string> out;

@@ -1,7 +1,8 @@
 // hoistway-forge: writes frames and stored-acks that no agent or cloud of ours would send, for
 // the integration scenarios (hostile input), the fuzz corpora and the junk-frame benchmark.
 //
-//   hoistway-forge frame --device D --key-file F [--key-id N] --seq N [--kind K] [--out PATH]
+//   hoistway-forge frame --device D --key-file F [--key-id N] --seq N [--kind K] [--now-ms T]
+//                        [--out PATH]
 //   hoistway-forge ack --device D [--key-file F] [--key-id N] --through N [--unsigned] [--out P]
 //   hoistway-forge kinds
 // Output goes to --out, or to standard output.
@@ -49,6 +50,8 @@ int main(int argc, char** argv) {
   frame->add_option("--seq", seq)->required();
   frame->add_option("--kind", kind);
   frame->add_option("--out", out);
+  std::int64_t now_ms = 0;
+  frame->add_option("--now-ms", now_ms, "the records' wall time (default: now)");
   std::uint64_t through = 0;
   bool unsigned_ack = false;
   auto* ack = app.add_subcommand("ack", "a stored-ack, signed unless --unsigned");
@@ -70,6 +73,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (app.got_subcommand("frame")) {
+      forge::set_now_ms(now_ms);
       const auto bytes = forge::frame(kind, device, key_id, forge::read_key(key_file), seq);
       if (!bytes) {
         std::cerr << "unknown kind " << kind << " (hoistway-forge kinds)\n";
