@@ -90,7 +90,8 @@ class ingest_impl final : public ingest {
     checkpointer_ = std::move(*copier);
     auto verifier_db = store::open(config_.store_path);
     if (!verifier_db) return std::unexpected(verifier_db.error());
-    auto checks = verifier::open(std::move(*verifier_db), clock_, config_.max_frame_bytes);
+    auto checks = verifier::open(std::move(*verifier_db), clock_, config_.max_frame_bytes,
+                                 {config_.device_records_per_s, config_.device_burst_records});
     if (!checks) return std::unexpected(checks.error());
     verifier_.emplace(std::move(*checks));
     auto units = store_.units();
@@ -419,6 +420,9 @@ class ingest_impl final : public ingest {
       const auto& why = verdict.error();
       ++counted.rejected[static_cast<std::size_t>(why.reason)];
       spdlog::debug("rejected frame on {}: {} ({})", m.topic, to_string(why.reason), why.detail);
+      // Over its budget, a device's frame is only counted: kept, it would spend what the budget
+      // saves, and the agent sends it again.
+      if (why.reason == reject_reason::rate_limited) return {};
       if (auto st = dead_letter(now, m.topic, to_string(why.reason), why.detail, m.payload); !st) {
         return st;
       }

@@ -43,7 +43,8 @@ common::result<ingest_config> ingest_config::load(const std::string& path) {
 
   auto ingest = root.child("ingest");
   ingest.only({"max_frame_bytes", "max_batch_frames", "offline_after_s", "ack_interval_ms",
-               "dead_letters_per_s", "dead_letters_max_rows", "dead_letters_days"});
+               "dead_letters_per_s", "dead_letters_max_rows", "dead_letters_days",
+               "device_records_per_s", "device_burst_records"});
   c.max_frame_bytes =
       static_cast<std::size_t>(ingest.integer("max_frame_bytes", 256 * 1024, 1024, 16 << 20));
   c.max_batch_frames =
@@ -55,6 +56,10 @@ common::result<ingest_config> ingest_config::load(const std::string& path) {
   c.dead_letters_max_rows =
       static_cast<std::size_t>(ingest.integer("dead_letters_max_rows", 10'000, 100, 10'000'000));
   c.dead_letters_days = ingest.integer("dead_letters_days", 14, 1, 3'650);
+  c.device_records_per_s =
+      static_cast<std::uint64_t>(ingest.integer("device_records_per_s", 20'000, 0, 100'000'000));
+  c.device_burst_records = static_cast<std::uint64_t>(
+      ingest.integer("device_burst_records", 400'000, 4'096, 1'000'000'000));
 
   auto retention = root.child("retention");
   retention.only({"samples_days", "status_log_days", "sweep_interval_s", "batch_rows"});

@@ -3,6 +3,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "hoistway/common/topics.hpp"
 
 namespace hoistway::cloud {
@@ -55,10 +57,28 @@ const device_row* device_table::find(std::string_view device_id,
 }
 
 common::result<verifier> verifier::open(store db, std::shared_ptr<common::clock> clock,
-                                        std::size_t max_frame_bytes) {
-  auto devices = device_table::open(std::move(db), std::move(clock));
+                                        std::size_t max_frame_bytes, device_budget budget) {
+  auto devices = device_table::open(std::move(db), clock);
   if (!devices) return std::unexpected(devices.error());
-  return verifier(std::move(*devices), max_frame_bytes);
+  return verifier(std::move(*devices), std::move(clock), max_frame_bytes, budget);
+}
+
+bool verifier::charge(std::string_view device_id, std::size_t records) {
+  if (budget_.per_second == 0) return true;
+  const auto now = clock_->mono_ms();
+  auto it = buckets_.find(device_id);
+  if (it == buckets_.end()) {
+    it = buckets_.emplace(std::string(device_id), bucket{static_cast<double>(budget_.burst), now})
+             .first;
+  }
+  auto& b = it->second;
+  const auto elapsed_ms = static_cast<double>(std::max<std::int64_t>(0, now - b.refilled_mono_ms));
+  b.tokens = std::min(static_cast<double>(budget_.burst),
+                      b.tokens + elapsed_ms * static_cast<double>(budget_.per_second) / 1000.0);
+  b.refilled_mono_ms = now;
+  if (b.tokens < static_cast<double>(records)) return false;
+  b.tokens -= static_cast<double>(records);
+  return true;
 }
 
 common::wire::decode_result<common::batch> verifier::check(std::string_view topic,
@@ -84,7 +104,13 @@ common::wire::decode_result<common::batch> verifier::check(std::string_view topi
   if (!common::wire::verify_mac(*envelope, device->key)) {
     return reject(reject_reason::bad_mac, "MAC does not verify");
   }
-  return common::wire::decode_payload(*envelope, now_ms);
+  auto batch = common::wire::decode_payload(*envelope, now_ms);
+  if (batch && !charge(batch->device_id, batch->records.size())) {
+    return reject(reject_reason::rate_limited, std::to_string(batch->records.size()) +
+                                                   " records over the device's budget of " +
+                                                   std::to_string(budget_.per_second) + "/s");
+  }
+  return batch;
 }
 
 }  // namespace hoistway::cloud

@@ -336,6 +336,8 @@ std::string_view to_string(reject_reason reason) noexcept {
       return "bad_meaning";
     case reject_reason::unprocessable:
       return "unprocessable";
+    case reject_reason::rate_limited:
+      return "rate_limited";
   }
   return "unknown";
 }

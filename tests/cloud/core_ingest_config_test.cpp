@@ -33,12 +33,14 @@ TEST_CASE("ingest config: [ingest] is read strictly, with reasons") {
     CHECK(c->dead_letters_per_s == 50);
     CHECK(c->dead_letters_max_rows == 10'000);
     CHECK(c->dead_letters_days == 14);
+    CHECK(c->device_records_per_s == 20'000);
+    CHECK(c->device_burst_records == 400'000);
   }
   SUBCASE("every key") {
     auto c = load(
         "[ingest]\nmax_frame_bytes = 65536\nmax_batch_frames = 64\noffline_after_s = 90\n"
         "ack_interval_ms = 0\ndead_letters_per_s = 0\ndead_letters_max_rows = 500\n"
-        "dead_letters_days = 2\n");
+        "dead_letters_days = 2\ndevice_records_per_s = 0\ndevice_burst_records = 5000\n");
     REQUIRE_MESSAGE(c.has_value(), c.error().message);
     CHECK(c->max_frame_bytes == 65536);
     CHECK(c->max_batch_frames == 64);
@@ -47,6 +49,8 @@ TEST_CASE("ingest config: [ingest] is read strictly, with reasons") {
     CHECK(c->dead_letters_per_s == 0);
     CHECK(c->dead_letters_max_rows == 500);
     CHECK(c->dead_letters_days == 2);
+    CHECK(c->device_records_per_s == 0);
+    CHECK(c->device_burst_records == 5000);
   }
   SUBCASE("bad values") {
     fails_with("[ingest]\nack_interval_ms = -1\n", "ingest.ack_interval_ms: must be between 0 and");
@@ -57,6 +61,8 @@ TEST_CASE("ingest config: [ingest] is read strictly, with reasons") {
     fails_with("[ingest]\ndead_letters_max_rows = 99\n",
                "ingest.dead_letters_max_rows: must be between");
     fails_with("[ingest]\ndead_letters_days = 0\n", "ingest.dead_letters_days: must be between");
+    fails_with("[ingest]\ndevice_burst_records = 100\n",
+               "ingest.device_burst_records: must be between");
   }
 }
 
@@ -72,4 +78,6 @@ TEST_CASE("ingest config: config/ingest.example.toml states the [ingest] default
   CHECK(c->dead_letters_per_s == defaults.dead_letters_per_s);
   CHECK(c->dead_letters_max_rows == defaults.dead_letters_max_rows);
   CHECK(c->dead_letters_days == defaults.dead_letters_days);
+  CHECK(c->device_records_per_s == defaults.device_records_per_s);
+  CHECK(c->device_burst_records == defaults.device_burst_records);
 }

@@ -164,3 +164,29 @@ TEST_CASE("verifier: the device table is read again, at most once a second") {
     CHECK(f.check("d1", frame_of("d1", f.clock->wall_ms(), key_a)).has_value());
   }
 }
+
+TEST_CASE("verifier: a device over its record budget is refused, and only that device") {
+  fixture f;
+  REQUIRE(f.admin->provision({"d2", 1, key_b, {}}));
+  auto own = hc::store::open(f.path);
+  REQUIRE(own.has_value());
+  // 10 records a second, a burst of 6: frame_of() holds 2 records.
+  auto made = hc::verifier::open(std::move(*own), f.clock, 64 * 1024, {10, 6});
+  REQUIRE(made.has_value());
+  auto& v = *made;
+  auto check = [&](const std::string& device, const std::vector<std::uint8_t>& key) {
+    return v.check(up(device), frame_of(device, f.clock->wall_ms(), key), f.clock->wall_ms());
+  };
+  for (int i = 0; i < 3; ++i) CHECK(check("d1", key_a).has_value());
+  const auto over = check("d1", key_a);
+  CHECK(reason_of(over) == reject_reason::rate_limited);
+  CHECK(over.error().first_seq == 0);     // never acknowledged: the agent sends it again
+  CHECK(check("d2", key_b).has_value());  // another device's budget is its own
+  f.clock->advance(200);                  // two records' worth
+  CHECK(check("d1", key_a).has_value());
+  CHECK(reason_of(check("d1", key_a)) == reject_reason::rate_limited);
+  // A frame that fails its MAC is not charged (a stranger cannot spend a device's budget).
+  f.clock->advance(1000);
+  for (int i = 0; i < 10; ++i) CHECK(reason_of(check("d1", key_b)) == reject_reason::bad_mac);
+  CHECK(check("d1", key_a).has_value());
+}

@@ -51,6 +51,10 @@ struct ingest_config {
   std::size_t dead_letters_per_s = 50;
   std::size_t dead_letters_max_rows = 10'000;
   std::int64_t dead_letters_days = 14;
+  // Each device's record budget (verifier.hpp's device_budget): a sustained rate and a burst.
+  // An agent catching up a full default outbox (200,000 records) fits in the burst.
+  std::uint64_t device_records_per_s = 20'000;
+  std::uint64_t device_burst_records = 400'000;
   std::vector<device_provision> devices;
   retention_config retention;
   std::string source_path;              // the file this was read from, for messages

@@ -58,23 +58,47 @@ class device_table {
   std::int64_t loaded_mono_ms_ = 0;
 };
 
+// How many records a device may send: a token bucket per device, refilled at `per_second` up to
+// `burst`. A device with a valid key cannot take the shared writer for itself: what it sends
+// over the budget is refused (rate_limited: counted, not stored, not acknowledged, so an agent
+// resends it later). An agent catching up a full outbox (200,000 records) stays well within the
+// defaults. per_second 0: no budget.
+struct device_budget {
+  std::uint64_t per_second = 0;
+  std::uint64_t burst = 0;
+};
+
 class verifier {
  public:
   static common::result<verifier> open(store db, std::shared_ptr<common::clock> clock,
-                                       std::size_t max_frame_bytes);
+                                       std::size_t max_frame_bytes, device_budget budget = {});
 
   // Checks a frame that arrived on `topic` (hoistway/v1/dev/{device}/up); `now_ms` bounds the
-  // record times it accepts.
+  // record times it accepts. Last, a decoded frame is charged to its device's budget.
   common::wire::decode_result<common::batch> check(std::string_view topic,
                                                    std::span<const std::uint8_t> frame,
                                                    std::int64_t now_ms);
 
  private:
-  verifier(device_table devices, std::size_t max_frame_bytes)
-      : devices_(std::move(devices)), max_frame_bytes_(max_frame_bytes) {}
+  verifier(device_table devices, std::shared_ptr<common::clock> clock, std::size_t max_frame_bytes,
+           device_budget budget)
+      : devices_(std::move(devices)),
+        clock_(std::move(clock)),
+        max_frame_bytes_(max_frame_bytes),
+        budget_(budget) {}
+  // Takes `records` from the device's bucket; false if it holds fewer.
+  bool charge(std::string_view device_id, std::size_t records);
 
   device_table devices_;
+  std::shared_ptr<common::clock> clock_;
   std::size_t max_frame_bytes_;
+  device_budget budget_;
+  struct bucket {
+    double tokens = 0;
+    std::int64_t refilled_mono_ms = 0;
+  };
+  // Known devices only (a frame is charged after its MAC verified): bounded by the registry.
+  std::map<std::string, bucket, std::less<>> buckets_;
 };
 
 }  // namespace hoistway::cloud

@@ -34,8 +34,9 @@ enum class reject_reason : std::uint8_t {
   bad_payload,
   bad_meaning,
   unprocessable,  // the receiver could not store a frame that passed every check
+  rate_limited,   // the device sent more records than its budget (checked by the caller)
 };
-inline constexpr std::size_t reject_reason_count = 9;
+inline constexpr std::size_t reject_reason_count = 10;
 std::string_view to_string(reject_reason reason) noexcept;
 
 struct rejection {
