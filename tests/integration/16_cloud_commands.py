@@ -24,14 +24,6 @@ def command(system, *args):
     return system.admin("device", "command", *args, check_exit=False)
 
 
-def metric(system, name):
-    _, _, body = system.http("/metrics")
-    for line in body.decode().splitlines():
-        if line.startswith(name + " "):
-            return int(float(line.split()[1]))
-    return None
-
-
 def publish_result(system, body, key_hex):
     message = signed_message(key_hex, body, "command-result")
     subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(system.mqtt_port), "-q", "1",
@@ -62,8 +54,8 @@ def scenario(system):
     check(code == 0 and rate["state"] == "done" and rate["result"]["sample_hz"] == 2,
           f"sampling-rate: exit {code}, {rate}")
     check(system.hoistctl_ok("status", timeout=30)["sample_hz"] == 2, "the agent samples at 2 Hz now")
-    check(metric(system, "hoistway_commands_sent_total") == 3, "three commands sent")
-    check(metric(system, "hoistway_command_results_total") == 3, "three results recorded")
+    check(system.metric("hoistway_commands_sent_total") == 3, "three commands sent")
+    check(system.metric("hoistway_command_results_total") == 3, "three results recorded")
 
     # Refused before anything is queued.
     code, _ = command(system, DEVICE, "sampling-rate", "--hz", "500", "--wait", "1")
@@ -87,7 +79,7 @@ def scenario(system):
                                        "result": {}, "at_ms": int(time.time() * 1000)}),
                    system.devices[DEVICE]["key"])
     wait_for("two rejected results",
-             lambda: metric(system, "hoistway_command_results_rejected_total") == 2, timeout=10)
+             lambda: system.metric("hoistway_command_results_rejected_total") == 2, timeout=10)
     after = system.admin("device", "commands", DEVICE)[1]["commands"]
     check(after == before, f"rejected results change nothing:\n{before}\n{after}")
     db = sqlite3.connect(os.path.join(system.dir, "cloud.db"), timeout=10)

@@ -31,16 +31,8 @@ A_DEVICE, A_UNITS = "it-a", ["A-1", "A-2"]
 B_DEVICE, B_UNITS = "it-b", ["B-1", "B-2"]
 
 
-def metric(system, name, labels=""):
-    text = system.http("/metrics")[2].decode()
-    for line in text.splitlines():
-        if line.startswith(name + labels + " "):
-            return float(line.split()[-1])
-    return 0.0
-
-
 def rejected(system, reason):
-    return metric(system, "hoistway_frames_rejected_total", f'{{reason="{reason}"}}')
+    return system.metric("hoistway_frames_rejected_total", f'{{reason="{reason}"}}')
 
 
 def capture_frames(system, device, count):
@@ -77,13 +69,13 @@ def records_of(system, device):
 
 def check_replay_stores_nothing(system, frame, what):
     """Publishes A's `frame` again: counted as duplicates, nothing stored, no record added."""
-    stored = metric(system, "hoistway_records_stored_total")
-    dup = metric(system, "hoistway_records_duplicate_total")
+    stored = system.metric("hoistway_records_stored_total")
+    dup = system.metric("hoistway_records_duplicate_total")
     count = len(records_of(system, A_DEVICE))
     publish(system, f"hoistway/v1/dev/{A_DEVICE}/up", frame)
     wait_for(f"{what} to be counted as duplicates",
-             lambda: metric(system, "hoistway_records_duplicate_total") > dup, timeout=15)
-    check(metric(system, "hoistway_records_stored_total") == stored, f"{what} stores nothing")
+             lambda: system.metric("hoistway_records_duplicate_total") > dup, timeout=15)
+    check(system.metric("hoistway_records_stored_total") == stored, f"{what} stores nothing")
     check(len(records_of(system, A_DEVICE)) == count, f"{what} adds no row")
 
 
@@ -263,9 +255,9 @@ def scenario(system):
                              (A_DEVICE,)).fetchone()[0]
         events = db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
     ingest = system.start_ingest()  # the first sweep runs at start
-    wait_for("the retention sweep", lambda: metric(system, "hoistway_retention_sweeps_total") >= 1,
+    wait_for("the retention sweep", lambda: system.metric("hoistway_retention_sweeps_total") >= 1,
              timeout=30)
-    deleted = metric(system, "hoistway_retention_rows_deleted_total", '{table="frames"}')
+    deleted = system.metric("hoistway_retention_rows_deleted_total", '{table="frames"}')
     with sqlite3.connect(db_path) as db:
         left = db.execute("SELECT COUNT(*) FROM frames WHERE device_id = ? AND last_seq <= ?",
                           (A_DEVICE, through)).fetchone()[0]

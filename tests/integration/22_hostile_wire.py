@@ -30,14 +30,6 @@ POISON, POISON_UNITS = "it-poison", ["P-1"]
 GOOD, GOOD_UNITS = "it-good", ["G-1", "G-2"]
 
 
-def metric(system, name, labels=""):
-    text = system.http("/metrics")[2].decode()
-    for line in text.splitlines():
-        if line.startswith(name + labels + " "):
-            return float(line.split()[-1])
-    return 0.0
-
-
 def publish_file(system, topic, path, retain=False):
     subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(system.mqtt_port), "-q", "1",
                     "-t", topic, "-f", path, *(["-r"] if retain else [])], check=True, timeout=30)
@@ -81,13 +73,13 @@ def poison_frames(system):
     hostile = [line.split("\t")[0] for line in kinds if line and not line.startswith("good\t")]
     check(len(hostile) >= 7, f"hoistway-forge makes the hostile kinds: {hostile}")
     keys = key_file(system, POISON)
-    rejected0 = metric(system, "hoistway_frames_rejected_total", '{reason="bad_meaning"}')
+    rejected0 = system.metric("hoistway_frames_rejected_total", '{reason="bad_meaning"}')
     for seq, kind in enumerate(hostile, start=1):
         frame = forge(system, "frame", "--device", POISON, "--key-file", keys, "--seq", str(seq),
                       "--kind", kind)
         publish_file(system, f"hoistway/v1/dev/{POISON}/up", frame)
     wait_for("every poison frame to be rejected",
-             lambda: metric(system, "hoistway_frames_rejected_total", '{reason="bad_meaning"}')
+             lambda: system.metric("hoistway_frames_rejected_total", '{reason="bad_meaning"}')
              >= rejected0 + len(hostile), timeout=20)
     check(system.http_ok("/healthz"), "the ingest still serves after the poison frames")
     # Kept as dead letters, with their reasons.
@@ -122,7 +114,7 @@ def restart_survives_poison(system, poison_count):
         publish_file(system, f"hoistway/v1/dev/{POISON}/up", frame)
     system.start_ingest()
     wait_for("the queued poison frames to be rejected after the restart",
-             lambda: metric(system, "hoistway_frames_rejected_total", '{reason="bad_meaning"}')
+             lambda: system.metric("hoistway_frames_rejected_total", '{reason="bad_meaning"}')
              >= 4, timeout=20)
     time.sleep(1)
     check(system.http_ok("/healthz"), "the restarted ingest lives through the poison")
@@ -188,10 +180,10 @@ def forged_acks(system, sock):
 
 def forged_presence(system, sock, agent):
     state = f"hoistway/v1/dev/{GOOD}/state"
-    rejected0 = metric(system, "hoistway_presence_rejected_total")
+    rejected0 = system.metric("hoistway_presence_rejected_total")
     publish_text(system, state, '{"status":"offline"}', retain=True)
     wait_for("the unsigned presence to be refused",
-             lambda: metric(system, "hoistway_presence_rejected_total") > rejected0, timeout=15)
+             lambda: system.metric("hoistway_presence_rejected_total") > rejected0, timeout=15)
     time.sleep(1)
     check(not [a for a in alerts(system, "device_offline") if a["state"] != "cleared"],
           "an unsigned 'offline' raises no alert")
@@ -213,10 +205,10 @@ def forged_presence(system, sock, agent):
     wills = [line.split(" ", 1)[1] for line in out.splitlines()
              if line.startswith(state + " ") and "offline" in line]
     check(wills, f"the will was seen on the broker: {out[:500]}")
-    stale0 = metric(system, "hoistway_presence_stale_total")
+    stale0 = system.metric("hoistway_presence_stale_total")
     publish_text(system, state, wills[-1])
     wait_for("the replayed will to be stale",
-             lambda: metric(system, "hoistway_presence_stale_total") > stale0, timeout=15)
+             lambda: system.metric("hoistway_presence_stale_total") > stale0, timeout=15)
     time.sleep(1)
     check(not [a for a in alerts(system, "device_offline") if a["state"] == "raised"],
           "a replayed will raises nothing")

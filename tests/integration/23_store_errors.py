@@ -19,14 +19,6 @@ from harness import check, run, wait_for  # noqa: E402
 DEVICE, UNITS = "it-store", ["S-1", "S-2"]
 
 
-def metric(system, name):
-    text = system.http("/metrics")[2].decode()
-    for line in text.splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[-1])
-    return 0.0
-
-
 def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
@@ -65,7 +57,7 @@ def scenario(system):
         check(status()["broker"]["acked_through"] <= acked + 200,
               "the ingest acknowledged little while its store was locked")
         time.sleep(1)
-    failures = metric(system, "hoistway_store_failures_total")
+    failures = system.metric("hoistway_store_failures_total")
     check(failures >= 2, f"the failed transactions are counted: {failures}")
     cpu = cpu_seconds(ingest.proc.pid) - cpu0
     check(cpu < 10, f"the ingest did not spin while the store was locked: {cpu:.1f} CPU s")

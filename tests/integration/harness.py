@@ -276,6 +276,15 @@ class System:
         status, _, _ = self.http(path)
         return status == 200
 
+    def metric(self, name, labels=""):
+        """A value from the ingest's /metrics (labels as written there, e.g. '{reason="x"}');
+        0.0 when the series is absent."""
+        text = self.http("/metrics")[2].decode()
+        for line in text.splitlines():
+            if line.startswith(name + labels + " "):
+                return float(line.split()[-1])
+        return 0.0
+
     def get_json(self, path, customer="it-customer"):
         status, _, body = self.http(path, customer=customer)
         check(status == 200, f"GET {path} answered {status}: {body[:200]!r}")
