@@ -491,6 +491,9 @@ http_response api::metrics() const {
     metric("hoistway_presence_stale_total", "counter",
            "Presence messages from an earlier session than the last taken (replays).",
            c->presence_stale);
+    metric("hoistway_alerts_suppressed_total", "counter",
+           "Fault alerts not raised: the unit had the most open fault alerts a unit may have.",
+           c->alerts_suppressed);
     metric("hoistway_store_failures_total", "counter",
            "Ingest transactions the store failed (disk full, I/O error, locked); each retried.",
            c->store_failures);

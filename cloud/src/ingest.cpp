@@ -342,6 +342,7 @@ class ingest_impl final : public ingest {
       return {attempt::store_failed, 0, {}};
     }
     ++counters_.transactions;
+    counters_.alerts_suppressed = intake_->projection().alerts_suppressed();
     const auto committed = std::exchange(uncommitted_, {});
     counters_.records_stored += committed.fresh;
     counters_.records_duplicate += committed.duplicate;

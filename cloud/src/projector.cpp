@@ -1,6 +1,8 @@
 // Projection of records into events, status log, visits and alerts.
 #include "hoistway/cloud/projector.hpp"
 
+#include <iterator>
+
 #include "hoistway/common/record_json.hpp"
 #include "hoistway/common/time.hpp"
 
@@ -144,6 +146,15 @@ common::status projector::raise(const std::string& unit_id, alert_kind kind, std
                                 std::vector<pushed>& out) {
   const auto key = std::make_tuple(unit_id, std::string(to_string(kind)), code);
   if (open_.contains(key)) return {};
+  if (kind == alert_kind::fault) {
+    const auto name = std::string(to_string(kind));
+    const auto first = open_.lower_bound(std::make_tuple(unit_id, name, std::uint16_t{0}));
+    const auto last = open_.upper_bound(std::make_tuple(unit_id, name, UINT16_MAX));
+    if (static_cast<std::size_t>(std::distance(first, last)) >= max_open_faults_per_unit) {
+      ++alerts_suppressed_;
+      return {};
+    }
+  }
   auto stmt = cached(
       "INSERT INTO alerts(unit_id, kind, code, state, detail, raised_ms) "
       "VALUES (?1, ?2, ?3, 'raised', ?4, ?5)");

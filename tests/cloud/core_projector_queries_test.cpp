@@ -856,3 +856,29 @@ TEST_CASE("projector: the pushed status text is exactly the status JSON, dumped"
     }
   }
 }
+
+TEST_CASE("projector: a unit holds at most max_open_faults_per_unit open fault alerts") {
+  fixture f;
+  const auto cap = hc::projector::max_open_faults_per_unit;
+  std::vector<fixture::item> raised;
+  for (std::size_t code = 1; code <= cap + 10; ++code) {
+    raised.push_back(
+        {"U1", t0,
+         common::fault_event{static_cast<std::uint16_t>(code), common::severity::major, true}});
+  }
+  f.apply(raised);
+  CHECK(static_cast<std::size_t>(f.scalar("SELECT COUNT(*) FROM alerts WHERE unit_id = 'U1'")) ==
+        cap);
+  CHECK(f.proj->alerts_suppressed() == 10);
+  // Another unit has its own; one cleared makes room again.
+  f.apply("U2", t0, common::fault_event{7, common::severity::major, true});
+  CHECK(f.scalar("SELECT COUNT(*) FROM alerts WHERE unit_id = 'U2'") == 1);
+  f.apply("U1", t0 + second, common::fault_event{1, common::severity::major, false});
+  f.apply("U1", t0 + second, common::fault_event{9999, common::severity::major, true});
+  CHECK(f.scalar("SELECT COUNT(*) FROM alerts WHERE unit_id = 'U1' AND code = 9999") == 1);
+  // Still bounded after a restart (the open set is read back from the store).
+  f.restart_projector();
+  f.apply("U1", t0 + 2 * second, common::fault_event{9998, common::severity::major, true});
+  CHECK(f.scalar("SELECT COUNT(*) FROM alerts WHERE unit_id = 'U1' AND code = 9998") == 0);
+  CHECK(f.proj->alerts_suppressed() == 1);
+}

@@ -44,6 +44,8 @@ struct ingest_counters {
   std::atomic<std::uint64_t> presence_accepted{0};
   std::atomic<std::uint64_t> presence_rejected{0};
   std::atomic<std::uint64_t> presence_stale{0};
+  // Fault alerts not raised: their unit had projector::max_open_faults_per_unit open already.
+  std::atomic<std::uint64_t> alerts_suppressed{0};
   // Transactions the store failed (disk full, I/O error, locked): their batches are retried.
   std::atomic<std::uint64_t> store_failures{0};
   // Messages neither stored nor kept (a presence or command result the store refused).

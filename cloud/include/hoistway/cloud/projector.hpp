@@ -51,6 +51,12 @@ class projector {
   common::status device_online(const std::vector<std::string>& unit_ids, std::int64_t now_ms,
                                std::vector<pushed>& out);
 
+  // Fault alerts open at once per unit, at most: a controller has a handful of faults active at a
+  // time; a device that raises thousands of codes would otherwise grow the alerts table and the
+  // open set without end. Faults raised past it are counted (alerts_suppressed), not alerted.
+  static constexpr std::size_t max_open_faults_per_unit = 64;
+  std::uint64_t alerts_suppressed() const { return alerts_suppressed_; }
+
   // A unit's status as the API and the push stream show it.
   static nlohmann::json status_json(const std::string& unit_id, const common::run_state& state,
                                     std::int64_t wall_ms);
@@ -87,6 +93,7 @@ class projector {
   };
   std::unordered_map<std::string, logged_status> logged_;  // per unit, its last status-log row
   std::map<std::string, common::sqlite::statement> statements_;
+  std::uint64_t alerts_suppressed_ = 0;
 };
 
 }  // namespace hoistway::cloud
