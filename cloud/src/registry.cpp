@@ -402,8 +402,10 @@ common::status registry::write_broker_files(const std::string& password_file,
   // "$share/<group>/<filter>" subscription against the filter without the "$share/<group>/" part.
   // No rule is given to anonymous clients (the broker refuses them: allow_anonymous false).
   std::string acl =
-      "# Written by hoistway-admin broker write: each device publishes only under its own\n"
-      "# topics and reads only its own acks; the ingest reads every device and writes acks.\n"
+      "# Written by hoistway-admin broker write: each device publishes only its own up, state\n"
+      "# and cmd_result and reads only its own ack and cmd; the ingest's service user reads\n"
+      "# every device's up, state and cmd_result and writes acks and commands. No one else\n"
+      "# has a rule: the broker must refuse anonymous clients (allow_anonymous false).\n"
       "user " +
       service_user +
       "\n"
