@@ -6,7 +6,8 @@ on any process's command line; the broker refuses anonymous clients and wrong pa
 credentials can neither publish under another device's topics nor read its acks; the broker and
 the ingest, killed with SIGKILL, are restarted by the demo (logged and counted), statuses keep
 updating and the agents' outboxes drain (everything recorded before the kill is acknowledged);
-SIGTERM to the demo stops every process it started."""
+SIGTERM to the demo stops every process it started. Beside it, hoistway-admin's secret handling:
+a key from standard input, --secrets-out, a key file open to others refused."""
 
 import argparse
 import json
@@ -261,6 +262,41 @@ def check_broker_refusals(demo, secrets):
     return len(tower_topics)
 
 
+def check_admin_secrets(system):
+    """hoistway-admin takes a key from standard input or a private file, never needs it on the
+    command line, and with --secrets-out prints no secret; a key file open to others is refused;
+    --key-hex still works but warns."""
+    store = os.path.join(system.dir, "admin-check.db")
+
+    def admin(*args, stdin=None):
+        return subprocess.run([os.path.join(system.bin, "hoistway-admin"), "--store", store,
+                               *args], input=stdin, capture_output=True, text=True, timeout=30)
+
+    key = os.urandom(32).hex()
+    out = os.path.join(system.dir, "stdin-device.json")
+    p = admin("device", "add", "stdin-device", "--key-file", "-", "--secrets-out", out,
+              stdin=key + "\n")
+    check(p.returncode == 0, f"device add --key-file -: {p.returncode} {p.stderr}")
+    check(stat.S_IMODE(os.stat(out).st_mode) == 0o600, "--secrets-out writes a 0600 file")
+    with open(out) as f:
+        written = json.load(f)
+    check(written["key_hex"] == key, "the key from standard input is the device's key")
+    check(key not in p.stdout + p.stderr and written["mqtt_password"] not in p.stdout + p.stderr,
+          "with --secrets-out no secret is printed")
+
+    loose = os.path.join(system.dir, "loose.key")
+    with open(loose, "w") as f:
+        f.write(os.urandom(32).hex() + "\n")
+    os.chmod(loose, 0o644)
+    p = admin("device", "add", "loose-device", "--key-file", loose)
+    check(p.returncode == 65 and "group or others" in p.stderr,
+          f"a key file others can read is refused: {p.returncode} {p.stderr}")
+
+    p = admin("device", "add", "hex-device", "--key-hex", os.urandom(32).hex())
+    check(p.returncode == 0 and "warning: --key-hex" in p.stderr,
+          f"--key-hex works and warns: {p.returncode} {p.stderr}")
+
+
 def outbox_of(demo, device):
     return demo.agent(device, "outbox")
 
@@ -311,6 +347,7 @@ def scenario(system):
         secrets = secrets_of(demo)
         check_no_secret_leaks(demo, secrets)
         tower_messages = check_broker_refusals(demo, secrets)
+        check_admin_secrets(system)
 
         broker_s, broker_depths = check_restart(demo, "mosquitto", "mosquitto.conf", 1)
         ingest_s, ingest_depths = check_restart(demo, "ingest", "hoistway-ingest", 1)
