@@ -6,7 +6,6 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include <fstream>
 #include <functional>
 #include <iostream>
 #include <optional>
@@ -18,6 +17,7 @@
 #include "hoistway/cloud/ingest_config.hpp"
 #include "hoistway/cloud/registry.hpp"
 #include "hoistway/common/crypto.hpp"
+#include "hoistway/common/secret_file.hpp"
 #include "hoistway/common/time.hpp"
 
 namespace {
@@ -182,7 +182,29 @@ std::string secrets_text(const cloud::device_secrets& s) {
   return "device " + s.device_id + "\n  key_id        " + std::to_string(s.key_id) +
          "\n  key_hex       " + s.key_hex + "\n  mqtt username " + s.mqtt_username +
          "\n  mqtt password " + s.mqtt_password +
-         "\n(the key and password are shown once: put them in the agent's configuration)";
+         "\n(the key and password are shown once: put them in the agent's configuration; "
+         "--secrets-out FILE writes them to a 0600 file instead of the terminal)";
+}
+
+// A device's new secrets go either to stdout (shown once, for a person at a terminal) or, with
+// --secrets-out, only into a 0600 file: stdout (often a log) then names the file, never a secret.
+void report_secrets(context& ctx, const cloud::device_secrets& s, const std::string& secrets_out,
+                    const std::string& verb) {
+  if (secrets_out.empty()) return ctx.ok(secrets_json(s), secrets_text(s));
+  if (auto st = common::secret_file::write(secrets_out, secrets_json(s).dump(2) + "\n"); !st) {
+    // The registry holds the new secrets already; say so, or the operator retries into a
+    // conflict (add) or rotates again (rotate) without knowing why.
+    ctx.failed({st.error().code, st.error().message + " (the device was " + verb +
+                                     ": `device rotate " + s.device_id +
+                                     " --secrets-out FILE` issues new secrets)"});
+    return;
+  }
+  ctx.ok({{"device_id", s.device_id},
+          {"key_id", s.key_id},
+          {"mqtt_username", s.mqtt_username},
+          {"secrets_file", secrets_out}},
+         "device " + s.device_id + " " + verb + " (key id " + std::to_string(s.key_id) +
+             "); its key and MQTT password are in " + secrets_out + " (mode 0600)");
 }
 
 void add_device_command_commands(CLI::App* device, context& ctx);
@@ -190,30 +212,57 @@ void add_device_command_commands(CLI::App* device, context& ctx);
 void add_device_commands(CLI::App& app, context& ctx) {
   auto* device = app.add_subcommand("device", "Devices (edge agents) and their secrets")
                      ->require_subcommand(1);
-  static std::string id, key_hex;
+  static std::string id, key_hex, key_file, secrets_out;
   auto* add = device->add_subcommand("add", "Add a device with a new key and MQTT password");
   add->add_option("id", id, "device id (also its MQTT user name)")->required();
+  auto* key_file_option = add->add_option(
+      "--key-file", key_file,
+      "use the HMAC key (32-128 hex digits, one line) in this file (mode 0600 or 0400) instead "
+      "of a new one; - reads it from standard input");
   add->add_option("--key-hex", key_hex,
-                  "use this HMAC key (32-128 hex digits) instead of a new one");
+                  "deprecated: the key on the command line, where ps and the shell history see "
+                  "it; use --key-file")
+      ->excludes(key_file_option);
+  add->add_option("--secrets-out", secrets_out,
+                  "write the key and MQTT password to this file (JSON, mode 0600) instead of "
+                  "printing them");
   add->callback([&ctx] {
     if (!ctx.open()) return;
     std::optional<std::vector<std::uint8_t>> key;
+    std::string hex = key_hex;
     if (!key_hex.empty()) {
-      auto bytes = common::crypto::from_hex(key_hex);
-      if (!bytes) return ctx.failed(bytes.error());
+      // Kept so existing provisioning scripts run, but every use says what it exposes.
+      std::cerr << "hoistway-admin: warning: --key-hex puts the device key on the command line, "
+                   "where other users (ps, /proc) and the shell history can read it; use "
+                   "--key-file FILE, or --key-file - to read it from standard input\n";
+    }
+    if (!key_file.empty()) {
+      auto text = common::secret_file::read(key_file);
+      if (!text) return ctx.failed(text.error());
+      hex = std::move(*text);
+    }
+    if (!hex.empty()) {
+      auto bytes = common::crypto::from_hex(hex);
+      if (!bytes) {
+        return ctx.failed({bytes.error().code, (key_file.empty() ? "--key-hex" : key_file) + ": " +
+                                                   bytes.error().message});
+      }
       key = std::move(*bytes);
     }
     auto secrets = ctx.reg->add_device(id, key);
     if (!secrets) return ctx.failed(secrets.error());
-    ctx.ok(secrets_json(*secrets), secrets_text(*secrets));
+    report_secrets(ctx, *secrets, secrets_out, "added");
   });
   auto* rotate = device->add_subcommand("rotate", "Give a device a new key and MQTT password");
   rotate->add_option("id", id, "device id")->required();
+  rotate->add_option("--secrets-out", secrets_out,
+                     "write the new key and MQTT password to this file (JSON, mode 0600) "
+                     "instead of printing them");
   rotate->callback([&ctx] {
     if (!ctx.open()) return;
     auto secrets = ctx.reg->rotate_device_secrets(id);
     if (!secrets) return ctx.failed(secrets.error());
-    ctx.ok(secrets_json(*secrets), secrets_text(*secrets));
+    report_secrets(ctx, *secrets, secrets_out, "rotated");
   });
   for (const bool active : {false, true}) {
     auto* cmd = device->add_subcommand(
@@ -529,15 +578,14 @@ void add_broker_commands(CLI::App& app, context& ctx) {
   write->add_option("--service-user", user, "the ingest's MQTT user name");
   write
       ->add_option("--service-password-file", password_file,
-                   "file holding the ingest's MQTT password")
-      ->required()
-      ->check(CLI::ExistingFile);
+                   "file holding the ingest's MQTT password (one line, mode 0600 or 0400; - reads "
+                   "standard input)")
+      ->required();
   write->callback([&ctx] {
     if (!ctx.open()) return;
-    std::ifstream in(password_file);
-    std::string secret;
-    std::getline(in, secret);
-    if (auto st = ctx.reg->write_broker_files(passwords, acl, user, secret); !st) {
+    auto secret = common::secret_file::read(password_file);
+    if (!secret) return ctx.failed(secret.error());
+    if (auto st = ctx.reg->write_broker_files(passwords, acl, user, *secret); !st) {
       return ctx.failed(st.error());
     }
     ctx.ok({{"password_file", passwords}, {"acl_file", acl}},

@@ -1,13 +1,9 @@
 // The operator's registry on the cloud store.
 #include "hoistway/cloud/registry.hpp"
 
-#include <sys/stat.h>
-
-#include <cstdio>
-#include <fstream>
-
 #include "hoistway/cloud/store.hpp"
 #include "hoistway/common/crypto.hpp"
+#include "hoistway/common/secret_file.hpp"
 #include "hoistway/common/topics.hpp"
 
 namespace hoistway::cloud {
@@ -402,9 +398,14 @@ common::status registry::write_broker_files(const std::string& password_file,
       "WHERE active = 1 AND mqtt_password_hash IS NOT NULL ORDER BY device_id");
   if (!stmt) return std::unexpected(stmt.error());
   std::string passwords = service_user + ":" + broker_password_hash(service_password) + "\n";
+  // The service user's read rules also cover its shared subscriptions: mosquitto (2.0) checks a
+  // "$share/<group>/<filter>" subscription against the filter without the "$share/<group>/" part.
+  // No rule is given to anonymous clients (the broker refuses them: allow_anonymous false).
   std::string acl =
-      "# Written by hoistway-admin broker write: each device publishes only under its own\n"
-      "# topics and reads only its own acks; the ingest reads every device and writes acks.\n"
+      "# Written by hoistway-admin broker write: each device publishes only its own up, state\n"
+      "# and cmd_result and reads only its own ack and cmd; the ingest's service user reads\n"
+      "# every device's up, state and cmd_result and writes acks and commands. No one else\n"
+      "# has a rule: the broker must refuse anonymous clients (allow_anonymous false).\n"
       "user " +
       service_user +
       "\n"
@@ -427,17 +428,10 @@ common::status registry::write_broker_files(const std::string& password_file,
       acl += "topic read hoistway/v1/dev/" + device + "/" + leaf + "\n";
     }
   }
+  // The ACL names every device: it is no secret, but it is the broker's security policy, so it is
+  // written as carefully as the password file (0600 from creation, replaced atomically).
   for (const auto& [path, text] : {std::pair{password_file, passwords}, std::pair{acl_file, acl}}) {
-    const auto temp = path + ".tmp";
-    {
-      std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-      if (!out) return fail(errc::io, "cannot write " + temp);
-      out << text;
-      if (!out.flush()) return fail(errc::io, "cannot write " + temp);
-    }
-    ::chmod(temp.c_str(), 0600);
-    if (std::rename(temp.c_str(), path.c_str()) != 0)
-      return fail(errc::io, "cannot rename " + temp);
+    if (auto st = common::secret_file::write(path, text); !st) return st;
   }
   return {};
 }

@@ -130,6 +130,16 @@ std::map<std::string, std::set<std::string>> parse_acl(const std::string& text) 
   return out;
 }
 
+// The files in a test's directory other than the store's own (cloud.db and its WAL and shm).
+std::set<std::string> files_beside_store(const temp_dir& dir) {
+  std::set<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir.path())) {
+    const auto name = e.path().filename().string();
+    if (name.rfind("cloud.db", 0) != 0) out.insert(name);
+  }
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("registry: customers are added once and listed by id") {
@@ -455,8 +465,8 @@ TEST_CASE("registry: broker files give each device only its own topics and verif
     struct stat st {};
     REQUIRE(::stat(file.c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0600);
-    CHECK_FALSE(fs::exists(file + ".tmp"));
   }
+  CHECK(files_beside_store(f.dir) == std::set<std::string>{"acl", "passwd"});
 
   // Password file: one line per active device and the service user, mosquitto's $7$ format.
   std::map<std::string, password_line> users;
@@ -495,11 +505,17 @@ TEST_CASE("registry: broker files give each device only its own topics and verif
   }
   CHECK_FALSE(rules.contains("dev-off"));
   REQUIRE(rules.contains("ingest"));
-  const auto& service = rules.at("ingest");
-  CHECK(service.contains("read hoistway/v1/dev/+/up"));
-  CHECK(service.contains("read hoistway/v1/dev/+/state"));
-  CHECK(service.contains("write hoistway/v1/dev/+/ack"));
-  for (const auto& rule : service) CHECK(rule.find('#') == std::string::npos);
+  // The ingest reads what devices send (its $share subscriptions are checked against these
+  // filters) and writes what they read; nothing else, and no '#' anywhere.
+  const std::set<std::string> service_rules = {
+      "read hoistway/v1/dev/+/up", "read hoistway/v1/dev/+/state",
+      "read hoistway/v1/dev/+/cmd_result", "write hoistway/v1/dev/+/ack",
+      "write hoistway/v1/dev/+/cmd"};
+  CHECK(rules.at("ingest") == service_rules);
+  CHECK(rules.size() == 3);  // the ingest and the two active devices: nobody else has a rule
+  for (const auto& [user, user_rules] : rules) {
+    for (const auto& rule : user_rules) CHECK(rule.find('#') == std::string::npos);
+  }
 
   // Rotating a device's secrets rewrites its hash: the old password no longer verifies.
   auto rotated = f.reg.rotate_device_secrets("dev-1");
@@ -514,6 +530,35 @@ TEST_CASE("registry: broker files give each device only its own topics and verif
     CHECK_FALSE(verifies(parsed, d1->mqtt_password));
   }
   CHECK(found);
+}
+
+// Broker files hold password hashes and the broker's policy: they never exist under a mode wider
+// than 0600, not even while being written, whatever the caller's umask or the old file's mode.
+TEST_CASE("registry: broker files are 0600 whatever the umask, and replace wider files") {
+  fixture f;
+  REQUIRE(f.reg.add_device("dev-1"));
+  const auto passwords = f.dir.file("passwd");
+  const auto acl = f.dir.file("acl");
+  for (const auto& file : {passwords, acl}) {
+    std::ofstream(file) << "old\n";
+    REQUIRE(::chmod(file.c_str(), 0644) == 0);
+  }
+  const auto old_mask = ::umask(0);
+  const auto written = f.reg.write_broker_files(passwords, acl, "ingest", "service-password-123");
+  ::umask(old_mask);
+  REQUIRE_MESSAGE(written.has_value(), written.error().message);
+  for (const auto& file : {passwords, acl}) {
+    CAPTURE(file);
+    struct stat st {};
+    REQUIRE(::stat(file.c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0600);
+    CHECK(read_file(file).find("old") == std::string::npos);
+  }
+  CHECK(files_beside_store(f.dir) == std::set<std::string>{"acl", "passwd"});
+
+  // A directory that cannot take the files: an io error, and the old files stay as they were.
+  CHECK(code_of(f.reg.write_broker_files(f.dir.file("missing/passwd"), acl, "ingest",
+                                         "service-password-123")) == errc::io);
 }
 
 TEST_CASE("registry: broker_password_hash salts every hash") {

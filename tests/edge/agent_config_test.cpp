@@ -1,4 +1,5 @@
-// Tests of agent.toml loading (agent_config.hpp): defaults, and errors that name file:line:key.
+// Tests of agent.toml loading (agent_config.hpp): defaults, errors that name file:line:key, and
+// secrets read from private files (key_file, password_file).
 #include "hoistway/edge/agent_config.hpp"
 
 #include <doctest/doctest.h>
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace {
@@ -207,4 +209,119 @@ TEST_CASE("agent_config: TLS needs a CA file; client certificate optional") {
   REQUIRE(c2->mqtt.tls.has_value());
   CHECK(c2->mqtt.tls->ca_file == "ca.pem");
   CHECK(c2->mqtt.tls->verify_server);
+}
+
+namespace {
+
+// A config whose [security] names a key file instead of key_hex, and that file.
+struct key_file_case {
+  temp_file key;
+  temp_file config;
+  key_file_case(const std::string& key_text, mode_t mode, const std::string& mqtt = "")
+      : key(key_text),
+        config("device_id = \"dev-1\"\n[controller]\nsocket = \"/tmp/ctl.sock\"\n" + mqtt +
+               "[security]\nkey_id = 3\nkey_file = \"" + key.path() +
+               "\"\n[outbox]\npath = \"/tmp/outbox.db\"\n") {
+    REQUIRE(::chmod(key.path().c_str(), mode) == 0);
+  }
+};
+
+// Loading fails with one error, at `key` (section.key), that says `reason`.
+void check_refused(const key_file_case& c, const std::string& key, const std::string& reason) {
+  auto loaded = agent_config::load(c.config.path());
+  REQUIRE_FALSE(loaded.has_value());
+  const auto& message = loaded.error().message;
+  CAPTURE(message);
+  CHECK(lines_of(message).size() == 1);
+  CHECK(message.find(": " + key + ": ") != std::string::npos);
+  CHECK(message.find(reason) != std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("agent_config: [security] key_file reads the key from a private file") {
+  key_file_case c(std::string(64, 'b') + "\n", 0600);
+  auto loaded = agent_config::load(c.config.path());
+  REQUIRE_MESSAGE(loaded.has_value(), (loaded ? "" : loaded.error().message));
+  CHECK(loaded->key == std::vector<std::uint8_t>(32, 0xbb));
+  CHECK(loaded->key_id == 3);
+  // The config file itself holds no key.
+  std::ifstream in(c.config.path());
+  std::ostringstream text;
+  text << in.rdbuf();
+  CHECK(text.str().find(std::string(64, 'b')) == std::string::npos);
+}
+
+TEST_CASE("agent_config: a key file that is missing, open to others or not a key is refused") {
+  SUBCASE("missing") {
+    key_file_case c(key_hex, 0600);
+    const auto path = c.key.path();
+    fs::remove(path);
+    check_refused(c, "security.key_file", path + ": cannot open");
+  }
+  SUBCASE("readable by group or others") {
+    for (const mode_t mode : {0644U, 0640U, 0604U, 0660U}) {
+      CAPTURE(mode);
+      key_file_case c(key_hex, mode);
+      check_refused(c, "security.key_file", "group or others may read or write it");
+    }
+  }
+  SUBCASE("not hex") {
+    key_file_case c(std::string(63, 'a') + "z", 0600);
+    check_refused(c, "security.key_file", c.key.path() + ": hex string has a non-hex digit");
+  }
+  SUBCASE("too short") {
+    key_file_case c("abcd", 0600);
+    check_refused(c, "security.key_file", "must be 16 to 64 bytes");
+  }
+  SUBCASE("empty") {
+    key_file_case c("\n", 0600);
+    check_refused(c, "security.key_file", "is empty");
+  }
+  SUBCASE("two lines") {
+    key_file_case c(key_hex + "\n" + key_hex + "\n", 0600);
+    check_refused(c, "security.key_file", "more than one line");
+  }
+}
+
+TEST_CASE("agent_config: key_hex and key_file: exactly one") {
+  {
+    temp_file key(key_hex);
+    REQUIRE(::chmod(key.path().c_str(), 0600) == 0);
+    std::string text = minimal();
+    text.replace(text.find("[outbox]"), 0, "key_file = \"" + key.path() + "\"\n");
+    temp_file f(text);
+    auto loaded = agent_config::load(f.path());
+    REQUIRE_FALSE(loaded.has_value());
+    CHECK(loaded.error().message.find("security.key_file: give key_hex or key_file, not both") !=
+          std::string::npos);
+  }
+  temp_file neither(
+      "device_id = \"dev-1\"\n[controller]\nsocket = \"/tmp/ctl.sock\"\n"
+      "[outbox]\npath = \"/tmp/outbox.db\"\n");
+  auto loaded = agent_config::load(neither.path());
+  REQUIRE_FALSE(loaded.has_value());
+  CHECK(loaded.error().message.find("security.key_hex: is required (or key_file)") !=
+        std::string::npos);
+}
+
+TEST_CASE("agent_config: [mqtt] password_file reads the broker password from a private file") {
+  temp_file password("the broker password\n");
+  REQUIRE(::chmod(password.path().c_str(), 0600) == 0);
+  {
+    key_file_case c(key_hex, 0600,
+                    "[mqtt]\nusername = \"dev-1\"\npassword_file = \"" + password.path() + "\"\n");
+    auto loaded = agent_config::load(c.config.path());
+    REQUIRE_MESSAGE(loaded.has_value(), (loaded ? "" : loaded.error().message));
+    CHECK(loaded->mqtt.username == "dev-1");
+    CHECK(loaded->mqtt.password == "the broker password");
+  }
+  {
+    key_file_case c(key_hex, 0600,
+                    "[mqtt]\npassword = \"x\"\npassword_file = \"" + password.path() + "\"\n");
+    check_refused(c, "mqtt.password_file", "not both");
+  }
+  REQUIRE(::chmod(password.path().c_str(), 0644) == 0);
+  key_file_case c(key_hex, 0600, "[mqtt]\npassword_file = \"" + password.path() + "\"\n");
+  check_refused(c, "mqtt.password_file", "group or others may read or write it");
 }

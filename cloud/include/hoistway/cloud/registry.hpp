@@ -129,9 +129,14 @@ class registry {
   common::status revoke_api_key(const std::string& key_id);
   common::result<std::vector<api_key_info>> api_keys(const std::string& customer_id = {});
 
-  // Writes the broker's password file and ACL: each device may publish only under its own
-  // topics and read only its own acks; `service_user` (the ingest) reads every up-link and
-  // state topic and writes acks. Files are written atomically (temp + rename), mode 0600.
+  // Writes the broker's password file and ACL for the active devices with an MQTT password:
+  // each device (user = its id) may publish only its own up, state and cmd_result topics and
+  // read only its own ack and cmd; `service_user` (the ingest) reads every device's up, state and
+  // cmd_result (also through "$share/<group>/..." subscriptions) and writes every device's ack
+  // and cmd. Nothing is granted to anyone else: the broker must refuse anonymous clients.
+  // Files are mode 0600 from creation and replaced atomically (common/secret_file.hpp).
+  // Errors: invalid_argument (service user not an id, password under 12 characters), conflict
+  // (the service user is a device id), io.
   common::status write_broker_files(const std::string& password_file, const std::string& acl_file,
                                     const std::string& service_user,
                                     const std::string& service_password);
