@@ -1171,12 +1171,10 @@ class module_impl final : public module {
     const auto kind = *found && !eligible ? mail_kind::portal_not_eligible : mail_kind::portal_code;
     auto allowed = mail_allowed(*email, kind, c);
     if (!allowed) return store_failed(allowed.error());
-    bool has_portal = false;
-    if (eligible && *allowed) {
-      auto p = db().find_portal(*email);
-      if (!p) return store_failed(p.error());
-      has_portal = p->has_value();
-    }
+    // Read on every path, so a registered address costs the same reads as an unknown one.
+    auto portal = db().find_portal(*email);
+    if (!portal) return store_failed(portal.error());
+    const bool has_portal = portal->has_value();
     std::string_view event = "code_unknown_address";
     std::optional<queued_mail> mail;
     std::string code;
