@@ -175,6 +175,7 @@ INSERT INTO contracts(unit_id, kind, starts_ms, ends_ms) VALUES
   }
 
   std::vector<mail_row> mails(const std::string& recipient = "", const std::string& kind = "") {
+    module_->flush();  // the writes requests do not wait for
     auto db = hoistway::common::sqlite::database::open(path_);
     REQUIRE(db);
     auto s = db->prepare("SELECT kind, recipient, subject, body FROM mail_outbox ORDER BY mail_id");
@@ -205,6 +206,7 @@ INSERT INTO contracts(unit_id, kind, starts_ms, ends_ms) VALUES
   }
 
   std::int64_t rows(const std::string& table) {
+    module_->flush();  // the writes requests do not wait for
     auto db = hoistway::common::sqlite::database::open(path_);
     REQUIRE(db);
     auto s = db->prepare("SELECT COUNT(*) FROM " + table);
@@ -214,6 +216,7 @@ INSERT INTO contracts(unit_id, kind, starts_ms, ends_ms) VALUES
   }
 
   std::vector<std::string> audit(const std::string& event) {
+    module_->flush();  // the writes requests do not wait for
     auto db = hoistway::common::sqlite::database::open(path_);
     REQUIRE(db);
     auto s = db->prepare("SELECT detail FROM account_audit WHERE event = ?1 ORDER BY event_id");

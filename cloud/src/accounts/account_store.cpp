@@ -286,6 +286,27 @@ common::status write_batch::enqueue_mail(const queued_mail& mail, std::string_vi
       .run();
 }
 
+common::result<mail_counts> write_batch::count_mails(const std::string& recipient,
+                                                     std::string_view kind,
+                                                     const std::string& requested_by,
+                                                     std::int64_t since_ms) {
+  auto s = db_.prepare(R"sql(
+SELECT (SELECT COALESCE(MAX(created_ms), 0) FROM mail_outbox WHERE recipient = ?1 AND kind = ?2),
+       (SELECT COUNT(*) FROM mail_outbox WHERE recipient = ?1 AND requested_by != '' AND created_ms > ?4),
+       (SELECT COUNT(*) FROM mail_outbox WHERE requested_by = ?3 AND requested_by != '' AND created_ms > ?4))sql");
+  if (!s) return std::unexpected(s.error());
+  s->bind(1, recipient).bind(2, std::string(kind)).bind(3, requested_by).bind(4, since_ms);
+  mail_counts out;
+  if (auto st = each_row(*s,
+                         [&](const sqlite::statement& r) {
+                           out = {r.column_int(0), r.column_int(1), r.column_int(2)};
+                         });
+      !st) {
+    return std::unexpected(st.error());
+  }
+  return out;
+}
+
 common::result<std::int64_t> write_batch::insert_eservice(const std::string& email,
                                                           const std::string& customer_id,
                                                           const std::string& language,
@@ -631,8 +652,29 @@ common::status account_store::write(const std::function<common::status(write_bat
     if (auto st = run_op(op, batch); !st) return st;  // the transaction rolls back
     return tx->commit();
   }
-  pending_write p{&op, {}};
-  auto done = p.done.get_future();
+  std::promise<common::status> done;
+  auto result = done.get_future();
+  auto p = std::make_unique<pending_write>();
+  p->op = op;  // a copy; what it refers to lives until this call returns
+  p->waiter = &done;
+  if (auto st = enqueue(std::move(p)); !st) return st;
+  return result.get();
+}
+
+common::status account_store::write_later(std::function<common::status(write_batch&)> op,
+                                          std::function<void(const common::status&)> then) {
+  if (mode_ == write_mode::immediate) {
+    auto st = write(op);
+    if (then) then(st);
+    return {};
+  }
+  auto p = std::make_unique<pending_write>();
+  p->op = std::move(op);
+  p->then = std::move(then);
+  return enqueue(std::move(p));
+}
+
+common::status account_store::enqueue(std::unique_ptr<pending_write> p) {
   {
     std::lock_guard guard(queue_mutex_);
     if (stopping_) return fail(errc::unavailable, "accounts: the store is closing");
@@ -640,55 +682,76 @@ common::status account_store::write(const std::function<common::status(write_bat
       return fail(errc::unavailable,
                   "accounts: " + std::to_string(queue_.size()) + " writes wait already");
     }
-    queue_.push_back(&p);
+    queue_.push_back(std::move(p));
   }
   queue_cv_.notify_one();
-  return done.get();
+  return {};
+}
+
+void account_store::flush() {
+  std::unique_lock guard(queue_mutex_);
+  idle_cv_.wait(guard, [this] { return queue_.empty() && !committing_; });
 }
 
 void account_store::run_writer() {
   while (true) {
-    std::vector<pending_write*> batch;
+    std::vector<std::unique_ptr<pending_write>> batch;
     {
       std::unique_lock guard(queue_mutex_);
       queue_cv_.wait(guard, [this] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and nothing left to write
-      // Bounded, so one commit never holds the connection for long.
+      // Bounded, so one commit never holds the connection for long. Whatever arrived during
+      // the previous commit goes into this one.
       while (!queue_.empty() && batch.size() < 512) {
-        batch.push_back(queue_.front());
+        batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      committing_ = true;
     }
-    lock guard(mutex_);
-    commit_group(batch);
+    {
+      lock guard(mutex_);
+      commit_group(batch);
+    }
+    {
+      std::lock_guard guard(queue_mutex_);
+      committing_ = false;
+    }
+    idle_cv_.notify_all();
   }
 }
 
-void account_store::commit_group(std::vector<pending_write*>& batch) {
+void account_store::commit_group(std::vector<std::unique_ptr<pending_write>>& batch) {
   std::vector<common::status> results(batch.size());
   auto tx = sqlite::transaction::begin(db_);
-  if (!tx) {
-    for (auto* p : batch) p->done.set_value(std::unexpected(tx.error()));
-    return;
-  }
   write_batch writes(db_);
-  for (std::size_t i = 0; i < batch.size(); ++i) {
+  for (std::size_t i = 0; i < batch.size() && tx; ++i) {
     if (auto st = db_.exec("SAVEPOINT op"); !st) {
       results[i] = std::unexpected(st.error());
       continue;
     }
-    results[i] = run_op(*batch[i]->op, writes);
+    results[i] = run_op(batch[i]->op, writes);
     if (!results[i]) {
       // Undo this op's writes only; the others' stay in the transaction.
       if (auto st = db_.exec("ROLLBACK TO op"); !st) results[i] = std::unexpected(st.error());
     }
-    if (auto st = db_.exec("RELEASE op"); !st && results[i])
+    if (auto st = db_.exec("RELEASE op"); !st && results[i]) {
       results[i] = std::unexpected(st.error());
+    }
   }
-  const auto committed = tx->commit();
+  const common::status committed = tx ? tx->commit() : common::status(std::unexpected(tx.error()));
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (!committed && results[i]) results[i] = std::unexpected(committed.error());
-    batch[i]->done.set_value(std::move(results[i]));
+    auto& p = *batch[i];
+    if (p.waiter != nullptr) {
+      p.waiter->set_value(std::move(results[i]));
+    } else if (p.then) {
+      try {
+        p.then(results[i]);
+      } catch (const std::exception&) {
+        // A callback's failure must not take the writer (and every waiting request) down; the
+        // callbacks only log, count and wake.
+      }
+    }
   }
 }
 
@@ -747,28 +810,6 @@ common::result<std::optional<access_request>> account_store::find_request(
                            a.answer_failures = static_cast<int>(r.column_int(5));
                            a.expires_ms = r.column_int(6);
                            out = std::move(a);
-                         });
-      !st) {
-    return std::unexpected(st.error());
-  }
-  return out;
-}
-
-common::result<mail_counts> account_store::count_mails(const std::string& recipient,
-                                                       std::string_view kind,
-                                                       const std::string& requested_by,
-                                                       std::int64_t since_ms) {
-  lock guard(mutex_);
-  auto s = db_.prepare(R"sql(
-SELECT (SELECT COALESCE(MAX(created_ms), 0) FROM mail_outbox WHERE recipient = ?1 AND kind = ?2),
-       (SELECT COUNT(*) FROM mail_outbox WHERE recipient = ?1 AND requested_by != '' AND created_ms > ?4),
-       (SELECT COUNT(*) FROM mail_outbox WHERE requested_by = ?3 AND requested_by != '' AND created_ms > ?4))sql");
-  if (!s) return std::unexpected(s.error());
-  s->bind(1, recipient).bind(2, std::string(kind)).bind(3, requested_by).bind(4, since_ms);
-  mail_counts out;
-  if (auto st = each_row(*s,
-                         [&](const sqlite::statement& r) {
-                           out = {r.column_int(0), r.column_int(1), r.column_int(2)};
                          });
       !st) {
     return std::unexpected(st.error());

@@ -14,8 +14,11 @@
 //  3. exactly one Argon2id on every path of a route that names an account (a dummy one where
 //     there is nothing to compare), so neither the answer nor its time tells whether the account
 //     exists; the routes that hash nothing (codes, the forgotten answer) hash nothing on any path;
-//  4. one group-committed write per request, whatever the path (see account_store.hpp).
-// A store error in any check refuses the request (503): the throttle fails closed.
+//  4. one write per request, whatever the path, group-committed (see account_store.hpp); the
+//     writes no answer depends on (failures, resets, codes) are queued without waiting, and the
+//     mail caps are decided inside them, so a burst cannot pass a cap together.
+// A store error in any check refuses the request (503): the throttle fails closed. A write that
+// fails after its request was answered is logged and counted (store_failed).
 #include "hoistway/cloud/accounts.hpp"
 
 #include <spdlog/spdlog.h>
@@ -306,7 +309,11 @@ class module_impl final : public module {
           "in clear (development only)");
     }
   }
-  ~module_impl() override { stop(); }
+  ~module_impl() override {
+    stop();
+    // Writes queued without waiting call back into this object: let them finish first.
+    db().flush();
+  }
 
   void start() override {
     if (sender_) sender_->start();
@@ -336,6 +343,8 @@ class module_impl final : public module {
       return problem(500, "Internal Server Error");
     }
   }
+
+  void flush() override { db().flush(); }
 
   std::vector<std::pair<std::string, std::uint64_t>> counters() const override {
     std::vector<std::pair<std::string, std::uint64_t>> out;
@@ -556,11 +565,14 @@ class module_impl final : public module {
       return too_many(refusal::pair_delayed, wait,
                       "too many failed attempts; wait before trying again");
     }
+    // The persisted lock (set by this process or another, kept across restarts), and its mirror
+    // in memory, which holds even if persisting it failed.
     auto until = db().locked_until(account_key, now());
     if (!until) return store_failed(until.error());
-    if (*until > 0) {
-      return too_many(refusal::account_locked, *until - now(),
-                      "too many failed attempts; try again later");
+    const auto wait = std::max(*until > 0 ? *until - now() : 0,
+                               throttle_.blocked_for("failures:" + account_key, now()));
+    if (wait > 0) {
+      return too_many(refusal::account_locked, wait, "too many failed attempts; try again later");
     }
     return std::nullopt;
   }
@@ -586,36 +598,53 @@ class module_impl final : public module {
                                       t.account_window_ms, t.account_lock_ms, n);
     return f;
   }
-  common::status write_failure(write_batch& w, const call& c, const std::string& account_key,
-                               const failure_effects& f, std::string_view event,
-                               const std::string& email, std::string_view detail = {}) {
-    const auto n = now();
-    if (auto st = w.audit(n, event, email, c.address, detail); !st) return st;
+  // The rows of a failure (its event, and a note of each delay or lock it caused; the account's
+  // lock persisted). Takes values only: it may run after the request has been answered.
+  common::status write_failure(write_batch& w, std::int64_t at, const std::string& address,
+                               const std::string& account_key, const failure_effects& f,
+                               std::string_view event, const std::string& email,
+                               std::string_view detail = {}) const {
+    if (auto st = w.audit(at, event, email, address, detail); !st) return st;
     if (f.pair_delay_ms > 0) {
-      if (auto st = w.audit(n, "sign_in_delayed", email, c.address,
+      if (auto st = w.audit(at, "sign_in_delayed", email, address,
                             std::to_string(f.pair_delay_ms) + " ms");
           !st) {
         return st;
       }
     }
     if (f.address_locked) {
-      if (auto st = w.audit(n, "address_locked", email, c.address); !st) return st;
+      if (auto st = w.audit(at, "address_locked", email, address); !st) return st;
     }
     if (f.account_locked) {
-      // Persisted, so a restart keeps the safety lock (the in-memory counters start over).
-      if (auto st = w.lock(account_key, n + cfg().throttle.account_lock_ms); !st) return st;
-      if (auto st = w.audit(n, "account_locked", email, c.address, account_key); !st) return st;
+      // Persisted, so a restart and other processes keep the safety lock.
+      if (auto st = w.lock(account_key, at + cfg().throttle.account_lock_ms); !st) return st;
+      if (auto st = w.audit(at, "account_locked", email, address, account_key); !st) return st;
     }
     return {};
   }
-  // The whole of a failed sign-in: counts, the write, the 401.
+
+  // For write_later(): a write that failed after its request was answered is logged and
+  // counted (it cannot change the answer any more).
+  std::function<void(const common::status&)> log_failure(std::string what) {
+    return [this, what = std::move(what)](const common::status& st) {
+      if (st) return;
+      count(refusal::store_failed);
+      spdlog::error("accounts: {}: {}", what, st.error().message);
+    };
+  }
+
+  // The whole of a failed sign-in: counted in memory at once (that is what the next attempt
+  // meets), written in the next group commit without waiting for it, then the 401. Every failure
+  // path makes exactly this one write, known account or not.
   http_response sign_in_failed(const call& c, const std::string& account_key,
                                std::string_view event, const std::string& email,
                                std::string_view message) {
     const auto f = fail_in_memory(c, account_key);
-    if (auto st = db().write(
-            [&](write_batch& w) { return write_failure(w, c, account_key, f, event, email); });
-        !st) {
+    auto op = [this, at = now(), address = c.address, account_key, f, event = std::string(event),
+               email](write_batch& w) {
+      return write_failure(w, at, address, account_key, f, event, email);
+    };
+    if (auto st = db().write_later(std::move(op), log_failure(std::string(event))); !st) {
       return store_failed(st.error());
     }
     return problem(401, "Unauthorized", message);
@@ -798,7 +827,7 @@ class module_impl final : public module {
       if (current_ok) return errors.response();
       const auto f = fail_in_memory(c, key);
       if (auto s = db().write([&](write_batch& w) {
-            return write_failure(w, c, key, f, "password_change_failed", a.email);
+            return write_failure(w, now(), c.address, key, f, "password_change_failed", a.email);
           });
           !s) {
         return store_failed(s.error());
@@ -900,7 +929,7 @@ class module_impl final : public module {
       auto until =
           w.answer_failure(a.id, now(), t.answer_failures, t.answer_window_ms, t.answer_lock_ms);
       if (!until) return std::unexpected(until.error());
-      if (auto st = write_failure(w, c, "", f, event, a.email); !st) return st;
+      if (auto st = write_failure(w, now(), c.address, "", f, event, a.email); !st) return st;
       if (*until > 0) {
         if (auto st = w.audit(now(), "security_answer_locked", a.email, c.address); !st) return st;
       }
@@ -955,39 +984,37 @@ class module_impl final : public module {
   }
 
   // Whether a request-triggered mail of `kind` to `recipient` may go now: the resend interval and
-  // the daily caps per recipient and per requesting address. The same query runs whether or not
-  // the recipient has an account.
-  common::result<bool> mail_allowed(const std::string& recipient, mail_kind kind, const call& c) {
-    auto counts = db().count_mails(recipient, to_string(kind), c.address, now() - day_ms);
+  // the daily caps per recipient and per requesting address. Called inside the write's op, so
+  // two requests (a double click, a burst) can never both pass on the same counts.
+  common::result<bool> mail_allowed(write_batch& w, std::int64_t at, const std::string& recipient,
+                                    mail_kind kind, const std::string& address) {
+    auto counts = w.count_mails(recipient, to_string(kind), address, at - day_ms);
     if (!counts) return std::unexpected(counts.error());
     const auto& l = cfg().limits;
-    const bool allowed = now() - counts->last_of_kind_ms >= cfg().resend_interval_ms &&
+    const bool allowed = at - counts->last_of_kind_ms >= cfg().resend_interval_ms &&
                          counts->to_recipient < l.mails_per_recipient_per_day &&
                          counts->from_address < l.mails_per_address_per_day;
     if (!allowed) count(refusal::mail_suppressed);
     return allowed;
   }
 
-  // Every path costs one Argon2id (a real temporary password, or a dummy) and one write, so
-  // neither the answer nor its time tells whether the address is registered.
+  // Every path costs one Argon2id (a new temporary password for a registered address, whether or
+  // not the caps let it be mailed; a dummy for an unknown one) and one write that the answer does
+  // not wait for, so neither the answer nor its time tells whether the address is registered.
   http_response forgot_password(const call& c) {
     auto email = normalize_email(text_of(c.body, "email"));
     if (!email) return single_field("email", email.error().message);
     if (auto r = admit(c)) return std::move(*r);
-    if (auto r = daily(c, "resets", cfg().limits.reset_requests_per_address_per_day))
+    if (auto r = daily(c, "resets", cfg().limits.reset_requests_per_address_per_day)) {
       return std::move(*r);
-    const auto answer =
-        accepted("if the address is registered, a new temporary password has been mailed to it");
+    }
     auto found = db().find_eservice(*email);
     if (!found) return store_failed(found.error());
-    auto allowed = mail_allowed(*email, mail_kind::temporary_password, c);
-    if (!allowed) return store_failed(allowed.error());
-    const bool send = *found && *allowed;
     std::optional<core::issued_password> issued;
     {
       auto slot = gate_.acquire();
       if (!slot) return hash_busy();
-      if (send) {
+      if (*found) {
         auto p = core_->prepare_password(**found);
         if (!p) return internal(p.error());
         issued = std::move(*p);
@@ -995,37 +1022,43 @@ class module_impl final : public module {
         hasher().verify_nothing(*email);
       }
     }
-    const auto event = !*found ? "password_reset_unknown"
-                       : send  ? "password_reset_mailed"
-                               : "password_reset_suppressed";
-    if (auto s = db().write([&](write_batch& w) -> common::status {
-          if (issued)
-            return core::write_password(w, **found, *issued, now(), c.address, event, c.address);
-          return w.audit(now(), event, *email, c.address);
-        });
-        !s) {
+    auto op = [this, at = now(), address = c.address, email = *email, account = *found,
+               issued = std::move(issued)](write_batch& w) -> common::status {
+      if (!account) return w.audit(at, "password_reset_unknown", email, address);
+      auto allowed = mail_allowed(w, at, email, mail_kind::temporary_password, address);
+      if (!allowed) return std::unexpected(allowed.error());
+      if (!*allowed) return w.audit(at, "password_reset_suppressed", email, address);
+      return core::write_password(w, *account, *issued, at, address, "password_reset_mailed",
+                                  address);
+    };
+    auto then = [log = log_failure("password reset"),
+                 core = core_.get()](const common::status& st) {
+      log(st);
+      if (st) core->mail_queued();
+    };
+    if (auto s = db().write_later(std::move(op), std::move(then)); !s) {
       return store_failed(s.error());
     }
-    if (issued) core_->mail_queued();
-    return answer;
+    return accepted("if the address is registered, a new temporary password has been mailed to it");
   }
 
   http_response forgot_answer(const call& c) {
     auto email = normalize_email(text_of(c.body, "email"));
     if (!email) return single_field("email", email.error().message);
     if (auto r = admit(c)) return std::move(*r);
-    if (auto r = daily(c, "resets", cfg().limits.reset_requests_per_address_per_day))
+    if (auto r = daily(c, "resets", cfg().limits.reset_requests_per_address_per_day)) {
       return std::move(*r);
-    if (auto s = db().write([&](write_batch& w) {
-          return w.audit(now(), "security_answer_reset_requested", *email, c.address);
-        });
+    }
+    auto op = [at = now(), address = c.address, email = *email](write_batch& w) {
+      return w.audit(at, "security_answer_reset_requested", email, address);
+    };
+    if (auto s = db().write_later(std::move(op), log_failure("security answer reset request"));
         !s) {
       return store_failed(s.error());
     }
     return accepted(
-        "the security answer is reset by the operator: contact your sales representative; you will "
-        "set a "
-        "new question at your next sign-in");
+        "the security answer is reset by the operator: contact your sales representative; you "
+        "will set a new question at your next sign-in");
   }
 
   std::variant<eservice_account, http_response> signed_in(const call& c) {
@@ -1154,35 +1187,29 @@ class module_impl final : public module {
     return screen(c, std::move(form));
   }
 
-  // No path hashes; every path makes one write. A code, or the "not eligible" notice, is mailed
-  // only under the resend interval and the daily caps.
+  // No path hashes; every path makes one write the answer does not wait for. A code, or the "not
+  // eligible" notice, is mailed only under the resend interval and the daily caps, decided inside
+  // that write.
   http_response send_code(const call& c) {
     auto email = normalize_email(text_of(c.body, "email"));
     if (!email) return single_field("email", email.error().message);
     if (auto r = admit(c)) return std::move(*r);
-    if (auto r = daily(c, "codes", cfg().limits.code_requests_per_address_per_day))
+    if (auto r = daily(c, "codes", cfg().limits.code_requests_per_address_per_day)) {
       return std::move(*r);
-    const auto answer = accepted(
-        "if the address belongs to an eService account that has signed in, a verification code has "
-        "been mailed");
+    }
     auto found = db().find_eservice(*email);
     if (!found) return store_failed(found.error());
-    const bool eligible = *found && (*found)->first_login_ms != 0;
-    const auto kind = *found && !eligible ? mail_kind::portal_not_eligible : mail_kind::portal_code;
-    auto allowed = mail_allowed(*email, kind, c);
-    if (!allowed) return store_failed(allowed.error());
     // Read on every path, so a registered address costs the same reads as an unknown one.
     auto portal = db().find_portal(*email);
     if (!portal) return store_failed(portal.error());
     const bool has_portal = portal->has_value();
-    std::string_view event = "code_unknown_address";
+    const bool eligible = *found && (*found)->first_login_ms != 0;
     std::optional<queued_mail> mail;
     std::string code;
+    std::string_view event = "code_unknown_address";
     if (*found) {
       const auto& a = **found;
-      if (!*allowed) {
-        event = "code_suppressed";
-      } else if (!eligible) {
+      if (!eligible) {
         event = "code_not_eligible";
         mail = compose(mail_kind::portal_not_eligible, a.language, cfg(), a.email,
                        {{"url", cfg().eservice_url}});
@@ -1196,21 +1223,32 @@ class module_impl final : public module {
             {{"code", code}, {"minutes", std::to_string(cfg().rules.code_valid_ms / 60000)}});
       }
     }
-    if (auto s = db().write([&](write_batch& w) -> common::status {
-          if (!code.empty()) {
-            if (auto r = w.insert_code(*email, code, now(), now() + cfg().rules.code_valid_ms); !r)
-              return r;
-          }
-          if (mail) {
-            if (auto r = w.enqueue_mail(*mail, c.address, now()); !r) return r;
-          }
-          return w.audit(now(), event, *email, c.address);
-        });
-        !s) {
+    const auto kind = eligible ? mail_kind::portal_code : mail_kind::portal_not_eligible;
+    auto op = [this, at = now(), address = c.address, email = *email, mail = std::move(mail),
+               code = std::move(code), event = std::string(event),
+               kind](write_batch& w) -> common::status {
+      if (mail) {
+        auto allowed = mail_allowed(w, at, email, kind, address);
+        if (!allowed) return std::unexpected(allowed.error());
+        if (!*allowed) return w.audit(at, "code_suppressed", email, address, event);
+        if (!code.empty()) {
+          if (auto r = w.insert_code(email, code, at, at + cfg().rules.code_valid_ms); !r) return r;
+        }
+        if (auto r = w.enqueue_mail(*mail, address, at); !r) return r;
+      }
+      return w.audit(at, event, email, address);
+    };
+    auto then = [log = log_failure("verification code"),
+                 core = core_.get()](const common::status& st) {
+      log(st);
+      if (st) core->mail_queued();
+    };
+    if (auto s = db().write_later(std::move(op), std::move(then)); !s) {
       return store_failed(s.error());
     }
-    if (mail) core_->mail_queued();
-    return answer;
+    return accepted(
+        "if the address belongs to an eService account that has signed in, a verification code "
+        "has been mailed");
   }
 
   http_response verify_code(const call& c) {
@@ -1237,7 +1275,8 @@ class module_impl final : public module {
           if (outcome == code_check::ok && !eligible) outcome = code_check::none;
           if (outcome != code_check::ok) {
             const auto f = fail_in_memory(c, "");
-            return write_failure(w, c, "", f, "code_rejected", *email, to_string(outcome));
+            return write_failure(w, now(), c.address, "", f, "code_rejected", *email,
+                                 to_string(outcome));
           }
           const auto& a = **found;
           if (auto r = w.create_request(t.digest, a.email, a.id, now(), now() + cfg().step_ms); !r)

@@ -56,6 +56,9 @@ class module {
   // accounts' tables ([accounts.retention]).
   virtual void start() = 0;
   virtual void stop() = 0;
+  // Returns once every write queued so far is committed (writes of failed sign-ins, resets and
+  // codes are not waited for by their requests): for tests, and before reading the store.
+  virtual void flush() = 0;
   // Requests refused by reason (address_rate, pair_delayed, hash_busy, store_failed, …) and the
   // throttle table's size, for metrics.
   virtual std::vector<std::pair<std::string, std::uint64_t>> counters() const = 0;

@@ -1,18 +1,21 @@
 // The accounts' tables in the cloud store's SQLite file (schema component "accounts"), on the
 // module's own connection: eService and portal accounts, sessions, verification codes, access
-// requests, the sales queue, throttling counters, the mail outbox and the audit log. It also reads
+// requests, the sales queue, persisted locks, the mail outbox and the audit log. It also reads
 // the store's tenancy tables (customers, buildings, units, contracts) and, if it exists, `visits`.
 //
 // Secrets never reach this class in clear: passwords and answers arrive as Argon2id strings,
 // codes as salted SHA-256, session tokens as SHA-256.
 //
-// Writes go through write(op): `op` gets a write_batch (the write statements) inside a
-// transaction. In write_mode::grouped (the HTTP server) a writer thread runs the ops of every
-// waiting request in one transaction, each in its own savepoint, and commits once: a flood of
-// requests costs one fsync per commit, not one per request, and every request waits for one
-// commit whatever it wrote, so how long an answer takes does not tell what was written. In
-// write_mode::immediate (hoistway-admin) each op is its own transaction on the caller's thread.
-// The number of waiting ops is bounded (write_queue); beyond it write() fails at once.
+// Writes go through an op that gets a write_batch (the write statements) inside a transaction.
+// In write_mode::grouped (the HTTP server) a writer thread runs every queued op in one
+// transaction, each in its own savepoint, and commits once: a flood of requests costs one fsync
+// per commit, not one per request. write() waits for the commit (a new session must exist before
+// its cookie is used); write_later() does not (a failed sign-in's rows, a reset, a code request:
+// no answer depends on them), so even requests served one after another share commits, and
+// every path of those routes makes its one queued write, known account or not. Ops run one after
+// another, so a decision an op takes on what it reads (the mail caps) cannot race another
+// request's. In write_mode::immediate (hoistway-admin) each op is its own transaction on the
+// caller's thread. The queue is bounded (write_queue); beyond it both fail at once.
 //
 // Thread-safety: every member may be called from any thread; one mutex serialises the connection
 // (callers do their Argon2id work outside it). An op runs with that mutex held: it may use only
@@ -155,6 +158,10 @@ class write_batch {
   // sales contact), for the per-address daily cap.
   common::status enqueue_mail(const queued_mail& mail, std::string_view requested_by,
                               std::int64_t now_ms);
+  // The resend interval's and the daily caps' counts, read inside the op's transaction: ops run
+  // one after another, so a decision made on them cannot race another request's mail.
+  common::result<mail_counts> count_mails(const std::string& recipient, std::string_view kind,
+                                          const std::string& requested_by, std::int64_t since_ms);
   // not_found if the customer does not exist; conflict if the e-mail is registered.
   common::result<std::int64_t> insert_eservice(const std::string& email,
                                                const std::string& customer_id,
@@ -211,6 +218,15 @@ class account_store {
   // Runs `op` in a transaction and returns once it is durable (see the file comment). If `op`
   // fails its writes are undone and its error returned; unavailable when the queue is full.
   common::status write(const std::function<common::status(write_batch&)>& op);
+  // Queues `op` for the next group commit and returns at once (immediate mode: runs it now):
+  // for writes no answer depends on (a failure's audit row, a reset's mail), so a serial flood of
+  // them still shares commits. `then`, if given, gets op's outcome after the commit, on the
+  // writer thread with the connection's mutex held: it must not use the store. `op` must own
+  // what it uses. unavailable (nothing queued) when the queue is full.
+  common::status write_later(std::function<common::status(write_batch&)> op,
+                             std::function<void(const common::status&)> then = {});
+  // Returns once every write queued before it is committed or failed (tests; an orderly stop).
+  void flush();
 
   // eService accounts.
   common::result<std::optional<eservice_account>> find_eservice(const std::string& email);
@@ -232,10 +248,6 @@ class account_store {
   common::result<std::optional<portal_account>> find_portal(std::int64_t id);
   common::result<std::vector<sales_request>> sales_requests();
 
-  // The resend interval and the daily caps' counts (mails created after since_ms).
-  common::result<mail_counts> count_mails(const std::string& recipient, std::string_view kind,
-                                          const std::string& requested_by, std::int64_t since_ms);
-
   // Tenancy.
   common::result<std::vector<customer_unit>> customer_units(const std::string& customer_id,
                                                             std::int64_t now_ms);
@@ -253,13 +265,15 @@ class account_store {
 
  private:
   struct pending_write {
-    const std::function<common::status(write_batch&)>* op;
-    std::promise<common::status> done;
+    std::function<common::status(write_batch&)> op;
+    std::promise<common::status>* waiter = nullptr;   // a caller of write(), or
+    std::function<void(const common::status&)> then;  // what write_later() was given
   };
   account_store(common::sqlite::database db, write_mode mode, std::size_t write_queue);
+  common::status enqueue(std::unique_ptr<pending_write> p);
   void run_writer();
   // Runs `batch` in one transaction (each op in a savepoint); needs mutex_.
-  void commit_group(std::vector<pending_write*>& batch);
+  void commit_group(std::vector<std::unique_ptr<pending_write>>& batch);
 
   std::mutex mutex_;  // the connection
   common::sqlite::database db_;
@@ -267,7 +281,9 @@ class account_store {
   const std::size_t write_queue_;
   std::mutex queue_mutex_;
   std::condition_variable queue_cv_;
-  std::deque<pending_write*> queue_;
+  std::condition_variable idle_cv_;
+  std::deque<std::unique_ptr<pending_write>> queue_;
+  bool committing_ = false;
   bool stopping_ = false;
   std::thread writer_;
 };
