@@ -619,3 +619,15 @@ TEST_CASE("group commit: a failing write undoes only itself") {
   for (auto& t : threads) t.join();
   CHECK(failed == 0);
 }
+
+TEST_CASE("an account keeps at most 20 sessions: signing in again and again grows nothing") {
+  fixture f;
+  f.sign_up(taro, "C1");
+  for (int i = 0; i < 30; ++i) {
+    f.jar.erase("hw_eservice");
+    f.address = "203.0.113." + std::to_string(i);  // many devices
+    f.sign_in(taro, "newpass123", "Pochi");
+  }
+  CHECK(f.rows("account_sessions") == acc::max_sessions_per_account);
+  CHECK(f.get("/api/v1/eservice/units").status == 200);  // the newest still works
+}

@@ -427,13 +427,27 @@ common::status write_batch::create_session(const std::vector<std::uint8_t>& toke
       "INSERT INTO account_sessions(token_sha256, kind, account_id, stage, remember, created_ms, "
       "expires_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
   if (!s) return std::unexpected(s.error());
-  return s->bind(1, std::span<const std::uint8_t>(token_hash))
-      .bind(2, kind_text(row.kind))
-      .bind(3, row.account_id)
-      .bind(4, to_string(row.stage))
-      .bind(5, row.remember)
-      .bind(6, now_ms)
-      .bind(7, row.expires_ms)
+  if (auto st = s->bind(1, std::span<const std::uint8_t>(token_hash))
+                    .bind(2, kind_text(row.kind))
+                    .bind(3, row.account_id)
+                    .bind(4, to_string(row.stage))
+                    .bind(5, row.remember)
+                    .bind(6, now_ms)
+                    .bind(7, row.expires_ms)
+                    .run();
+      !st) {
+    return st;
+  }
+  // Whoever holds a password can sign in again and again ("remember me" lasts 30 days): an
+  // account keeps its newest max_sessions_per_account sessions, the oldest end.
+  auto trim = db_.prepare(
+      "DELETE FROM account_sessions WHERE kind = ?1 AND account_id = ?2 AND token_sha256 NOT IN "
+      "(SELECT token_sha256 FROM account_sessions WHERE kind = ?1 AND account_id = ?2 "
+      "ORDER BY created_ms DESC, rowid DESC LIMIT ?3)");
+  if (!trim) return std::unexpected(trim.error());
+  return trim->bind(1, kind_text(row.kind))
+      .bind(2, row.account_id)
+      .bind(3, static_cast<std::int64_t>(max_sessions_per_account))
       .run();
 }
 

@@ -148,6 +148,9 @@ struct prune_report {
 
 enum class write_mode { immediate, grouped };
 
+// Sessions (signed in or between steps) an account keeps; a new one ends the oldest beyond it.
+inline constexpr int max_sessions_per_account = 20;
+
 // The write statements, on the connection of the transaction write() opened. Only inside an op.
 class write_batch {
  public:
