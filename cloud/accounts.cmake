@@ -9,6 +9,7 @@ target_sources(hoistway_cloud PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/src/accounts/policy.cpp
   ${CMAKE_CURRENT_LIST_DIR}/src/accounts/settings.cpp
   ${CMAKE_CURRENT_LIST_DIR}/src/accounts/password_hash.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/src/accounts/throttle.cpp
   ${CMAKE_CURRENT_LIST_DIR}/src/accounts/mail.cpp
   ${CMAKE_CURRENT_LIST_DIR}/src/accounts/account_store.cpp
   ${CMAKE_CURRENT_LIST_DIR}/src/accounts/module.cpp)

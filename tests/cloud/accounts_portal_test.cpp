@@ -39,7 +39,8 @@ bool has(const std::vector<std::string>& list, const std::string& item) {
 void verified(fixture& f, const std::string& email) {
   f.clock().advance(61'000);
   REQUIRE(f.post("/api/v1/portal/access-request/code", {{"email", email}}).status == 202);
-  auto r = f.post("/api/v1/portal/access-request/verify", {{"email", email}, {"code", f.code(email)}});
+  auto r =
+      f.post("/api/v1/portal/access-request/verify", {{"email", email}, {"code", f.code(email)}});
   REQUIRE(r.status == 200);
 }
 }  // namespace
@@ -65,7 +66,8 @@ TEST_CASE("the portal is only for an eService account that has completed a login
   CHECK(f.post("/api/v1/portal/access-request/form", good_form()).status == 401);
 }
 
-TEST_CASE("verification code: 6 digits, 10 minutes, 5 tries, single use, a new code voids the old") {
+TEST_CASE(
+    "verification code: 6 digits, 10 minutes, 5 tries, single use, a new code voids the old") {
   fixture f;
   f.sign_up(taro, "C1");
   auto send = [&] {
@@ -115,7 +117,9 @@ TEST_CASE("verification code: 6 digits, 10 minutes, 5 tries, single use, a new c
   CHECK(verify("12345").status == 400);  // not 6 digits
 }
 
-TEST_CASE("the access-request form: each rule, then the eService answer, then the account and the sales queue") {
+TEST_CASE(
+    "the access-request form: each rule, then the eService answer, then the account and the sales "
+    "queue") {
   fixture f("sales_email = \"sales@hoistway.example\"\n");
   f.sign_up(taro, "C1");
   verified(f, taro);
@@ -142,20 +146,23 @@ TEST_CASE("the access-request form: each rule, then the eService answer, then th
   CHECK(has(error_fields(r), "terms_of_use_accepted"));
   form = good_form();
   form["terms_of_use_version"] = "2019-01-01";
-  CHECK(has(error_fields(f.post("/api/v1/portal/access-request/form", form)), "terms_of_use_version"));
+  CHECK(has(error_fields(f.post("/api/v1/portal/access-request/form", form)),
+            "terms_of_use_version"));
   form = good_form();
   form["company"] = "";
   form["country"] = "US";
   r = f.post("/api/v1/portal/access-request/form", form);
   CHECK(has(error_fields(r), "company"));
   CHECK(has(error_fields(r), "country"));
-  CHECK(f.post("/api/v1/portal/access-request/security-answer", {{"answer", "Pochi"}}).status == 409);
+  CHECK(f.post("/api/v1/portal/access-request/security-answer", {{"answer", "Pochi"}}).status ==
+        409);
 
   r = f.post("/api/v1/portal/access-request/form", good_form());
   REQUIRE(r.status == 200);
   CHECK(fixture::body(r)["next"] == "security_question");
   CHECK(fixture::body(r)["question"]["text"] == "ペットの名前は?");
-  CHECK(f.post("/api/v1/portal/access-request/security-answer", {{"answer", "Tama"}}).status == 401);
+  CHECK(f.post("/api/v1/portal/access-request/security-answer", {{"answer", "Tama"}}).status ==
+        401);
   r = f.post("/api/v1/portal/access-request/security-answer", {{"answer", "Pochi"}});
   REQUIRE(r.status == 201);
   CHECK(fixture::body(r)["account"]["mobile_phone"] == "+819011112222");
@@ -173,7 +180,8 @@ TEST_CASE("the access-request form: each rule, then the eService answer, then th
   auto db = hoistway::common::sqlite::database::open(f.path());
   REQUIRE(db);
   auto s = db->prepare(
-      "SELECT privacy_policy_version, privacy_policy_accepted_ms, terms_of_use_version, mobile_e164 FROM portal_accounts");
+      "SELECT privacy_policy_version, privacy_policy_accepted_ms, terms_of_use_version, "
+      "mobile_e164 FROM portal_accounts");
   REQUIRE(s);
   REQUIRE(*s->step() == hoistway::common::sqlite::step_result::row);
   CHECK(s->column_text(0) == "2024-04-01");
@@ -191,7 +199,8 @@ TEST_CASE("the access-request form: each rule, then the eService answer, then th
   {
     auto status_db = hoistway::common::sqlite::database::open(f.path());
     REQUIRE(status_db);
-    REQUIRE(status_db->exec(R"(INSERT INTO unit_status VALUES ('U1', '{"floor":3,"in_service":true}', 1700000000000))"));
+    REQUIRE(status_db->exec(
+        R"(INSERT INTO unit_status VALUES ('U1', '{"floor":3,"in_service":true}', 1700000000000))"));
   }
   r = f.get("/api/v1/portal/units/U1/status");
   REQUIRE(r.status == 200);
@@ -206,8 +215,10 @@ TEST_CASE("the access-request form: each rule, then the eService answer, then th
   CHECK(f.audit("code_portal_exists").size() == 1);
   CHECK(f.post("/api/v1/portal/logout", json::object()).status == 200);
   CHECK(f.get("/api/v1/portal/units").status == 401);
-  CHECK(f.post("/api/v1/portal/login", {{"email", taro}, {"password", "newpass123"}}).status == 401);
-  CHECK(f.post("/api/v1/portal/login", {{"email", taro}, {"password", "Sakura#2024"}}).status == 200);
+  CHECK(f.post("/api/v1/portal/login", {{"email", taro}, {"password", "newpass123"}}).status ==
+        401);
+  CHECK(f.post("/api/v1/portal/login", {{"email", taro}, {"password", "Sakura#2024"}}).status ==
+        200);
   CHECK(f.get("/api/v1/portal/units").status == 200);
 }
 
@@ -224,7 +235,8 @@ TEST_CASE("one customer never sees another's units") {
   CHECK(units[0]["unit_id"] == "U3");
   verified(f, hana);
   REQUIRE(f.post("/api/v1/portal/access-request/form", good_form()).status == 200);
-  REQUIRE(f.post("/api/v1/portal/access-request/security-answer", {{"answer", "Mike"}}).status == 201);
+  REQUIRE(f.post("/api/v1/portal/access-request/security-answer", {{"answer", "Mike"}}).status ==
+          201);
   units = fixture::body(f.get("/api/v1/portal/units"))["units"];
   REQUIRE(units.size() == 1);
   CHECK(units[0]["unit_id"] == "U3");
@@ -233,16 +245,24 @@ TEST_CASE("one customer never sees another's units") {
   for (const auto& u : units) CHECK(u["unit_id"] != "U3");
 }
 
-TEST_CASE("wrong eService answers in the portal request count towards the lock and void the request") {
+TEST_CASE(
+    "wrong eService answers in the portal request count towards the answer's lock and void the "
+    "request") {
   fixture f;
   f.sign_up(taro, "C1");
   verified(f, taro);
   REQUIRE(f.post("/api/v1/portal/access-request/form", good_form()).status == 200);
   for (int i = 0; i < 5; ++i) {
-    CHECK(f.post("/api/v1/portal/access-request/security-answer", {{"answer", "Tama"}}).status == 401);
+    CHECK(f.post("/api/v1/portal/access-request/security-answer", {{"answer", "Tama"}}).status ==
+          401);
   }
-  CHECK(f.post("/api/v1/portal/access-request/security-answer", {{"answer", "Pochi"}}).status == 401);  // voided
-  CHECK(f.post("/api/v1/eservice/login", {{"email", taro}, {"password", "newpass123"}}).status == 429);
+  CHECK(f.post("/api/v1/portal/access-request/security-answer", {{"answer", "Pochi"}}).status ==
+        401);  // voided
+  // The password still works; the answer, wherever it is asked, is locked.
+  auto r = f.post("/api/v1/eservice/login", {{"email", taro}, {"password", "newpass123"}});
+  REQUIRE(r.status == 200);
+  CHECK(fixture::body(r)["next"] == "security_challenge");
+  CHECK(f.post("/api/v1/eservice/security-answer", {{"answer", "Pochi"}}).status == 429);
 }
 
 namespace {
@@ -250,10 +270,12 @@ class fake_transport final : public hoistway::cloud::accounts::mail_transport {
  public:
   int failures_left = 0;
   std::vector<std::string> sent;
-  hoistway::common::status send(const std::string&, const std::string& to, const std::string& message) override {
+  hoistway::common::status send(const std::string&, const std::string& to,
+                                const std::string& message) override {
     if (failures_left > 0) {
       --failures_left;
-      return hoistway::common::fail(hoistway::common::errc::unavailable, "smtp: connection refused");
+      return hoistway::common::fail(hoistway::common::errc::unavailable,
+                                    "smtp: connection refused");
     }
     sent.push_back(to + "\n" + message);
     return {};
@@ -271,7 +293,8 @@ TEST_CASE("mail outbox: durable, retried with backoff, given up after max_attemp
   smtp.max_attempts = 3;
   smtp.backoff_initial_s = 5;
   auto clock = std::shared_ptr<hoistway::common::manual_clock>(&f.clock(), [](auto*) {});
-  auto sender = hoistway::cloud::accounts::mail_sender::open(f.path(), smtp, clock, std::move(transport));
+  auto sender =
+      hoistway::cloud::accounts::mail_sender::open(f.path(), smtp, clock, std::move(transport));
   REQUIRE(sender);
   t->failures_left = 1;
   CHECK((*sender)->send_due().value() == 1);  // the first fails, the second goes
@@ -297,7 +320,8 @@ TEST_CASE("mail outbox: durable, retried with backoff, given up after max_attemp
 }
 
 TEST_CASE("mime: a Japanese subject becomes encoded words; the body base64") {
-  hoistway::cloud::accounts::queued_mail m{"k", "from@x.example", "to@y.example", "【Hoistway】eService ご登録完了のお知らせ", "本文"};
+  hoistway::cloud::accounts::queued_mail m{"k", "from@x.example", "to@y.example",
+                                           "【Hoistway】eService ご登録完了のお知らせ", "本文"};
   const auto text = hoistway::cloud::accounts::mime_message(m, 0, "id@x");
   CHECK(text.find("Subject: =?UTF-8?B?") != std::string::npos);
   CHECK(text.find("Date: Thu, 01 Jan 1970 00:00:00 +0000\r\n") != std::string::npos);

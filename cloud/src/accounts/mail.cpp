@@ -15,11 +15,16 @@ namespace sqlite = common::sqlite;
 
 std::string_view to_string(mail_kind kind) {
   switch (kind) {
-    case mail_kind::registration_complete: return "registration_complete";
-    case mail_kind::temporary_password: return "temporary_password";
-    case mail_kind::portal_code: return "portal_code";
-    case mail_kind::portal_not_eligible: return "portal_not_eligible";
-    case mail_kind::sales_request: return "sales_request";
+    case mail_kind::registration_complete:
+      return "registration_complete";
+    case mail_kind::temporary_password:
+      return "temporary_password";
+    case mail_kind::portal_code:
+      return "portal_code";
+    case mail_kind::portal_not_eligible:
+      return "portal_not_eligible";
+    case mail_kind::sales_request:
+      return "sales_request";
   }
   return "unknown";
 }
@@ -29,7 +34,8 @@ namespace {
 std::string fill(std::string text, const std::map<std::string, std::string>& values) {
   for (const auto& [key, value] : values) {
     const std::string token = "{" + key + "}";
-    for (auto pos = text.find(token); pos != std::string::npos; pos = text.find(token, pos + value.size())) {
+    for (auto pos = text.find(token); pos != std::string::npos;
+         pos = text.find(token, pos + value.size())) {
       text.replace(pos, token.size(), value);
     }
   }
@@ -37,10 +43,13 @@ std::string fill(std::string text, const std::map<std::string, std::string>& val
 }
 
 std::string base64(std::string_view data) {
-  static constexpr char table[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  static constexpr char table[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
   std::size_t i = 0;
-  auto byte = [&](std::size_t k) { return static_cast<std::uint32_t>(static_cast<unsigned char>(data[k])); };
+  auto byte = [&](std::size_t k) {
+    return static_cast<std::uint32_t>(static_cast<unsigned char>(data[k]));
+  };
   for (; i + 2 < data.size(); i += 3) {
     const auto n = (byte(i) << 16) | (byte(i + 1) << 8) | byte(i + 2);
     out += table[(n >> 18) & 63];
@@ -103,7 +112,8 @@ templates template_for(mail_kind kind) {
       return {"【{brand_ja}】eService ご登録完了のお知らせ",
               "{email} 様\n\n"
               "お客様の情報を eService に登録しました。\n"
-              "ログインに必要な仮パスワードは、別のメール「【{brand_ja}】eService お申し込みに関するお知らせ」で"
+              "ログインに必要な仮パスワードは、別のメール「【{brand_ja}】eService "
+              "お申し込みに関するお知らせ」で"
               "お送りします（2～5 営業日以内）。\n\n"
               "eService: {url}\n\n{brand_ja}\n",
               "[{brand_en}] eService registration complete",
@@ -156,12 +166,15 @@ templates template_for(mail_kind kind) {
               "the customer portal needs an eService account that has signed in at least once.\n"
               "Please sign in to eService first, then try again: {url}\n\n{portal_name}\n"};
     case mail_kind::sales_request:
-      return {"【{brand_ja}】カスタマーポータル アクセス要求: {company}",
-              "カスタマーポータルのアクセス要求がありました。24～48 時間以内にご連絡ください。\n\n"
-              "会社名: {company}\n氏名: {name}\nメール: {email}\n携帯電話: {mobile}\n顧客 ID: {customer}\n",
-              "[{brand_en}] Customer portal access request: {company}",
-              "A customer asked for customer portal access. Please contact them within 24-48 hours.\n\n"
-              "Company: {company}\nName: {name}\nE-mail: {email}\nMobile: {mobile}\nCustomer: {customer}\n"};
+      return {
+          "【{brand_ja}】カスタマーポータル アクセス要求: {company}",
+          "カスタマーポータルのアクセス要求がありました。24～48 時間以内にご連絡ください。\n\n"
+          "会社名: {company}\n氏名: {name}\nメール: {email}\n携帯電話: {mobile}\n顧客 ID: "
+          "{customer}\n",
+          "[{brand_en}] Customer portal access request: {company}",
+          "A customer asked for customer portal access. Please contact them within 24-48 hours.\n\n"
+          "Company: {company}\nName: {name}\nE-mail: {email}\nMobile: {mobile}\nCustomer: "
+          "{customer}\n"};
   }
   return {"", "", "", ""};
 }
@@ -169,7 +182,8 @@ templates template_for(mail_kind kind) {
 }  // namespace
 
 queued_mail compose(mail_kind kind, const std::string& language, const settings& config,
-                    const std::string& recipient, const std::map<std::string, std::string>& values) {
+                    const std::string& recipient,
+                    const std::map<std::string, std::string>& values) {
   auto all = values;
   all.emplace("brand_ja", config.brand_ja);
   all.emplace("brand_en", config.brand_en);
@@ -180,14 +194,16 @@ queued_mail compose(mail_kind kind, const std::string& language, const settings&
   const bool portal = kind == mail_kind::portal_code || kind == mail_kind::portal_not_eligible;
   queued_mail m;
   m.kind = std::string(to_string(kind));
-  m.sender = portal && !config.smtp.portal_from.empty() ? config.smtp.portal_from : config.smtp.from;
+  m.sender =
+      portal && !config.smtp.portal_from.empty() ? config.smtp.portal_from : config.smtp.from;
   m.recipient = recipient;
   m.subject = fill(ja ? t.subject_ja : t.subject_en, all);
   m.body = fill(ja ? t.body_ja : t.body_en, all);
   return m;
 }
 
-std::string mime_message(const queued_mail& mail, std::int64_t date_ms, const std::string& message_id) {
+std::string mime_message(const queued_mail& mail, std::int64_t date_ms,
+                         const std::string& message_id) {
   std::string out;
   out += "Date: " + rfc5322_date(date_ms) + "\r\n";
   out += "From: " + mail.sender + "\r\n";
@@ -208,11 +224,13 @@ namespace {
 class curl_transport final : public mail_transport {
  public:
   explicit curl_transport(const smtp_settings& smtp) : smtp_(smtp) {
+    // Once per process; a failure shows in every send as curl_easy_init failing.
     static const CURLcode global = curl_global_init(CURL_GLOBAL_DEFAULT);
     (void)global;
   }
 
-  common::status send(const std::string& from, const std::string& to, const std::string& message) override {
+  common::status send(const std::string& from, const std::string& to,
+                      const std::string& message) override {
     std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), &curl_easy_cleanup);
     if (!curl) return common::fail(common::errc::internal, "curl_easy_init failed");
     struct reader_state {
@@ -226,7 +244,8 @@ class curl_transport final : public mail_transport {
       return n;
     };
     curl_slist* recipients = curl_slist_append(nullptr, ("<" + to + ">").c_str());
-    std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> rcpt(recipients, &curl_slist_free_all);
+    std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> rcpt(recipients,
+                                                                     &curl_slist_free_all);
     const std::string mail_from = "<" + from + ">";
     CURL* c = curl.get();
     curl_easy_setopt(c, CURLOPT_URL, smtp_.url.c_str());
@@ -244,7 +263,9 @@ class curl_transport final : public mail_transport {
       curl_easy_setopt(c, CURLOPT_PASSWORD, smtp_.password.c_str());
     }
     const CURLcode rc = curl_easy_perform(c);
-    if (rc != CURLE_OK) return common::fail(common::errc::unavailable, std::string("smtp: ") + curl_easy_strerror(rc));
+    if (rc != CURLE_OK)
+      return common::fail(common::errc::unavailable,
+                          std::string("smtp: ") + curl_easy_strerror(rc));
     return {};
   }
 
@@ -258,21 +279,22 @@ std::unique_ptr<mail_transport> make_smtp_transport(const smtp_settings& smtp) {
   return std::make_unique<curl_transport>(smtp);
 }
 
-mail_sender::mail_sender(sqlite::database db, const smtp_settings& smtp, std::shared_ptr<common::clock> clock,
+mail_sender::mail_sender(sqlite::database db, const smtp_settings& smtp,
+                         std::shared_ptr<common::clock> clock,
                          std::unique_ptr<mail_transport> transport)
     : db_(std::move(db)), smtp_(smtp), clock_(std::move(clock)), transport_(std::move(transport)) {}
 
 mail_sender::~mail_sender() { stop(); }
 
-common::result<std::unique_ptr<mail_sender>> mail_sender::open(const std::string& store_path,
-                                                              const smtp_settings& smtp,
-                                                              std::shared_ptr<common::clock> clock,
-                                                              std::unique_ptr<mail_transport> transport) {
+common::result<std::unique_ptr<mail_sender>> mail_sender::open(
+    const std::string& store_path, const smtp_settings& smtp, std::shared_ptr<common::clock> clock,
+    std::unique_ptr<mail_transport> transport) {
   auto db = sqlite::database::open(store_path, {.sync = sqlite::durability::full});
   if (!db) return std::unexpected(db.error());
   if (auto st = migrate_accounts(*db); !st) return std::unexpected(st.error());
   if (!transport) transport = make_smtp_transport(smtp);
-  return std::unique_ptr<mail_sender>(new mail_sender(std::move(*db), smtp, std::move(clock), std::move(transport)));
+  return std::unique_ptr<mail_sender>(
+      new mail_sender(std::move(*db), smtp, std::move(clock), std::move(transport)));
 }
 
 common::result<std::size_t> mail_sender::send_due() {
@@ -286,15 +308,18 @@ common::result<std::size_t> mail_sender::send_due() {
   {
     auto s = db_.prepare(
         "SELECT mail_id, attempts, kind, sender, recipient, subject, body FROM mail_outbox "
-        "WHERE sent_ms IS NULL AND failed_ms IS NULL AND next_attempt_ms <= ?1 ORDER BY mail_id LIMIT 50");
+        "WHERE sent_ms IS NULL AND failed_ms IS NULL AND next_attempt_ms <= ?1 ORDER BY mail_id "
+        "LIMIT 50");
     if (!s) return std::unexpected(s.error());
     s->bind(1, now);
     while (true) {
       auto row = s->step();
       if (!row) return std::unexpected(row.error());
       if (*row == sqlite::step_result::done) break;
-      due.push_back({s->column_int(0), s->column_int(1),
-                     {s->column_text(2), s->column_text(3), s->column_text(4), s->column_text(5), s->column_text(6)}});
+      due.push_back({s->column_int(0),
+                     s->column_int(1),
+                     {s->column_text(2), s->column_text(3), s->column_text(4), s->column_text(5),
+                      s->column_text(6)}});
     }
   }
   std::size_t sent = 0;
@@ -305,7 +330,8 @@ common::result<std::size_t> mail_sender::send_due() {
         "UPDATE mail_outbox SET next_attempt_ms = ?2 WHERE mail_id = ?1 AND next_attempt_ms <= ?3 "
         "AND sent_ms IS NULL AND failed_ms IS NULL");
     if (!claim) return std::unexpected(claim.error());
-    if (auto st = claim->bind(1, d.id).bind(2, lease).bind(3, now).run(); !st) return std::unexpected(st.error());
+    if (auto st = claim->bind(1, d.id).bind(2, lease).bind(3, now).run(); !st)
+      return std::unexpected(st.error());
     if (db_.changes() == 0) continue;
     const auto message = mime_message(d.mail, now, common::crypto::random_uuid() + "@hoistway");
     const auto result = transport_->send(d.mail.sender, d.mail.recipient, message);
@@ -313,24 +339,30 @@ common::result<std::size_t> mail_sender::send_due() {
     if (result) {
       // The body may hold a temporary password or a code: it is erased once delivered.
       auto s = db_.prepare(
-          "UPDATE mail_outbox SET sent_ms = ?2, attempts = attempts + 1, body = '' WHERE mail_id = ?1");
+          "UPDATE mail_outbox SET sent_ms = ?2, attempts = attempts + 1, body = '' WHERE mail_id = "
+          "?1");
       if (!s) return std::unexpected(s.error());
       if (auto st = s->bind(1, d.id).bind(2, done).run(); !st) return std::unexpected(st.error());
-      (void)audit(db_, done, "mail_sent", d.mail.recipient, "", d.mail.kind);
+      // The mail is out and marked sent; a lost audit row is worth a log line, not a resend.
+      if (auto st = audit(db_, done, "mail_sent", d.mail.recipient, "", d.mail.kind); !st) {
+        spdlog::warn("accounts: audit of mail {}: {}", d.id, st.error().message);
+      }
       ++sent;
       continue;
     }
     const auto attempts = d.attempts + 1;
     const bool give_up = attempts >= smtp_.max_attempts;
     std::int64_t backoff = static_cast<std::int64_t>(smtp_.backoff_initial_s) * 1000;
-    for (std::int64_t i = 1; i < attempts && backoff < static_cast<std::int64_t>(smtp_.backoff_max_s) * 1000; ++i) {
+    for (std::int64_t i = 1;
+         i < attempts && backoff < static_cast<std::int64_t>(smtp_.backoff_max_s) * 1000; ++i) {
       backoff *= 2;
     }
     backoff = std::min(backoff, static_cast<std::int64_t>(smtp_.backoff_max_s) * 1000);
-    spdlog::warn("accounts: mail {} to {} failed (attempt {}): {}", d.id, d.mail.recipient, attempts,
-                 result.error().message);
+    spdlog::warn("accounts: mail {} to {} failed (attempt {}): {}", d.id, d.mail.recipient,
+                 attempts, result.error().message);
     auto s = db_.prepare(
-        "UPDATE mail_outbox SET attempts = ?2, next_attempt_ms = ?3, last_error = ?4, failed_ms = ?5, "
+        "UPDATE mail_outbox SET attempts = ?2, next_attempt_ms = ?3, last_error = ?4, failed_ms = "
+        "?5, "
         "body = CASE WHEN ?5 IS NULL THEN body ELSE '' END WHERE mail_id = ?1");
     if (!s) return std::unexpected(s.error());
     s->bind(1, d.id).bind(2, attempts).bind(3, done + backoff).bind(4, result.error().message);
@@ -340,7 +372,13 @@ common::result<std::size_t> mail_sender::send_due() {
       s->bind_null(5);
     }
     if (auto st = s->run(); !st) return std::unexpected(st.error());
-    if (give_up) (void)audit(db_, done, "mail_failed", d.mail.recipient, "", d.mail.kind + ": " + result.error().message);
+    if (give_up) {
+      if (auto st = audit(db_, done, "mail_failed", d.mail.recipient, "",
+                          d.mail.kind + ": " + result.error().message);
+          !st) {
+        spdlog::warn("accounts: audit of mail {}: {}", d.id, st.error().message);
+      }
+    }
   }
   return sent;
 }
@@ -376,7 +414,8 @@ void mail_sender::run() {
       spdlog::error("accounts: mail sender: {}", e.what());
     }
     std::unique_lock guard(mutex_);
-    cv_.wait_for(guard, std::chrono::milliseconds(smtp_.poll_interval_ms), [this] { return stopping_ || woken_; });
+    cv_.wait_for(guard, std::chrono::milliseconds(smtp_.poll_interval_ms),
+                 [this] { return stopping_ || woken_; });
     woken_ = false;
     if (stopping_) return;
   }

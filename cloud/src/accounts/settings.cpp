@@ -1,6 +1,8 @@
 // Reading [accounts].
 #include "hoistway/cloud/accounts/settings.hpp"
 
+#include <algorithm>
+
 #include "hoistway/common/config.hpp"
 
 namespace hoistway::cloud::accounts {
@@ -24,11 +26,41 @@ std::size_t size_key(common::config::reader& r, std::string_view key, std::size_
 
 }  // namespace
 
+int failures_one_address_can_make(const throttle_settings& t, std::int64_t window_ms) {
+  // Walks the fastest schedule one address can keep: each failure as soon as the pair delay and
+  // the address lock allow.
+  std::int64_t at = 0;
+  int failures = 0;
+  int address_count = 0;
+  std::int64_t address_window_start = 0;
+  while (at <= window_ms && failures < 1'000'000) {
+    ++failures;
+    if (address_count == 0 || at - address_window_start >= t.window_ms) {
+      address_window_start = at;
+      address_count = 0;
+    }
+    std::int64_t next = at;
+    if (++address_count >= t.address_failures) {
+      next = at + t.lock_ms;
+      address_count = 0;
+    }
+    if (failures >= t.pair_free_failures) {
+      std::int64_t delay = t.pair_delay_initial_ms;
+      for (int i = t.pair_free_failures; i < failures && delay < t.pair_delay_max_ms; ++i)
+        delay *= 2;
+      next = std::max(next, at + std::min(delay, t.pair_delay_max_ms));
+    }
+    at = next;
+  }
+  return failures;
+}
+
 common::result<settings> settings::load(const toml::table& section, const std::string& source) {
   common::config::reader root(section, source, "accounts");
   root.only({"eservice_url", "portal_url", "brand_ja", "brand_en", "portal_name", "sales_email",
              "default_language", "privacy_policy_version", "terms_of_use_version", "cookie_secure",
-             "resend_interval_s", "policy", "hashing", "smtp", "sessions", "throttle", "questions"});
+             "resend_interval_s", "policy", "hashing", "smtp", "sessions", "throttle", "limits",
+             "retention", "questions"});
   settings s;
   s.eservice_url = root.text("eservice_url", s.eservice_url);
   s.portal_url = root.text("portal_url", s.portal_url);
@@ -42,7 +74,7 @@ common::result<settings> settings::load(const toml::table& section, const std::s
   }
   s.privacy_policy_version = root.text("privacy_policy_version", s.privacy_policy_version);
   s.terms_of_use_version = root.text("terms_of_use_version", s.terms_of_use_version);
-  s.cookie_secure = root.boolean("cookie_secure", false);
+  s.cookie_secure = root.boolean("cookie_secure", true);
   s.resend_interval_ms = root.integer("resend_interval_s", 60, 0, 3600) * 1000;
 
   auto p = root.child("policy");
@@ -87,15 +119,27 @@ common::result<settings> settings::load(const toml::table& section, const std::s
     p.add_error("portal_password_min", "must not exceed portal_password_max");
   }
   if (r.answer_min > r.answer_max) p.add_error("answer_min", "must not exceed answer_max");
+  // A sign-in checks exactly one secret (one Argon2id): a temporary password is told from a
+  // permanent one by its length, which needs the two ranges apart.
+  if (r.temp_password_length >= r.eservice_password_min) {
+    p.add_error("temp_password_length",
+                "must be shorter than eservice_password_min, so a sign-in can tell a temporary "
+                "password from a "
+                "permanent one without hashing both");
+  }
 
   auto h = root.child("hashing");
-  h.only({"profile", "iterations", "memory_kib"});
+  h.only({"profile", "iterations", "memory_kib", "concurrency", "wait_ms", "queue"});
+  s.hashing.concurrency = static_cast<int>(h.integer("concurrency", 1, 1, 256));
+  s.hashing.wait_ms = h.integer("wait_ms", 250, 0, 10000);
+  s.hashing.queue = static_cast<int>(h.integer("queue", 8, 0, 10000));
   const auto profile = h.text("profile", "secure");
   if (profile == "secure") {
     s.hashing.profile = hash_profile::secure;
     s.hashing.iterations = static_cast<std::uint64_t>(h.integer("iterations", 2, 2, 10));
     s.hashing.memory_bytes =
-        static_cast<std::size_t>(h.integer("memory_kib", 19 * 1024, 19 * 1024, 4 * 1024 * 1024)) * 1024U;
+        static_cast<std::size_t>(h.integer("memory_kib", 19 * 1024, 19 * 1024, 4 * 1024 * 1024)) *
+        1024U;
   } else if (profile == "test") {
     s.hashing.profile = hash_profile::test;
     s.hashing.iterations = 1;
@@ -118,7 +162,7 @@ common::result<settings> settings::load(const toml::table& section, const std::s
   s.smtp.portal_from = m.text("portal_from", "");
   s.smtp.username = m.text("username", "");
   s.smtp.password = m.text("password", "");
-  s.smtp.require_tls = m.boolean("require_tls", false);
+  s.smtp.require_tls = m.boolean("require_tls", true);
   s.smtp.timeout_s = static_cast<int>(m.integer("timeout_s", 30, 1, 600));
   s.smtp.max_attempts = static_cast<int>(m.integer("max_attempts", 8, 1, 100));
   s.smtp.backoff_initial_s = static_cast<int>(m.integer("backoff_initial_s", 5, 0, 3600));
@@ -132,11 +176,68 @@ common::result<settings> settings::load(const toml::table& section, const std::s
   s.step_ms = se.integer("step_minutes", 15, 1, 120) * 60 * 1000;
 
   auto t = root.child("throttle");
-  t.only({"account_failures", "address_failures", "window_s", "lock_s"});
-  s.account_failures = static_cast<int>(t.integer("account_failures", 5, 1, 1000));
-  s.address_failures = static_cast<int>(t.integer("address_failures", 20, 1, 100000));
-  s.throttle_window_ms = t.integer("window_s", 900, 1, 86400) * 1000;
-  s.lock_ms = t.integer("lock_s", 900, 1, 86400) * 1000;
+  t.only({"address_requests_per_minute", "address_failures", "window_s", "lock_s",
+          "pair_free_failures", "pair_delay_initial_s", "pair_delay_max_s", "pair_forget_s",
+          "account_failures", "account_window_s", "account_lock_s", "answer_failures",
+          "answer_window_s", "answer_lock_s", "max_entries"});
+  auto& th = s.throttle;
+  th.address_requests_per_minute =
+      static_cast<int>(t.integer("address_requests_per_minute", 60, 1, 100000));
+  th.address_failures = static_cast<int>(t.integer("address_failures", 20, 1, 100000));
+  th.window_ms = t.integer("window_s", 900, 1, 86400) * 1000;
+  th.lock_ms = t.integer("lock_s", 900, 1, 86400) * 1000;
+  th.pair_free_failures = static_cast<int>(t.integer("pair_free_failures", 5, 1, 100));
+  th.pair_delay_initial_ms = t.integer("pair_delay_initial_s", 1, 1, 3600) * 1000;
+  th.pair_delay_max_ms = t.integer("pair_delay_max_s", 900, 1, 86400) * 1000;
+  th.pair_forget_ms = t.integer("pair_forget_s", 86400, 60, 30LL * 86400) * 1000;
+  th.account_failures = static_cast<int>(t.integer("account_failures", 100, 1, 1000000));
+  th.account_window_ms = t.integer("account_window_s", 3600, 60, 7LL * 86400) * 1000;
+  th.account_lock_ms = t.integer("account_lock_s", 900, 1, 86400) * 1000;
+  th.answer_failures = static_cast<int>(t.integer("answer_failures", 5, 1, 100));
+  th.answer_window_ms = t.integer("answer_window_s", 86400, 60, 30LL * 86400) * 1000;
+  th.answer_lock_ms = t.integer("answer_lock_s", 86400, 1, 30LL * 86400) * 1000;
+  th.max_entries = static_cast<std::size_t>(t.integer("max_entries", 50000, 100, 10'000'000));
+  if (th.pair_delay_initial_ms > th.pair_delay_max_ms) {
+    t.add_error("pair_delay_initial_s", "must not exceed pair_delay_max_s");
+  }
+  // The per-account lock must be out of one stranger's reach, or one address could lock the owner
+  // out again: refuse a limit that one address can reach alone within the window.
+  if (const auto alone = failures_one_address_can_make(th, th.account_window_ms);
+      th.account_failures <= alone) {
+    t.add_error("account_failures",
+                "one address alone can make " + std::to_string(alone) +
+                    " failures within account_window_s under the delays above; set it higher, "
+                    "so a stranger cannot lock the owner out");
+  }
+
+  auto l = root.child("limits");
+  l.only({"mails_per_recipient_per_day", "mails_per_address_per_day",
+          "code_requests_per_address_per_day", "verifications_per_address_per_day",
+          "reset_requests_per_address_per_day", "write_queue"});
+  auto& li = s.limits;
+  li.mails_per_recipient_per_day =
+      static_cast<int>(l.integer("mails_per_recipient_per_day", 10, 1, 1000));
+  li.mails_per_address_per_day =
+      static_cast<int>(l.integer("mails_per_address_per_day", 20, 1, 100000));
+  li.code_requests_per_address_per_day =
+      static_cast<int>(l.integer("code_requests_per_address_per_day", 20, 1, 100000));
+  li.verifications_per_address_per_day =
+      static_cast<int>(l.integer("verifications_per_address_per_day", 50, 1, 100000));
+  li.reset_requests_per_address_per_day =
+      static_cast<int>(l.integer("reset_requests_per_address_per_day", 20, 1, 100000));
+  li.write_queue = static_cast<std::size_t>(l.integer("write_queue", 10000, 10, 1'000'000));
+
+  auto re = root.child("retention");
+  re.only({"audit_days", "audit_max_rows", "mail_days", "prune_interval_s", "prune_batch_rows",
+           "prune_max_steps"});
+  auto& rt = s.retention;
+  rt.audit_ms = re.integer("audit_days", 90, 1, 3650) * 24 * 3600 * 1000;
+  rt.audit_max_rows = re.integer("audit_max_rows", 1'000'000, 100, 1'000'000'000);
+  // At least a day: the daily mail caps count the mails of the last 24 hours.
+  rt.mail_ms = re.integer("mail_days", 30, 1, 3650) * 24 * 3600 * 1000;
+  rt.interval_ms = re.integer("prune_interval_s", 60, 1, 86400) * 1000;
+  rt.batch_rows = re.integer("prune_batch_rows", 1000, 10, 100000);
+  rt.max_steps = static_cast<int>(re.integer("prune_max_steps", 50, 1, 10000));
 
   for (const auto* q : root.tables("questions")) {
     auto qr = root.child(*q, "accounts.questions[" + std::to_string(s.questions.size()) + "]");

@@ -11,10 +11,17 @@
 // pieces live in accounts/: policy (the guide's rules), settings ([accounts]), password_hash
 // (Argon2id), account_store (SQL), mail (templates, outbox, SMTP).
 //
-// Thread-safety: handle() may be called from any number of HTTP threads at once; start()/stop()
-// from the owner's thread.
+// Protection (issue 13): every route that names an account or hashes a secret is throttled before
+// any hashing (429 with Retry-After), Argon2id runs under a process-wide bound ([accounts.hashing]
+// concurrency; 503 when no slot frees in time), every path of such a route costs the same work, and
+// a store error in a check refuses the request (503). handle() blocks (SQLite, Argon2id, the group
+// commit): the HTTP server must call it off its I/O thread.
+//
+// Thread-safety: handle() and counters() may be called from any number of threads at once;
+// start()/stop() from the owner's thread.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,31 +38,39 @@
 
 namespace hoistway::cloud::accounts {
 
+class password_hasher;
+
 class module {
  public:
-  // `source` names the config file for error messages.
-  static common::result<std::unique_ptr<module>> create(const toml::table& section,
-                                                        const std::string& source,
-                                                        const std::string& store_path,
-                                                        std::shared_ptr<common::clock> clock);
+  // `source` names the config file for error messages. `hasher`: null for Argon2id with the
+  // configured cost; tests pass one that counts its calls.
+  static common::result<std::unique_ptr<module>> create(
+      const toml::table& section, const std::string& source, const std::string& store_path,
+      std::shared_ptr<common::clock> clock, std::shared_ptr<const password_hasher> hasher = {});
   virtual ~module() = default;
   // Answers the accounts routes; nullopt for any other request.
   virtual std::optional<http_response> handle(const http_request& request) = 0;
   // Every route handle() serves, as (method, OpenAPI path); cloud/openapi.yaml is held to it.
   static std::vector<std::pair<std::string_view, std::string_view>> routes();
-  // Starts / stops the mail sender (durable mail outbox, retries).
+  // Starts / stops the mail sender (durable mail outbox, retries) and the pruning of the
+  // accounts' tables ([accounts.retention]).
   virtual void start() = 0;
   virtual void stop() = 0;
+  // Returns once every write queued so far is committed (writes of failed sign-ins, resets and
+  // codes are not waited for by their requests): for tests, and before reading the store.
+  virtual void flush() = 0;
+  // Requests refused by reason (address_rate, pair_delayed, hash_busy, store_failed, …) and the
+  // throttle table's size, for metrics.
+  virtual std::vector<std::pair<std::string, std::uint64_t>> counters() const = 0;
 };
 
 // What an operator does (hoistway-admin eservice …). Each call commits before it returns; mails
 // are queued in the durable mail outbox and sent by the running server (or by send_pending()).
 class operator_actions {
  public:
-  static common::result<std::unique_ptr<operator_actions>> open(const toml::table& section,
-                                                                const std::string& source,
-                                                                const std::string& store_path,
-                                                                std::shared_ptr<common::clock> clock);
+  static common::result<std::unique_ptr<operator_actions>> open(
+      const toml::table& section, const std::string& source, const std::string& store_path,
+      std::shared_ptr<common::clock> clock);
   virtual ~operator_actions() = default;
   // Registers an eService account for an existing customer; queues mail ①. `language` is "ja",
   // "en" or "" (the configured default). invalid_argument, not_found (customer), conflict.
