@@ -6,6 +6,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <set>
@@ -53,7 +54,33 @@ struct queued {
   std::chrono::steady_clock::time_point arrived;
   std::optional<common::wire::decode_result<common::batch>> verdict;
   bool discarded = false;  // set aside: neither stored nor dead-lettered (ingest_impl::set_aside)
+  bool keep_dead_letter = false;  // a rejected frame within the dead letters' budget (enqueue)
 };
+
+// At most `per_second` takes in each one-second window; one thread.
+class window_budget {
+ public:
+  explicit window_budget(std::size_t per_second) : per_second_(per_second) {}
+  bool take(std::int64_t mono_ms) {
+    if (mono_ms - window_start_ms_ >= 1000) {
+      window_start_ms_ = mono_ms;
+      taken_ = 0;
+    }
+    if (taken_ >= per_second_) return false;
+    ++taken_;
+    return true;
+  }
+
+ private:
+  std::size_t per_second_;
+  std::int64_t window_start_ms_ = std::numeric_limits<std::int64_t>::min() / 2;
+  std::size_t taken_ = 0;
+};
+
+// How much of a rejected message a dead letter keeps: a frame its device signed, whole enough to
+// study (its meaning was refused); anything else, a prefix (a stranger's bytes, mostly junk).
+constexpr std::size_t dead_letter_bytes_signed = 64 * 1024;
+constexpr std::size_t dead_letter_bytes_other = 2 * 1024;
 
 class ingest_impl final : public ingest {
  public:
@@ -158,16 +185,33 @@ class ingest_impl final : public ingest {
   // ---- Paho's thread -------------------------------------------------------------------------
   // Checks an up-link frame here (verifier.hpp), so that the per-byte work of the next frames
   // overlaps the writer storing the previous ones, and queues it with its verdict.
+  //
+  // A rejected frame reaches the writer only if it has something to write: a dead letter within
+  // this second's budget, or seqs to acknowledge (a frame signed by its device but refused for
+  // its meaning). The rest is counted here: a flood of junk costs no wake-up of the writer and
+  // no commit.
   void enqueue(common::mqtt::message m) {
     const auto arrived = std::chrono::steady_clock::now();
     std::optional<common::wire::decode_result<common::batch>> verdict;
+    bool keep_dead_letter = false;
     if (common::topics::device_of(m.topic, "up")) {
       verdict = verifier_->check(m.topic, m.payload, clock_->wall_ms());
+      if (!*verdict) {
+        const auto& why = verdict->error();
+        keep_dead_letter = why.reason != reject_reason::rate_limited &&
+                           frame_dead_letters_.take(clock_->mono_ms());
+        if (!keep_dead_letter && why.first_seq == 0) {
+          ++counters_.frames_in;
+          ++counters_.rejected[static_cast<std::size_t>(why.reason)];
+          if (why.reason != reject_reason::rate_limited) ++counters_.dead_letters_suppressed;
+          return;
+        }
+      }
     }
     std::unique_lock lock(mutex_);
     space_.wait(lock, [this] { return stopped_ || queue_.size() < queue_capacity; });
     if (stopped_) return;
-    queue_.push_back({std::move(m), arrived, std::move(verdict)});
+    queue_.push_back({std::move(m), arrived, std::move(verdict), false, keep_dead_letter});
     counters_.queue_depth = queue_.size();
     ready_.notify_one();
   }
@@ -296,6 +340,7 @@ class ingest_impl final : public ingest {
       const auto last = records.empty() ? 0 : records.back().seq;
       entry.verdict =
           std::unexpected(rejection{reject_reason::unprocessable, std::move(why), first, last});
+      entry.keep_dead_letter = true;  // rare, and worth studying: outside the budget
       return;
     }
     // A rejection, a presence or a command result the store cannot take either: counted, gone.
@@ -421,11 +466,19 @@ class ingest_impl final : public ingest {
       const auto& why = verdict.error();
       ++counted.rejected[static_cast<std::size_t>(why.reason)];
       spdlog::debug("rejected frame on {}: {} ({})", m.topic, to_string(why.reason), why.detail);
-      // Over its budget, a device's frame is only counted: kept, it would spend what the budget
-      // saves, and the agent sends it again.
-      if (why.reason == reject_reason::rate_limited) return {};
-      if (auto st = dead_letter(now, m.topic, to_string(why.reason), why.detail, m.payload); !st) {
-        return st;
+      if (entry.keep_dead_letter) {
+        ++counters_.dead_letters;
+        const auto signed_frame = why.first_seq != 0;
+        if (auto st = store_.add_dead_letter(
+                now, m.topic, to_string(why.reason), why.detail, m.payload,
+                signed_frame ? dead_letter_bytes_signed : dead_letter_bytes_other);
+            !st) {
+          return st;
+        }
+      } else if (why.reason != reject_reason::rate_limited) {
+        // Over its budget, a device's frame is only counted: kept, it would spend what the
+        // budget saves, and the agent sends it again.
+        ++counters_.dead_letters_suppressed;
       }
       // A frame that passed its MAC but will never be stored is acknowledged all the same: the
       // dead letter keeps it, and its agent moves on instead of resending it for ever.
@@ -445,8 +498,9 @@ class ingest_impl final : public ingest {
     return {};
   }
 
-  // Keeps a rejected message for study, at most dead_letters_per_s a second (a flood of junk is
-  // only counted); the table's size and age are bounded by housekeeping().
+  // Keeps a rejected presence or command result for study, at most dead_letters_per_s a second
+  // (a flood is only counted); frames have a budget of their own (enqueue). The table's size and
+  // age are bounded by housekeeping().
   common::status dead_letter(std::int64_t now, const std::string& topic, std::string_view reason,
                              const std::string& detail, std::span<const std::uint8_t> bytes) {
     const auto mono = clock_->mono_ms();
@@ -460,7 +514,7 @@ class ingest_impl final : public ingest {
     }
     ++dead_letters_in_window_;
     ++counters_.dead_letters;
-    return store_.add_dead_letter(now, topic, reason, detail, bytes);
+    return store_.add_dead_letter(now, topic, reason, detail, bytes, dead_letter_bytes_other);
   }
 
   // Rolls the writer's transaction back and forgets what the writer remembered of it (coverage,
@@ -720,6 +774,7 @@ class ingest_impl final : public ingest {
 
   // Paho's callback thread only (set by load(), before start()).
   std::optional<verifier> verifier_;
+  window_budget frame_dead_letters_{config_.dead_letters_per_s};
   std::unique_ptr<checkpointer> checkpointer_;
 
   std::mutex mutex_;

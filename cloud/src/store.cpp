@@ -384,17 +384,16 @@ common::status store::upsert_unit_status(const unit_status_row& row) {
 
 common::status store::add_dead_letter(std::int64_t received_ms, const std::string& topic,
                                       std::string_view reason, const std::string& detail,
-                                      std::span<const std::uint8_t> bytes) {
+                                      std::span<const std::uint8_t> bytes, std::size_t max_bytes) {
   auto stmt = db_.prepare(
       "INSERT INTO dead_letters(received_ms, topic, reason, detail, bytes) "
       "VALUES (?1, ?2, ?3, ?4, ?5)");
   if (!stmt) return std::unexpected(stmt.error());
-  // Keep at most 64 KiB of a rejected frame: enough to study it, not enough to fill the disk.
   return stmt->bind(1, received_ms)
       .bind(2, topic.substr(0, 256))
       .bind(3, reason)
       .bind(4, detail.substr(0, 1024))
-      .bind(5, bytes.first(std::min<std::size_t>(bytes.size(), 64 * 1024)))
+      .bind(5, bytes.first(std::min(bytes.size(), max_bytes)))
       .run();
 }
 

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstring>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -144,8 +145,9 @@ class paho_link final : public link, private ::mqtt::callback {
   void message_arrived(::mqtt::const_message_ptr msg) override {
     if (!message_handler_) return;
     const auto& bytes = msg->get_payload_ref();
-    message m{msg->get_topic(),
-              std::vector<std::uint8_t>(bytes.data(), bytes.data() + bytes.size())};
+    // One memcpy: the char → uint8_t range constructor copies byte by byte.
+    message m{msg->get_topic(), std::vector<std::uint8_t>(bytes.size())};
+    if (!bytes.empty()) std::memcpy(m.payload.data(), bytes.data(), bytes.size());
     message_handler_(std::move(m));
   }
 

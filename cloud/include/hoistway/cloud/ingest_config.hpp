@@ -46,8 +46,9 @@ struct ingest_config {
   // frames, every pending ack goes at once. 0: after every commit.
   std::chrono::milliseconds ack_interval{100};
   // Rejected messages are kept as dead letters for study, within bounds an outsider cannot push:
-  // at most dead_letters_per_s rows a second (the rest are only counted), at most
-  // dead_letters_max_rows rows (the oldest go first), none older than dead_letters_days.
+  // at most dead_letters_per_s rows a second of frames, and as many of presence and command
+  // results (the rest are only counted), at most dead_letters_max_rows rows (the oldest go
+  // first), none older than dead_letters_days.
   std::size_t dead_letters_per_s = 50;
   std::size_t dead_letters_max_rows = 10'000;
   std::int64_t dead_letters_days = 14;

@@ -89,9 +89,11 @@ class store {
   common::status set_coverage(const std::string& device_id, const seq_coverage& coverage,
                               std::uint64_t late_records, std::int64_t last_seen_ms);
   common::status upsert_unit_status(const unit_status_row& row);
+  // Keeps at most `max_bytes` of the message (enough to study it, not enough to fill the disk).
   common::status add_dead_letter(std::int64_t received_ms, const std::string& topic,
                                  std::string_view reason, const std::string& detail,
-                                 std::span<const std::uint8_t> bytes);
+                                 std::span<const std::uint8_t> bytes,
+                                 std::size_t max_bytes = 64 * 1024);
   // Deletes dead letters beyond the newest `max_rows` and those received before `cutoff_ms`;
   // answers how many went. The ids grow with arrival, so both are range deletes on the rowid.
   common::result<std::int64_t> prune_dead_letters(std::size_t max_rows, std::int64_t cutoff_ms);
