@@ -686,10 +686,22 @@ http_response api::metrics() const {
     metric("hoistway_http_accept_errors_total", "counter",
            "accept() failures (e.g. EMFILE at the descriptor limit), each followed by a back-off.",
            h.accept_errors);
-    metric("hoistway_http_queue_depth", "gauge", "Requests waiting for a worker.", h.queue_depth);
+    header("hoistway_http_queue_depth", "gauge", "Requests waiting for a worker, by lane.");
+    for (std::size_t l = 0; l < http_lane_count; ++l) {
+      out += "hoistway_http_queue_depth{lane=\"" +
+             std::string(to_string(static_cast<http_lane>(l))) + "\"} " +
+             std::to_string(h.queue_depth[l].load()) + "\n";
+    }
     metric("hoistway_http_workers_busy", "gauge", "Workers running a handler.", h.workers_busy);
-    summary("hoistway_http_queue_wait_seconds", "Time from parsed to picked up by a worker.",
-            h.queue_wait_sum_us, h.queue_wait_count);
+    header("hoistway_http_queue_wait_seconds", "summary",
+           "Time from parsed to picked up by a worker, by lane.");
+    for (std::size_t l = 0; l < http_lane_count; ++l) {
+      const auto lane = "{lane=\"" + std::string(to_string(static_cast<http_lane>(l))) + "\"} ";
+      out += "hoistway_http_queue_wait_seconds_sum" + lane +
+             std::to_string(seconds(h.queue_wait_sum_us[l])) + "\n";
+      out += "hoistway_http_queue_wait_seconds_count" + lane +
+             std::to_string(h.queue_wait_count[l].load()) + "\n";
+    }
     metric("hoistway_http_streams_open", "gauge", "Open event streams.", h.streams_open);
     out += "# HELP hoistway_http_request_duration_seconds Handler latency.\n";
     out += "# TYPE hoistway_http_request_duration_seconds histogram\n";

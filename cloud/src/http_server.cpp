@@ -8,6 +8,8 @@
 // time a client may take to read an answer, and the requests waiting for a worker (per lane).
 // accept() errors (EMFILE at the descriptor limit) back off instead of spinning.
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -45,6 +47,9 @@ constexpr auto accept_backoff_min = std::chrono::milliseconds(100);
 constexpr auto accept_backoff_max = std::chrono::milliseconds(1000);
 // Lines an outsider can provoke are written at most this often, with the count of those left out.
 constexpr auto log_every = std::chrono::seconds(10);
+// The slow lane's threads run at this nice value: under a flood of password hashing the cores
+// go to the I/O thread and the fast handlers first (CFS weights 110 to 1024 against nice 0).
+constexpr int slow_lane_nice = 10;
 // How long the first byte of a request may take to arrive is the idle timeout; the bytes read
 // while waiting for it are at most this many (the parser takes the rest).
 constexpr std::size_t first_read_bytes = 4096;
@@ -101,34 +106,35 @@ class log_limiter {
   std::uint64_t suppressed_ = 0;
 };
 
-// The handler threads. Two bounded queues (lanes); a worker takes a fast request first, and a
-// slow one only while fewer than `slow_limit` workers run slow ones, so however many slow requests
-// wait, `workers - slow_limit` workers are always there for the fast ones.
-class worker_pool {
+// One lane's handler threads and their bounded queue.
+class worker_group {
  public:
   using job = std::move_only_function<void()>;
 
-  worker_pool(int workers, int slow_limit, std::size_t queue_limit, http_server_stats& stats)
-      : workers_(std::max(1, workers)),
-        slow_limit_(static_cast<std::size_t>(std::clamp(slow_limit, 1, std::max(1, workers)))),
+  worker_group(http_lane lane, int threads, std::size_t queue_limit, int nice,
+               http_server_stats& stats)
+      : lane_(static_cast<std::size_t>(lane)),
+        threads_wanted_(std::max(0, threads)),
         queue_limit_(std::max<std::size_t>(1, queue_limit)),
+        nice_(nice),
         stats_(stats) {}
-  worker_pool(const worker_pool&) = delete;
-  worker_pool& operator=(const worker_pool&) = delete;
-  ~worker_pool() { stop(); }
+  worker_group(const worker_group&) = delete;
+  worker_group& operator=(const worker_group&) = delete;
+  ~worker_group() { stop(); }
+
+  bool has_threads() const { return threads_wanted_ > 0; }
 
   void start() {
-    for (int i = 0; i < workers_; ++i) threads_.emplace_back([this] { run(); });
+    for (int i = 0; i < threads_wanted_; ++i) threads_.emplace_back([this] { run(); });
   }
 
-  // False when the lane's queue is full (or the pool is stopping): the caller answers 503.
-  bool try_submit(http_lane lane, job j) {
+  // False when the queue is full (or the group is stopping): the caller answers 503.
+  bool try_submit(job j) {
     {
       std::lock_guard lock(mutex_);
-      auto& queue = lane == http_lane::slow ? slow_ : fast_;
-      if (stopped_ || queue.size() >= queue_limit_) return false;
-      queue.push_back(std::move(j));
-      ++stats_.queue_depth;
+      if (stopped_ || queue_.size() >= queue_limit_) return false;
+      queue_.push_back(std::move(j));
+      ++stats_.queue_depth[lane_];
     }
     cv_.notify_one();
     return true;
@@ -136,14 +142,12 @@ class worker_pool {
 
   // Drops what waits, lets the running handlers finish, joins. Idempotent.
   void stop() {
-    std::deque<job> dropped_fast;
-    std::deque<job> dropped_slow;
+    std::deque<job> dropped;
     {
       std::lock_guard lock(mutex_);
       stopped_ = true;
-      dropped_fast.swap(fast_);
-      dropped_slow.swap(slow_);
-      stats_.queue_depth -= dropped_fast.size() + dropped_slow.size();
+      dropped.swap(queue_);
+      stats_.queue_depth[lane_] -= dropped.size();
     }
     cv_.notify_all();
     for (auto& t : threads_) {
@@ -155,52 +159,67 @@ class worker_pool {
 
  private:
   void run() {
+    if (nice_ != 0) {
+      // Linux: a thread is a task with its own nice value. Failing leaves it at the process's.
+      (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), nice_);
+    }
     while (true) {
       job j;
-      bool slow = false;
       {
         std::unique_lock lock(mutex_);
-        cv_.wait(lock, [this] {
-          return stopped_ || !fast_.empty() || (!slow_.empty() && slow_running_ < slow_limit_);
-        });
+        cv_.wait(lock, [this] { return stopped_ || !queue_.empty(); });
         if (stopped_) return;
-        if (!fast_.empty()) {
-          j = std::move(fast_.front());
-          fast_.pop_front();
-        } else {
-          j = std::move(slow_.front());
-          slow_.pop_front();
-          slow = true;
-          ++slow_running_;
-        }
-        --stats_.queue_depth;
+        j = std::move(queue_.front());
+        queue_.pop_front();
+        --stats_.queue_depth[lane_];
       }
       ++stats_.workers_busy;
       j();
       j = nullptr;  // release what the job held (its connection) before taking the next
       --stats_.workers_busy;
-      if (slow) {
-        {
-          std::lock_guard lock(mutex_);
-          --slow_running_;
-        }
-        // A slow request may be waiting for exactly this slot while the others sleep.
-        cv_.notify_one();
-      }
     }
   }
 
-  const int workers_;
-  const std::size_t slow_limit_;
+  const std::size_t lane_;
+  const int threads_wanted_;
   const std::size_t queue_limit_;
+  const int nice_;
   http_server_stats& stats_;
   std::mutex mutex_;
   std::condition_variable cv_;
-  std::deque<job> fast_;
-  std::deque<job> slow_;
-  std::size_t slow_running_ = 0;
+  std::deque<job> queue_;
   bool stopped_ = false;
   std::vector<std::thread> threads_;
+};
+
+// The handler threads: a group per lane. The slow lane (password hashing, mail) has threads of
+// its own, at a lower CPU priority, so however many slow requests wait, the fast lane's threads
+// are free for the fast routes, and when the cores are busy hashing the I/O thread and the fast
+// handlers get them first.
+class worker_pool {
+ public:
+  using job = worker_group::job;
+
+  worker_pool(int workers, int slow_workers, std::size_t queue_limit, http_server_stats& stats)
+      : fast_(http_lane::fast, std::max(1, workers), queue_limit, 0, stats),
+        slow_(http_lane::slow, slow_workers, queue_limit, slow_lane_nice, stats) {}
+
+  void start() {
+    fast_.start();
+    slow_.start();
+  }
+  bool try_submit(http_lane lane, job j) {
+    return lane == http_lane::slow && slow_.has_threads() ? slow_.try_submit(std::move(j))
+                                                          : fast_.try_submit(std::move(j));
+  }
+  void stop() {
+    fast_.stop();
+    slow_.stop();
+  }
+
+ private:
+  worker_group fast_;
+  worker_group slow_;
 };
 
 class server_impl;
@@ -327,8 +346,10 @@ class server_impl final : public http_server {
 
   const http_server_options& options() const { return options_; }
   http_server_stats& mutable_stats() { return stats_; }
+  // Without slow-lane threads every request takes the fast lane.
   http_lane lane_of(const http_request& request) const {
-    return options_.lane_of ? options_.lane_of(request) : http_lane::fast;
+    if (!options_.lane_of || options_.slow_workers <= 0) return http_lane::fast;
+    return options_.lane_of(request);
   }
   bool submit(http_lane lane, worker_pool::job job) {
     return pool_.try_submit(lane, std::move(job));
@@ -571,12 +592,13 @@ void session::queue_request() {
   const auto lane = server_.lane_of(request);
   const auto queued = steady::now();
   const bool taken = server_.submit(lane, [self = shared_from_this(), request = std::move(request),
-                                           keep_alive, version, queued]() mutable {
+                                           keep_alive, version, queued, lane]() mutable {
     auto& stats = self->server_.mutable_stats();
     const auto started = steady::now();
-    stats.queue_wait_sum_us += static_cast<std::uint64_t>(
+    const auto l = static_cast<std::size_t>(lane);
+    stats.queue_wait_sum_us[l] += static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(started - queued).count());
-    ++stats.queue_wait_count;
+    ++stats.queue_wait_count[l];
     http_response result = self->server_.handle(request);
     stats.observe(std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - started));
     auto executor = self->stream_.get_executor();
@@ -762,6 +784,8 @@ std::string_view to_string(http_reject reason) {
   }
   return "unknown";
 }
+
+std::string_view to_string(http_lane lane) { return lane == http_lane::slow ? "slow" : "fast"; }
 
 std::string_view to_string(http_refusal reason) {
   switch (reason) {

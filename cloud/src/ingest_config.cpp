@@ -54,9 +54,6 @@ common::result<ingest_config> ingest_config::load(const std::string& path) {
     h.threads = static_cast<int>(http.integer("threads", d.threads, 1, 64));
     h.workers = static_cast<int>(http.integer("workers", d.workers, 1, 256));
     h.slow_workers = static_cast<int>(http.integer("slow_workers", d.slow_workers, 1, 256));
-    if (h.slow_workers > h.workers) {
-      http.add_error("slow_workers", "must not exceed workers");
-    }
     h.queue = size("queue", d.queue, 1, 100'000);
     h.max_connections = size("max_connections", d.max_connections, 1, 1'000'000);
     h.max_connections_per_address =

@@ -155,7 +155,7 @@ int run_server(const ingest_config& config) {
     m.address = host;
     m.port = static_cast<std::uint16_t>(std::stoul(listen.substr(colon + 1)));
     m.workers = 1;
-    m.slow_workers = 1;
+    m.slow_workers = 0;  // one lane: /metrics is all it serves
     m.queue = 16;
     m.max_connections = 16;
     m.max_connections_per_address = 16;

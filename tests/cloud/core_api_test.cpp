@@ -740,9 +740,11 @@ TEST_CASE("api: /metrics is Prometheus text with rejected frames per reason") {
   CHECK(values["hoistway_http_rejected_total{reason=\"header_timeout\"}"] == "1");
   CHECK(values["hoistway_http_connections_refused_total{reason=\"per_address\"}"] == "4");
   CHECK(values["hoistway_http_connections_refused_total{reason=\"max_connections\"}"] == "0");
-  for (const auto* name :
+  for (const std::string name :
        {"hoistway_http_accept_errors_total", "hoistway_http_idle_closed_total",
-        "hoistway_http_queue_depth", "hoistway_http_connections_open",
+        "hoistway_http_connections_open", "hoistway_http_queue_depth{lane=\"fast\"}",
+        "hoistway_http_queue_depth{lane=\"slow\"}",
+        "hoistway_http_queue_wait_seconds_count{lane=\"slow\"}",
         "hoistway_api_streams_revoked_total", "hoistway_api_stream_units_ended_total",
         "hoistway_api_metrics_refused_total"}) {
     CAPTURE(name);

@@ -7,10 +7,10 @@
 //   queue them for the workers, and write the answers. They never call a handler. What they
 //   answer themselves (a refused connection, a 400/413/431, a full queue's 503) costs no more
 //   than the parse.
-// - Worker threads (`workers`) call the handler, one request at a time each, so a handler may
-//   block (SQLite, password hashing, mail queueing). Handlers must be thread-safe. Requests of
-//   the slow lane (`lane_of`) run on at most `slow_workers` of them at once, and the fast lane is
-//   always taken first, so slow routes never starve fast ones.
+// - Worker threads call the handler, one request at a time each, so a handler may block (SQLite,
+//   password hashing, mail queueing). Handlers must be thread-safe. Each lane (`lane_of`) has
+//   its threads and its bounded queue: `workers` for the fast lane, `slow_workers` for the slow
+//   one (at nice +10), so a flood of slow requests never holds a fast request's thread or core.
 // - An http_stream's start() and take() are called on the connection's strand (an I/O thread):
 //   they must be cheap and must never block (read memory, never the store).
 // - Each connection has at most one write in flight: the worker's answer is posted back to the
@@ -76,9 +76,11 @@ struct http_response {
 
 using http_handler = std::function<http_response(const http_request&)>;
 
-// Which queue a request waits in. Slow routes (password hashing, mail) run on at most
-// `slow_workers` workers at once; fast routes are always taken first.
-enum class http_lane { fast, slow };
+// Which queue and threads a request gets. Slow routes (password hashing, mail) have threads of
+// their own, so they never hold up the fast ones.
+enum class http_lane : std::size_t { fast, slow };
+inline constexpr std::size_t http_lane_count = 2;
+std::string_view to_string(http_lane lane);
 
 // Splits a request target into a decoded path and query; false if it is malformed.
 bool parse_target(const std::string& target, std::string& path,
@@ -113,12 +115,12 @@ struct http_server_stats {
   std::array<std::atomic<std::uint64_t>, http_refusal_count> connections_refused{};
   std::atomic<std::uint64_t> connections_open{0};
   std::atomic<std::uint64_t> accept_errors{0};  // EMFILE, ENFILE, ENOBUFS, …: each one backs off
-  std::atomic<std::uint64_t> queue_depth{0};    // requests waiting for a worker, both lanes
+  std::array<std::atomic<std::uint64_t>, http_lane_count> queue_depth{};  // waiting, per lane
   std::atomic<std::uint64_t> workers_busy{0};
   std::atomic<std::uint64_t> streams_open{0};
-  // Time from parsed to picked up by a worker.
-  std::atomic<std::uint64_t> queue_wait_sum_us{0};
-  std::atomic<std::uint64_t> queue_wait_count{0};
+  // Time from parsed to picked up by a worker, per lane.
+  std::array<std::atomic<std::uint64_t>, http_lane_count> queue_wait_sum_us{};
+  std::array<std::atomic<std::uint64_t>, http_lane_count> queue_wait_count{};
   // Handler latency histogram (Prometheus buckets, seconds).
   static constexpr std::array<double, 8> bounds{0.0005, 0.001, 0.0025, 0.005,
                                                 0.01,   0.05,  0.25,   1.0};
