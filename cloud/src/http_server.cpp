@@ -222,11 +222,22 @@ class worker_pool {
   worker_group slow_;
 };
 
+std::string peer_key(const asio::ip::address& address) {
+  if (!address.is_v6()) return address.to_string();
+  if (address.to_v6().is_v4_mapped()) {
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
+  }
+  auto bytes = address.to_v6().to_bytes();
+  std::fill(bytes.begin() + 8, bytes.end(), 0);
+  return asio::ip::address_v6(bytes).to_string() + "/64";
+}
+
 class server_impl;
 
 class session : public std::enable_shared_from_this<session> {
  public:
-  session(tcp::socket&& socket, server_impl& server, std::string remote);
+  // `peer`: what the per-address cap counts this connection under (see peer_key()).
+  session(tcp::socket&& socket, server_impl& server, std::string remote, std::string peer);
   ~session();
   session(const session&) = delete;
   session& operator=(const session&) = delete;
@@ -271,6 +282,7 @@ class session : public std::enable_shared_from_this<session> {
   std::shared_ptr<bhttp::response<bhttp::string_body>> response_;
   server_impl& server_;
   std::string remote_;
+  std::string peer_;
   std::shared_ptr<http_stream> body_stream_;
   std::shared_ptr<bhttp::response<bhttp::empty_body>> stream_head_;
   std::shared_ptr<bhttp::response_serializer<bhttp::empty_body>> stream_serializer_;
@@ -441,7 +453,8 @@ class server_impl final : public http_server {
       address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
     }
     auto remote = address.to_string();
-    if (const auto refusal = admit(remote)) {
+    auto peer = peer_key(address);
+    if (const auto refusal = admit(peer)) {
       ++stats_.connections_refused[static_cast<std::size_t>(*refusal)];
       if (const auto left_out = refusals_.admit()) {
         spdlog::warn("http: refused a connection from {} ({}; {} more refusals left out)", remote,
@@ -451,7 +464,8 @@ class server_impl final : public http_server {
       return;
     }
     ++stats_.connections_accepted;
-    auto s = std::make_shared<session>(std::move(socket), *this, std::move(remote));
+    auto s =
+        std::make_shared<session>(std::move(socket), *this, std::move(remote), std::move(peer));
     track(s);
     s->run();
   }
@@ -479,10 +493,13 @@ class server_impl final : public http_server {
   std::atomic<bool> stopped_{false};
 };
 
-session::session(tcp::socket&& socket, server_impl& server, std::string remote)
-    : stream_(std::move(socket)), server_(server), remote_(std::move(remote)) {}
+session::session(tcp::socket&& socket, server_impl& server, std::string remote, std::string peer)
+    : stream_(std::move(socket)),
+      server_(server),
+      remote_(std::move(remote)),
+      peer_(std::move(peer)) {}
 
-session::~session() { server_.release(remote_); }
+session::~session() { server_.release(peer_); }
 
 void session::shut() {
   beast::error_code ignored;
@@ -783,6 +800,12 @@ std::string_view to_string(http_reject reason) {
       return "queue_full";
   }
   return "unknown";
+}
+
+std::string connection_cap_key(const std::string& address) {
+  beast::error_code ec;
+  const auto parsed = asio::ip::make_address(address, ec);
+  return ec ? address : peer_key(parsed);
 }
 
 std::string_view to_string(http_lane lane) { return lane == http_lane::slow ? "slow" : "fast"; }

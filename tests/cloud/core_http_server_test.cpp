@@ -314,6 +314,16 @@ TEST_CASE("http server: connections over the per-address or the total cap are cl
   server->stop();
 }
 
+TEST_CASE("http server: the per-address cap counts an IPv6 peer by its /64") {
+  CHECK(hc::connection_cap_key("192.0.2.7") == "192.0.2.7");
+  CHECK(hc::connection_cap_key("2001:db8:1:2:aaaa:bbbb:cccc:dddd") == "2001:db8:1:2::/64");
+  CHECK(hc::connection_cap_key("2001:db8:1:2::1") ==
+        hc::connection_cap_key("2001:db8:1:2:ffff::9"));
+  CHECK(hc::connection_cap_key("2001:db8:1:3::1") != hc::connection_cap_key("2001:db8:1:2::1"));
+  CHECK(hc::connection_cap_key("::1") == "::/64");
+  CHECK(hc::connection_cap_key("::ffff:192.0.2.7") == "192.0.2.7");
+}
+
 TEST_CASE("http server: a client dripping its header is cut off at header_timeout") {
   gate g;
   g.release.set_value();

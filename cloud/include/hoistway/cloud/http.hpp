@@ -107,6 +107,11 @@ enum class http_refusal : std::size_t {
 inline constexpr std::size_t http_refusal_count = 2;
 std::string_view to_string(http_refusal reason);
 
+// What max_connections_per_address counts a peer under: an IPv4 address as it is, an IPv6
+// address by its /64 (one subscriber's network holds 2^64 addresses: counting them one by one
+// would cap nothing).
+std::string connection_cap_key(const std::string& address);
+
 struct http_server_stats {
   std::atomic<std::uint64_t> requests{0};  // parsed and handed to the workers
   std::array<std::atomic<std::uint64_t>, http_reject_count> rejected{};
