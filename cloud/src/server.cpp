@@ -9,7 +9,6 @@
 #include <condition_variable>
 #include <fstream>
 #include <mutex>
-#include <sstream>
 #include <stop_token>
 #include <thread>
 

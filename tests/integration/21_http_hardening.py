@@ -11,7 +11,9 @@ Against a real ingest, Mosquitto, simulator and agent:
 - a slowloris client sending one header byte per second is cut off after the header timeout while
   normal requests are answered;
 - at the descriptor limit (ulimit -n 64), accept() failing with EMFILE does not spin a core or
-  flood the log, and the server serves again once connections close."""
+  flood the log, and the server serves again once connections close;
+- /metrics on a listener of its own with a token file: the main listener answers 404, the metrics
+  listener 401 without the token and 200 with it."""
 
 import argparse
 import json
@@ -328,6 +330,38 @@ def descriptor_limit(system, ingest):
     wait_for("the ingest to serve again once connections close",
              lambda: request(port, "/healthz", timeout=2)[0] == 200, timeout=20)
     check(metric(port, "hoistway_http_accept_errors_total") >= 1, "accept errors are counted")
+    return p
+
+
+def metrics_listener(system, previous):
+    previous.stop()
+    metrics_port = __import__("harness").free_port()
+    token = "metrics-" + os.urandom(16).hex()
+    token_path = os.path.join(system.dir, "metrics-token")
+    fd = os.open(token_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(token + "\n")
+    path = write_config(system, "\n".join([
+        f'metrics_listen = "127.0.0.1:{metrics_port}"',
+        f'metrics_token_file = "{token_path}"',
+    ]), name="ingest-metrics.toml")
+    p = system.start("ingest-metrics", [os.path.join(system.bin, "hoistway-ingest"), "--config",
+                                        path])
+    port = system.http_port
+    wait_for("the ingest with a metrics listener", lambda: request(port, "/healthz")[0] == 200,
+             timeout=20)
+    code, _, _ = request(port, "/metrics")
+    check(code == 404, f"/metrics on the main listener answered {code}, not 404")
+    code, _, _ = request(metrics_port, "/metrics")
+    check(code == 401, f"/metrics without the token answered {code}, not 401")
+    code, _, _ = request(metrics_port, "/metrics", token="wrong-" + token)
+    check(code == 401, f"/metrics with a wrong token answered {code}, not 401")
+    code, _, body = request(metrics_port, "/metrics", token=token)
+    check(code == 200 and b"hoistway_http_connections_refused_total" in body,
+          f"/metrics with the token answered {code}")
+    code, _, _ = request(metrics_port, "/healthz", token=token)
+    check(code == 404, f"the metrics listener serves only /metrics, not /healthz ({code})")
+    return p
 
 
 def scenario(system):
@@ -350,7 +384,8 @@ def scenario(system):
     streams_and_caps(system, port)
     connection_flood(system, port, per_address)
     slowloris(port, header_timeout_s)
-    descriptor_limit(system, ingest)
+    nofile = descriptor_limit(system, ingest)
+    metrics_listener(system, nofile)
 
 
 if __name__ == "__main__":
