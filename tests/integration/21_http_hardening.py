@@ -297,8 +297,15 @@ def descriptor_limit(system, ingest):
         "header_timeout_ms = 120000",  # the held connections stay
     ]), name="ingest-nofile.toml")
     binary = os.path.join(system.bin, "hoistway-ingest")
+    env = dict(os.environ)
+    if "UBSAN_OPTIONS" in env:
+        # A sanitizer build: UBSan's vptr check opens a pipe to test memory, and with no
+        # descriptor left it reports a false "invalid vptr" (flatbuffers' allocator, on Paho's
+        # thread). Let it report and go on; the other phases run with halt_on_error.
+        env["UBSAN_OPTIONS"] += ":halt_on_error=0"
     p = system.start("ingest-nofile", ["/bin/sh", "-c",
-                                       f'ulimit -n 64 && exec "{binary}" --config "{path}"'])
+                                       f'ulimit -n 64 && exec "{binary}" --config "{path}"'],
+                     env=env)
     port = system.http_port
     wait_for("the ingest under ulimit -n 64 to serve",
              lambda: request(port, "/healthz", timeout=2)[0] == 200, timeout=20)
