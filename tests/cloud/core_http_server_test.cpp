@@ -500,7 +500,7 @@ TEST_CASE("ingest config: [http] is read strictly, with reasons") {
     const auto& h = c->http;
     CHECK(h.threads == 1);
     CHECK(h.workers == 4);
-    CHECK(h.slow_workers == 2);
+    CHECK(h.slow_workers == 1);
     CHECK(h.queue == 256);
     CHECK(h.max_connections == 1024);
     CHECK(h.max_connections_per_address == 64);

@@ -139,11 +139,11 @@ struct http_server_stats {
 struct http_server_options {
   std::string address = "127.0.0.1";
   std::uint16_t port = 8080;  // 0: any free port (see port())
-  std::size_t max_body_bytes = 1 << 20;
+  std::size_t max_body_bytes = 64 * 1024;
   std::size_t max_header_bytes = 16 * 1024;
   int threads = 1;          // I/O threads
-  int workers = 4;          // handler threads
-  int slow_workers = 2;     // of the workers, at most this many on slow-lane requests
+  int workers = 4;          // handler threads of the fast lane
+  int slow_workers = 1;     // handler threads of the slow lane, nice +10 (0: no slow lane)
   std::size_t queue = 256;  // pending requests per lane; beyond: 503 with Retry-After
   std::size_t max_connections = 1024;
   std::size_t max_connections_per_address = 64;

@@ -39,8 +39,11 @@ struct retention_config {
 // serves no one new).
 struct http_config {
   int threads = 1;          // I/O threads: accept, parse, write
-  int workers = 4;          // handler threads
-  int slow_workers = 2;     // of the workers, at most this many on slow routes (accounts)
+  int workers = 4;          // handler threads for every route but the slow ones
+  // Handler threads of their own (nice +10) for the slow routes (accounts: Argon2id, mail). One
+  // leaves a two-core machine a core for everything else under a sign-in flood; raise it with
+  // the cores (bench/README.md, http_flood).
+  int slow_workers = 1;
   std::size_t queue = 256;  // requests waiting for a worker, per lane; beyond: 503
   std::size_t max_connections = 1024;
   std::size_t max_connections_per_address = 64;
