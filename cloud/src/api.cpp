@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hoistway/common/crypto.hpp"
 #include "hoistway/common/record_json.hpp"
 
 namespace hoistway::cloud {
@@ -128,21 +129,51 @@ std::optional<int> parse_offset(const std::string& text) {
   return static_cast<int>((text[0] == '-' ? -1 : 1) * (*h * 60 + *m));
 }
 
-// The push stream of one caller: status and alert events of its monitored units.
+// A loopback peer that is not relaying for someone else (a reverse proxy on the same host sets
+// one of these headers; without them the peer is a local process).
+bool local_peer(const http_request& r) {
+  const auto& a = r.remote_address;
+  const bool loopback = a.starts_with("127.") || a == "::1";
+  return loopback && r.header("forwarded").empty() && r.header("x-forwarded-for").empty() &&
+         r.header("x-real-ip").empty();
+}
+
+// The push stream of one caller: status and alert events of the units its customer has a
+// monitoring contract for, re-checked at every take() against the directory's cached snapshot
+// (take() runs on the connection's I/O strand: memory only).
 class sse_stream final : public http_stream {
  public:
-  sse_stream(std::shared_ptr<event_bus> bus, std::set<std::string> units, std::uint64_t cursor,
-             bool resumed)
-      : bus_(std::move(bus)), units_(std::move(units)), cursor_(cursor), resumed_(resumed) {}
+  sse_stream(std::shared_ptr<event_bus> bus, std::shared_ptr<directory> dir, caller who,
+             std::shared_ptr<api_counters> counters, std::shared_ptr<void> slot,
+             std::uint64_t cursor, bool resumed)
+      : bus_(std::move(bus)),
+        dir_(std::move(dir)),
+        who_(std::move(who)),
+        counters_(std::move(counters)),
+        slot_(std::move(slot)),
+        cursor_(cursor),
+        resumed_(resumed) {}
 
   void start(std::function<void()> notify) override { watch_ = bus_->watch(std::move(notify)); }
 
+  bool finished() const override { return finished_; }
+
   std::string take() override {
+    if (finished_) return {};
     std::string out;
     if (!greeted_) {
       greeted_ = true;
       out += "retry: 2000\n\n";
     }
+    const auto snap = dir_->cached();
+    if (!snap->key_active(who_)) {
+      // Nothing more for a revoked key: the last words, and the server closes the connection.
+      finished_ = true;
+      ++counters_->streams_revoked;
+      out += "event: end\ndata: {\"reason\":\"the API key was revoked\"}\n\n";
+      return out;
+    }
+    if (snap != snapshot_) units_from(snap, out);
     bool missed = false;
     std::uint64_t scanned = cursor_;
     const auto events = bus_->after(
@@ -161,15 +192,57 @@ class sse_stream final : public http_stream {
   }
 
  private:
+  // The units the stream carries, again from a new snapshot (at most once a load, not per
+  // event); a unit that left (contract ended, unit moved) is announced once.
+  void units_from(std::shared_ptr<const directory::snapshot> snap, std::string& out) {
+    std::set<std::string> now;
+    for (const auto& [id, unit] : snap->units) {
+      if (snap->monitored_for(who_.customer_id, id)) now.insert(id);
+    }
+    for (const auto& gone : units_) {
+      if (now.contains(gone)) continue;
+      ++counters_->stream_units_ended;
+      out += "event: unit_removed\ndata: " +
+             json{{"unit_id", gone}, {"reason", "the unit has no monitoring contract now"}}.dump() +
+             "\n\n";
+    }
+    units_ = std::move(now);
+    snapshot_ = std::move(snap);
+  }
+
   std::shared_ptr<event_bus> bus_;
+  std::shared_ptr<directory> dir_;
+  caller who_;
+  std::shared_ptr<api_counters> counters_;
+  std::shared_ptr<void> slot_;  // this stream's place under the caps
+  std::shared_ptr<const directory::snapshot> snapshot_;
   std::set<std::string> units_;
   std::uint64_t cursor_;
   bool resumed_;
   bool greeted_ = false;
+  bool finished_ = false;
   std::shared_ptr<void> watch_;
 };
 
 }  // namespace
+
+// Open event streams per API key and in total. Entries exist only for keys with open streams,
+// so the map holds at most max_streams keys.
+struct api::stream_slots {
+  std::mutex mutex;
+  std::size_t total = 0;
+  std::map<std::string, std::size_t> per_key;
+};
+
+api::api(api_context context)
+    : ctx_(std::move(context)), slots_(std::make_shared<stream_slots>()) {}
+
+http_lane api::lane_of(const http_request& request) const {
+  for (const auto& prefix : ctx_.slow_prefixes) {
+    if (request.path.starts_with(prefix)) return http_lane::slow;
+  }
+  return http_lane::fast;
+}
 
 std::span<const route_spec> api::routes() {
   static constexpr route_spec table[] = {
@@ -193,7 +266,10 @@ std::span<const route_spec> api::routes() {
 http_response api::handle(const http_request& request) const {
   const auto& path = request.path;
   if (path == "/healthz") return is_read(request) ? healthz() : method_not_allowed(read_methods);
-  if (path == "/metrics") return is_read(request) ? metrics() : method_not_allowed(read_methods);
+  if (path == "/metrics") {
+    if (auto refused = refuse_metrics(request, true)) return std::move(*refused);
+    return is_read(request) ? metrics() : method_not_allowed(read_methods);
+  }
   if (path == "/openapi.yaml")
     return is_read(request) ? openapi() : method_not_allowed(read_methods);
   for (const auto& module : ctx_.modules) {
@@ -214,6 +290,45 @@ http_response api::handle(const http_request& request) const {
   }
   ++counters_->not_found;
   return problem(404, "Not Found", "no route for " + path);
+}
+
+http_response api::metrics_listener(const http_request& request) const {
+  if (request.path != "/metrics") {
+    ++counters_->not_found;
+    return problem(404, "Not Found", "this listener serves /metrics only");
+  }
+  if (auto refused = refuse_metrics(request, false)) return std::move(*refused);
+  return is_read(request) ? metrics() : method_not_allowed(read_methods);
+}
+
+std::optional<http_response> api::refuse_metrics(const http_request& request, bool main) const {
+  if (main && !ctx_.metrics_on_main) {
+    ++counters_->metrics_refused;
+    return problem(404, "Not Found", "no route for /metrics");
+  }
+  if (!ctx_.metrics_token.empty()) {
+    static constexpr std::string_view bearer = "Bearer ";
+    const auto authorization = request.header("authorization");
+    const auto given = authorization.starts_with(bearer)
+                           ? std::string_view(authorization).substr(bearer.size())
+                           : std::string_view();
+    // Digests of equal length, so the comparison says nothing about the token's length.
+    const auto want = common::crypto::sha256(common::crypto::as_bytes(ctx_.metrics_token));
+    const auto got = common::crypto::sha256(common::crypto::as_bytes(given));
+    if (!common::crypto::constant_time_equal(want, got)) {
+      ++counters_->metrics_refused;
+      auto r = problem(401, "Unauthorized", "/metrics needs Authorization: Bearer <metrics token>");
+      r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"metrics\"");
+      return r;
+    }
+    return std::nullopt;
+  }
+  // A listener of its own is reachable from wherever the operator chose to bind it.
+  if (!main || local_peer(request)) return std::nullopt;
+  ++counters_->metrics_refused;
+  return problem(403, "Forbidden",
+                 "/metrics is served to local peers only: set [http] metrics_token_file or "
+                 "metrics_listen to read it from elsewhere");
 }
 
 http_response api::route_v1(const http_request& request, const caller& who) const {
@@ -398,10 +513,6 @@ http_response api::ack_alert(const caller& who, std::string_view id) const {
 }
 
 http_response api::stream(const http_request& request, const caller& who) const {
-  std::set<std::string> units;
-  for (const auto& u : ctx_.dir->units_of(who.customer_id)) {
-    if (u.monitored) units.insert(u.unit_id);
-  }
   std::uint64_t cursor = ctx_.bus->last_id();
   bool resumed = false;
   const auto last = request.header("last-event-id");
@@ -414,9 +525,39 @@ http_response api::stream(const http_request& request, const caller& who) const 
     cursor = static_cast<std::uint64_t>(*id);
     resumed = true;
   }
+  auto too_many = [](std::string_view detail) {
+    auto r = problem(429, "Too Many Requests", detail);
+    r.headers.emplace_back("Retry-After", "30");
+    return r;
+  };
+  {
+    std::lock_guard lock(slots_->mutex);
+    if (slots_->total >= ctx_.max_streams) {
+      ++counters_->streams_refused_total;
+      return too_many("the server has " + std::to_string(ctx_.max_streams) +
+                      " event streams open, its maximum");
+    }
+    const auto it = slots_->per_key.find(who.key_id);
+    const std::size_t open = it == slots_->per_key.end() ? 0 : it->second;
+    if (open >= ctx_.max_streams_per_key) {
+      ++counters_->streams_refused_per_key;
+      return too_many("this API key has " + std::to_string(ctx_.max_streams_per_key) +
+                      " event streams open, its maximum: close one first");
+    }
+    ++slots_->per_key[who.key_id];
+    ++slots_->total;
+  }
+  // Given back when the stream goes (or its response is dropped unsent).
+  std::shared_ptr<void> slot(nullptr, [slots = slots_, key = who.key_id](void*) {
+    std::lock_guard lock(slots->mutex);
+    --slots->total;
+    const auto it = slots->per_key.find(key);
+    if (it != slots->per_key.end() && --it->second == 0) slots->per_key.erase(it);
+  });
   http_response r;
   r.content_type = "text/event-stream";
-  r.stream = std::make_shared<sse_stream>(ctx_.bus, std::move(units), cursor, resumed);
+  r.stream = std::make_shared<sse_stream>(ctx_.bus, ctx_.dir, who, counters_, std::move(slot),
+                                          cursor, resumed);
   return r;
 }
 
@@ -542,9 +683,50 @@ http_response api::metrics() const {
   }
   if (ctx_.http != nullptr) {
     const auto& h = *ctx_.http;
-    metric("hoistway_http_requests_total", "counter", "HTTP requests handled.", h.requests);
-    metric("hoistway_http_rejected_total", "counter", "HTTP requests rejected before routing.",
-           h.rejected);
+    metric("hoistway_http_requests_total", "counter", "HTTP requests handed to the workers.",
+           h.requests);
+    out +=
+        "# HELP hoistway_http_rejected_total HTTP requests the server answered or closed "
+        "itself, by reason.\n";
+    out += "# TYPE hoistway_http_rejected_total counter\n";
+    for (std::size_t i = 0; i < http_reject_count; ++i) {
+      out += "hoistway_http_rejected_total{reason=\"" +
+             std::string(to_string(static_cast<http_reject>(i))) + "\"} " +
+             std::to_string(h.rejected[i].load()) + "\n";
+    }
+    metric("hoistway_http_idle_closed_total", "counter",
+           "Keep-alive connections closed after idle_timeout.", h.idle_closed);
+    metric("hoistway_http_connections_accepted_total", "counter", "Connections accepted.",
+           h.connections_accepted);
+    out +=
+        "# HELP hoistway_http_connections_refused_total Connections closed at once over a "
+        "cap, by cap.\n";
+    out += "# TYPE hoistway_http_connections_refused_total counter\n";
+    for (std::size_t i = 0; i < http_refusal_count; ++i) {
+      out += "hoistway_http_connections_refused_total{reason=\"" +
+             std::string(to_string(static_cast<http_refusal>(i))) + "\"} " +
+             std::to_string(h.connections_refused[i].load()) + "\n";
+    }
+    metric("hoistway_http_connections_open", "gauge", "Open connections.", h.connections_open);
+    metric("hoistway_http_accept_errors_total", "counter",
+           "accept() failures (e.g. EMFILE at the descriptor limit), each followed by a back-off.",
+           h.accept_errors);
+    header("hoistway_http_queue_depth", "gauge", "Requests waiting for a worker, by lane.");
+    for (std::size_t l = 0; l < http_lane_count; ++l) {
+      out += "hoistway_http_queue_depth{lane=\"" +
+             std::string(to_string(static_cast<http_lane>(l))) + "\"} " +
+             std::to_string(h.queue_depth[l].load()) + "\n";
+    }
+    metric("hoistway_http_workers_busy", "gauge", "Workers running a handler.", h.workers_busy);
+    header("hoistway_http_queue_wait_seconds", "summary",
+           "Time from parsed to picked up by a worker, by lane.");
+    for (std::size_t l = 0; l < http_lane_count; ++l) {
+      const auto lane = "{lane=\"" + std::string(to_string(static_cast<http_lane>(l))) + "\"} ";
+      out += "hoistway_http_queue_wait_seconds_sum" + lane +
+             std::to_string(seconds(h.queue_wait_sum_us[l])) + "\n";
+      out += "hoistway_http_queue_wait_seconds_count" + lane +
+             std::to_string(h.queue_wait_count[l].load()) + "\n";
+    }
     metric("hoistway_http_streams_open", "gauge", "Open event streams.", h.streams_open);
     out += "# HELP hoistway_http_request_duration_seconds Handler latency.\n";
     out += "# TYPE hoistway_http_request_duration_seconds histogram\n";
@@ -569,6 +751,20 @@ http_response api::metrics() const {
          counters_->bad_requests);
   metric("hoistway_api_not_found_total", "counter", "API requests for unknown routes or ids.",
          counters_->not_found);
+  metric("hoistway_api_metrics_refused_total", "counter",
+         "/metrics requests refused (not a local peer, wrong token, or served elsewhere).",
+         counters_->metrics_refused);
+  out += "# HELP hoistway_api_streams_refused_total Event streams refused (429), by cap.\n";
+  out += "# TYPE hoistway_api_streams_refused_total counter\n";
+  out += "hoistway_api_streams_refused_total{reason=\"per_key\"} " +
+         std::to_string(counters_->streams_refused_per_key.load()) + "\n";
+  out += "hoistway_api_streams_refused_total{reason=\"total\"} " +
+         std::to_string(counters_->streams_refused_total.load()) + "\n";
+  metric("hoistway_api_streams_revoked_total", "counter",
+         "Event streams ended because their API key was revoked.", counters_->streams_revoked);
+  metric("hoistway_api_stream_units_ended_total", "counter",
+         "Units dropped from open event streams because their monitoring contract ended.",
+         counters_->stream_units_ended);
   return {200, "text/plain; version=0.0.4", out, {}, nullptr};
 }
 

@@ -20,7 +20,7 @@ common::result<std::shared_ptr<directory>> directory::open(const std::string& st
   auto dir = std::shared_ptr<directory>(new directory(std::move(*db), std::move(clock), max_age));
   auto first = dir->load();
   if (!first) return std::unexpected(first.error());
-  dir->snapshot_ = *first;
+  dir->snapshot_ = std::move(*first);
   return dir;
 }
 
@@ -54,17 +54,54 @@ common::result<std::shared_ptr<const directory::snapshot>> directory::load() {
   return std::shared_ptr<const snapshot>(std::move(next));
 }
 
-std::shared_ptr<const directory::snapshot> directory::current() {
-  std::lock_guard lock(mutex_);
-  if (clock_->mono_ms() - snapshot_->loaded_mono_ms >= max_age_.count()) {
-    if (auto fresh = load()) {
-      snapshot_ = *fresh;
-    } else {
-      spdlog::warn("directory refresh failed, serving the previous snapshot: {}",
-                   fresh.error().message);
-    }
-  }
+bool directory::snapshot::key_active(const caller& who) const {
+  const auto it = keys.find(who.key_id);
+  return it != keys.end() && it->second.customer_id == who.customer_id;
+}
+
+bool directory::snapshot::monitored_for(const std::string& customer_id,
+                                        const std::string& unit_id) const {
+  const auto it = units.find(unit_id);
+  return it != units.end() && !it->second.customer_id.empty() &&
+         it->second.customer_id == customer_id && it->second.monitored;
+}
+
+std::shared_ptr<const directory::snapshot> directory::cached() const {
+  std::lock_guard lock(snapshot_mutex_);
   return snapshot_;
+}
+
+bool directory::stale(const snapshot& s) const {
+  return clock_->mono_ms() - s.loaded_mono_ms >= max_age_.count();
+}
+
+common::status directory::reload() {
+  if (!stale(*cached())) return {};  // another thread loaded it while this one waited
+  auto fresh = load();
+  if (!fresh) {
+    spdlog::warn("directory refresh failed, serving the previous snapshot: {}",
+                 fresh.error().message);
+    return std::unexpected(fresh.error());
+  }
+  std::lock_guard lock(snapshot_mutex_);
+  snapshot_ = std::move(*fresh);
+  return {};
+}
+
+std::shared_ptr<const directory::snapshot> directory::current() {
+  auto snap = cached();
+  if (!stale(*snap)) return snap;
+  // One thread loads; the others answer from the previous snapshot (at most a load older)
+  // rather than queue behind it.
+  std::unique_lock lock(load_mutex_, std::try_to_lock);
+  if (!lock.owns_lock()) return snap;
+  (void)reload();  // a failure is logged; the previous snapshot serves meanwhile
+  return cached();
+}
+
+common::status directory::refresh() {
+  std::lock_guard lock(load_mutex_);
+  return reload();
 }
 
 std::expected<caller, auth_failure> directory::authenticate(const std::string& authorization,

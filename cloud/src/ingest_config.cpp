@@ -46,9 +46,55 @@ common::result<ingest_config> ingest_config::load(const std::string& path) {
   c.share_group = mqtt.text("share_group", "ingest");
 
   auto http = root.child("http");
-  http.only({"address", "port"});
+  http.only({"address", "port", "threads", "workers", "slow_workers", "queue", "max_connections",
+             "max_connections_per_address", "max_body_bytes", "header_timeout_ms",
+             "body_timeout_ms", "idle_timeout_ms", "write_timeout_ms", "max_streams",
+             "max_streams_per_key", "stream_check_ms", "metrics_listen", "metrics_token_file"});
   c.http_address = http.text("address", "127.0.0.1");
   c.http_port = static_cast<std::uint16_t>(http.integer("port", 8080, 0, 65535));
+  {
+    auto& h = c.http;
+    const http_config d;
+    auto ms = [&http](std::string_view key, std::chrono::milliseconds fallback, std::int64_t min,
+                      std::int64_t max) {
+      return std::chrono::milliseconds(http.integer(key, fallback.count(), min, max));
+    };
+    auto size = [&http](std::string_view key, std::size_t fallback, std::int64_t min,
+                        std::int64_t max) {
+      return static_cast<std::size_t>(
+          http.integer(key, static_cast<std::int64_t>(fallback), min, max));
+    };
+    h.threads = static_cast<int>(http.integer("threads", d.threads, 1, 64));
+    h.workers = static_cast<int>(http.integer("workers", d.workers, 1, 256));
+    h.slow_workers = static_cast<int>(http.integer("slow_workers", d.slow_workers, 1, 256));
+    h.queue = size("queue", d.queue, 1, 100'000);
+    h.max_connections = size("max_connections", d.max_connections, 1, 1'000'000);
+    h.max_connections_per_address =
+        size("max_connections_per_address", d.max_connections_per_address, 1, 1'000'000);
+    if (h.max_connections_per_address > h.max_connections) {
+      http.add_error("max_connections_per_address", "must not exceed max_connections");
+    }
+    h.max_body_bytes = size("max_body_bytes", d.max_body_bytes, 1024, 16 << 20);
+    h.header_timeout = ms("header_timeout_ms", d.header_timeout, 100, 600'000);
+    h.body_timeout = ms("body_timeout_ms", d.body_timeout, 100, 3'600'000);
+    h.idle_timeout = ms("idle_timeout_ms", d.idle_timeout, 100, 3'600'000);
+    h.write_timeout = ms("write_timeout_ms", d.write_timeout, 100, 3'600'000);
+    h.max_streams = size("max_streams", d.max_streams, 0, 1'000'000);
+    h.max_streams_per_key = size("max_streams_per_key", d.max_streams_per_key, 0, 1'000'000);
+    h.stream_check = ms("stream_check_ms", d.stream_check, 100, 60'000);
+    h.metrics_listen = http.text("metrics_listen", "");
+    if (!h.metrics_listen.empty()) {
+      const auto colon = h.metrics_listen.rfind(':');
+      const auto port =
+          colon == std::string::npos ? std::string() : h.metrics_listen.substr(colon + 1);
+      const bool digits = !port.empty() && port.size() <= 5 &&
+                          port.find_first_not_of("0123456789") == std::string::npos;
+      if (colon == 0 || !digits || std::stoul(port) > 65535) {
+        http.add_error("metrics_listen", "must be host:port, e.g. \"127.0.0.1:9464\"");
+      }
+    }
+    h.metrics_token_file = http.text("metrics_token_file", "");
+  }
 
   auto store = root.child("store");
   store.only({"path"});

@@ -1,6 +1,7 @@
 // Tests of the portal API (api.hpp) over a real store: tenancy (401/403/404), parameter
 // validation, alert acknowledgement, the OpenAPI description held against the route table,
-// /metrics, and the push stream.
+// /metrics and who may read it, the push stream (its caps, and how it re-checks the key and the
+// contracts), and the lanes routes wait in.
 #include "hoistway/cloud/api.hpp"
 
 #include <doctest/doctest.h>
@@ -117,6 +118,12 @@ struct fixture {
   hc::http_server_stats http_stats;
   std::string openapi_text = read_text(source_root() / "cloud" / "openapi.yaml");
   std::optional<hc::api> api;
+  std::string remote = "192.0.2.1";  // the peer address requests come from
+  std::size_t max_streams = 256;
+  std::size_t max_streams_per_key = 8;
+  bool metrics_on_main = true;
+  std::string metrics_token;
+  std::vector<std::string> slow_prefixes;
 
   explicit fixture(std::size_t bus_capacity = 64) {
     bus = std::make_shared<hc::event_bus>(bus_capacity, 1000);
@@ -156,6 +163,11 @@ struct fixture {
     ctx.broker_connected = [this] { return broker_up; };
     ctx.http = &http_stats;
     ctx.openapi_yaml = openapi.empty() ? std::string_view(openapi_text) : openapi;
+    ctx.max_streams = max_streams;
+    ctx.max_streams_per_key = max_streams_per_key;
+    ctx.metrics_on_main = metrics_on_main;
+    ctx.metrics_token = metrics_token;
+    ctx.slow_prefixes = slow_prefixes;
     api.emplace(std::move(ctx));
   }
 
@@ -231,7 +243,7 @@ struct fixture {
     r.query = query;
     r.headers = headers;
     if (!token.empty()) r.headers["authorization"] = "Bearer " + token;
-    r.remote_address = "192.0.2.1";
+    r.remote_address = remote;
     return api->handle(r);
   }
   hc::http_response get(const std::string& path_, const std::string& token,
@@ -370,8 +382,9 @@ TEST_CASE("api: /api/v1 without a valid key is 401 with WWW-Authenticate") {
   // Both ways of sending a good key work.
   CHECK(f.get("/api/v1/units", f.key_a.token).status == 200);
   CHECK(f.call("GET", "/api/v1/units", {}, {}, {{"x-api-key", f.key_a.token}}).status == 200);
-  // The operational routes need no key.
+  // The operational routes need no API key (/metrics has its own rule: a local peer here).
   CHECK(f.call("GET", "/healthz").status == 200);
+  f.remote = "127.0.0.1";
   CHECK(f.call("GET", "/metrics").status == 200);
   CHECK(f.call("GET", "/openapi.yaml").status == 200);
   CHECK(f.api->counters().unauthenticated.load() >= 5);
@@ -658,8 +671,11 @@ TEST_CASE("api: /metrics is Prometheus text with rejected frames per reason") {
   f.ingest_counters.rejected[static_cast<std::size_t>(common::wire::reject_reason::oversized)] = 1;
   f.http_stats.observe(std::chrono::microseconds(300));
   f.http_stats.observe(std::chrono::microseconds(2000));
+  f.http_stats.reject(hc::http_reject::header_timeout);
+  f.http_stats.connections_refused[static_cast<std::size_t>(hc::http_refusal::per_address)] = 4;
   (void)f.call("GET", "/api/v1/units");  // unauthenticated
 
+  f.remote = "127.0.0.1";  // /metrics is for local peers by default
   const auto r = f.call("GET", "/metrics");
   REQUIRE(r.status == 200);
   CHECK(r.content_type.rfind("text/plain", 0) == 0);
@@ -714,6 +730,28 @@ TEST_CASE("api: /metrics is Prometheus text with rejected frames per reason") {
   CHECK(values["hoistway_http_request_duration_seconds_bucket{le=\"0.0025\"}"] == "2");
   CHECK(values["hoistway_http_request_duration_seconds_bucket{le=\"+Inf\"}"] == "2");
   CHECK(values["hoistway_http_request_duration_seconds_count"] == "2");
+  // Every refusal of the server has its reason.
+  for (std::size_t i = 0; i < hc::http_reject_count; ++i) {
+    const auto key = "hoistway_http_rejected_total{reason=\"" +
+                     std::string(hc::to_string(static_cast<hc::http_reject>(i))) + "\"}";
+    CAPTURE(key);
+    CHECK(values.contains(key));
+  }
+  CHECK(values["hoistway_http_rejected_total{reason=\"header_timeout\"}"] == "1");
+  CHECK(values["hoistway_http_connections_refused_total{reason=\"per_address\"}"] == "4");
+  CHECK(values["hoistway_http_connections_refused_total{reason=\"max_connections\"}"] == "0");
+  for (const std::string name :
+       {"hoistway_http_accept_errors_total", "hoistway_http_idle_closed_total",
+        "hoistway_http_connections_open", "hoistway_http_queue_depth{lane=\"fast\"}",
+        "hoistway_http_queue_depth{lane=\"slow\"}",
+        "hoistway_http_queue_wait_seconds_count{lane=\"slow\"}",
+        "hoistway_api_streams_revoked_total", "hoistway_api_stream_units_ended_total",
+        "hoistway_api_metrics_refused_total"}) {
+    CAPTURE(name);
+    CHECK(values.contains(name));
+  }
+  CHECK(values.contains("hoistway_api_streams_refused_total{reason=\"per_key\"}"));
+  CHECK(values.contains("hoistway_api_streams_refused_total{reason=\"total\"}"));
 
   SUBCASE("without ingest counters there are no ingest metrics") {
     f.with_ingest = false;
@@ -835,4 +873,201 @@ TEST_CASE("api: resuming from an event that has left the ring says reset") {
   CHECK(reset);
   REQUIRE(events.size() == 4);  // what the ring still holds
   CHECK(events.back().id == f.bus->last_id());
+}
+
+TEST_CASE("api: /metrics is for local peers unless a token or a listener of its own says so") {
+  fixture f;
+  auto metrics_status = [&f](const std::string& remote,
+                             const std::map<std::string, std::string>& headers = {}) {
+    f.remote = remote;
+    return f.call("GET", "/metrics", {}, {}, headers).status;
+  };
+  SUBCASE("by default: loopback peers without proxy headers only") {
+    CHECK(metrics_status("127.0.0.1") == 200);
+    CHECK(metrics_status("127.0.0.53") == 200);
+    CHECK(metrics_status("::1") == 200);
+    CHECK(metrics_status("192.0.2.1") == 403);
+    check_problem(f.call("GET", "/metrics"), 403);
+    CHECK(metrics_status("10.0.0.7") == 403);
+    // A proxy on the same host relays for someone else.
+    CHECK(metrics_status("127.0.0.1", {{"x-forwarded-for", "203.0.113.9"}}) == 403);
+    CHECK(metrics_status("127.0.0.1", {{"forwarded", "for=203.0.113.9"}}) == 403);
+    CHECK(metrics_status("127.0.0.1", {{"x-real-ip", "203.0.113.9"}}) == 403);
+    CHECK(f.api->counters().metrics_refused >= 5);
+  }
+  SUBCASE("with a token: any peer with the token, no peer without it") {
+    f.metrics_token = "s3cret-metrics-token-0123456789";
+    f.build();
+    CHECK(metrics_status("192.0.2.1") == 401);
+    CHECK(metrics_status("127.0.0.1") == 401);  // loopback is no longer enough
+    CHECK(metrics_status("192.0.2.1", {{"authorization", "Bearer wrong"}}) == 401);
+    CHECK(metrics_status("192.0.2.1", {{"authorization", "Bearer " + f.metrics_token + "x"}}) ==
+          401);
+    CHECK(metrics_status("192.0.2.1", {{"authorization", f.metrics_token}}) == 401);
+    CHECK(metrics_status("192.0.2.1", {{"authorization", "Bearer " + f.metrics_token}}) == 200);
+    f.remote = "192.0.2.1";
+    const auto r = f.call("GET", "/metrics");
+    check_problem(r, 401);
+    CHECK(std::ranges::any_of(r.headers,
+                              [](const auto& h) { return h.first == "WWW-Authenticate"; }));
+  }
+  SUBCASE("on a listener of its own: not on the main one") {
+    f.metrics_on_main = false;
+    f.build();
+    CHECK(metrics_status("127.0.0.1") == 404);
+    hc::http_request r;
+    r.method = "GET";
+    r.path = r.target = "/metrics";
+    r.remote_address = "192.0.2.1";  // the listener's own address is the operator's choice
+    const auto served = f.api->metrics_listener(r);
+    CHECK(served.status == 200);
+    CHECK(served.body.find("hoistway_api_metrics_refused_total") != std::string::npos);
+    r.path = r.target = "/api/v1/units";
+    CHECK(f.api->metrics_listener(r).status == 404);  // nothing else there
+    r.path = r.target = "/metrics";
+    r.method = "POST";
+    CHECK(f.api->metrics_listener(r).status == 405);
+  }
+  SUBCASE("on a listener of its own with a token: the token is needed there too") {
+    f.metrics_on_main = false;
+    f.metrics_token = "s3cret-metrics-token-0123456789";
+    f.build();
+    hc::http_request r;
+    r.method = "GET";
+    r.path = r.target = "/metrics";
+    r.remote_address = "127.0.0.1";
+    CHECK(f.api->metrics_listener(r).status == 401);
+    r.headers["authorization"] = "Bearer " + f.metrics_token;
+    CHECK(f.api->metrics_listener(r).status == 200);
+  }
+}
+
+TEST_CASE("api: account routes wait in the slow lane, everything else in the fast one") {
+  fixture f;
+  hc::http_request r;
+  r.path = "/api/v1/eservice/forgot-password";
+  CHECK(f.api->lane_of(r) == hc::http_lane::fast);  // no slow prefixes configured
+  f.slow_prefixes = {"/api/v1/eservice/", "/api/v1/portal/"};
+  f.build();
+  CHECK(f.api->lane_of(r) == hc::http_lane::slow);
+  r.path = "/api/v1/portal/login";
+  CHECK(f.api->lane_of(r) == hc::http_lane::slow);
+  for (const auto* path : {"/api/v1/units", "/api/v1/units/uA1/status", "/healthz", "/metrics",
+                           "/api/v1/stream", "/api/v1/eservicex"}) {
+    CAPTURE(path);
+    r.path = path;
+    CHECK(f.api->lane_of(r) == hc::http_lane::fast);
+  }
+}
+
+TEST_CASE("api: event streams are capped per key and in total: 429 with Retry-After") {
+  fixture f;
+  f.max_streams = 3;
+  f.max_streams_per_key = 2;
+  f.build();
+  auto open = [&f](const std::string& token) { return f.get("/api/v1/stream", token); };
+  auto retry_after = [](const hc::http_response& r) {
+    const auto it =
+        std::ranges::find_if(r.headers, [](const auto& h) { return h.first == "Retry-After"; });
+    return it == r.headers.end() ? std::string() : it->second;
+  };
+  auto a1 = open(f.key_a.token);
+  auto a2 = open(f.key_a.token);
+  REQUIRE(a1.status == 200);
+  REQUIRE(a2.status == 200);
+  const auto a3 = open(f.key_a.token);
+  check_problem(a3, 429);
+  CHECK(a3.stream == nullptr);
+  CHECK_FALSE(retry_after(a3).empty());
+  CHECK(f.api->counters().streams_refused_per_key == 1);
+
+  auto b1 = open(f.key_b.token);  // another key: the third stream in all
+  REQUIRE(b1.status == 200);
+  const auto b2 = open(f.key_b.token);
+  check_problem(b2, 429);
+  CHECK_FALSE(retry_after(b2).empty());
+  CHECK(f.api->counters().streams_refused_total == 1);
+
+  // A stream that goes gives its place back; so does a stream response never sent.
+  a1.stream.reset();
+  auto a4 = open(f.key_a.token);
+  CHECK(a4.status == 200);
+  a4 = {};
+  b1 = {};
+  CHECK(open(f.key_b.token).status == 200);
+  CHECK(f.api->counters().streams_refused_per_key == 1);
+  CHECK(f.api->counters().streams_refused_total == 1);
+
+  SUBCASE("a cap of zero refuses every stream") {
+    f.max_streams_per_key = 0;
+    f.build();
+    check_problem(open(f.key_b.token), 429);
+  }
+}
+
+TEST_CASE("api: a revoked key ends its stream; an ended contract stops that unit's events") {
+  fixture f;
+  auto reg = hc::registry::open(f.path, f.clock);
+  REQUIRE_MESSAGE(reg.has_value(), reg.error().message);
+  REQUIRE(f.key_a.key_id != f.key_b.key_id);
+  // A second monitored unit of customer A, so one contract can end while the stream goes on.
+  REQUIRE(reg->add_contract("uA2", t0, std::nullopt));
+  f.clock->advance(1000);
+  REQUIRE(f.directory->refresh());
+
+  auto a = f.get("/api/v1/stream", f.key_a.token);
+  auto b = f.get("/api/v1/stream", f.key_b.token);
+  REQUIRE(a.stream != nullptr);
+  REQUIRE(b.stream != nullptr);
+  a.stream->start([] {});
+  b.stream->start([] {});
+  (void)a.stream->take();
+  (void)b.stream->take();
+  const auto first = f.bus->publish("uA1", "status", R"({"n":1})");
+  const auto second = f.bus->publish("uA2", "status", R"({"n":2})");
+  auto seen = parse_sse(a.stream->take());
+  REQUIRE(seen.size() == 2);
+  CHECK(seen[0].id == first);
+  CHECK(seen[1].id == second);
+
+  // uA1's contract ends: the next take (an event, or the server's periodic one) drops it.
+  REQUIRE(reg->end_contracts("uA1", f.clock->wall_ms()));
+  f.clock->advance(1000);
+  REQUIRE(f.directory->refresh());
+  f.bus->publish("uA1", "status", R"({"n":3})");
+  const auto third = f.bus->publish("uA2", "status", R"({"n":4})");
+  std::vector<std::string> other;
+  seen = parse_sse(a.stream->take(), &other);
+  REQUIRE(seen.size() == 1);
+  CHECK(seen[0].id == third);
+  REQUIRE(other.size() == 1);
+  CHECK(other[0].find("event: unit_removed") != std::string::npos);
+  CHECK(other[0].find("\"uA1\"") != std::string::npos);
+  CHECK_FALSE(a.stream->finished());
+  CHECK(f.api->counters().stream_units_ended == 1);
+  f.bus->publish("uA1", "status", R"({"n":5})");
+  CHECK(a.stream->take().empty());  // announced once, then silence for uA1
+
+  // Key A is revoked: its stream says so and ends, with or without an event to carry it.
+  REQUIRE(reg->revoke_api_key(f.key_a.key_id));
+  f.clock->advance(1000);
+  REQUIRE(f.directory->refresh());
+  const auto last = a.stream->take();
+  CHECK(last.find("event: end") != std::string::npos);
+  CHECK(last.find("revoked") != std::string::npos);
+  CHECK(parse_sse(last).empty());
+  CHECK(a.stream->finished());
+  CHECK(f.api->counters().streams_revoked == 1);
+  f.bus->publish("uA2", "status", R"({"n":6})");
+  CHECK(a.stream->take().empty());  // nothing after the end
+  CHECK(f.api->counters().streams_revoked == 1);
+
+  // Customer B's stream goes on.
+  const auto for_b = f.bus->publish("uB1", "status", R"({"n":7})");
+  seen = parse_sse(b.stream->take());
+  REQUIRE(seen.size() == 1);
+  CHECK(seen[0].id == for_b);
+  CHECK_FALSE(b.stream->finished());
+  // And the revoked key opens no new one.
+  CHECK(f.get("/api/v1/stream", f.key_a.token).status == 401);
 }

@@ -698,6 +698,7 @@ TEST_CASE("retention: /metrics shows the sweep's counters") {
   hc::http_request request;
   request.method = "GET";
   request.target = request.path = "/metrics";
+  request.remote_address = "127.0.0.1";  // /metrics is served to local peers by default
   const auto r = api.handle(request);
   REQUIRE(r.status == 200);
   const auto& text = r.body;
