@@ -180,7 +180,8 @@ class Bench:
             return [tool, "junk", "--uri", uri, "--devices", self.junk_devices_file,
                     "--hostile", JUNK_HOSTILE, "--stranger", JUNK_STRANGER,
                     "--known", self.devices_file, "--rate", str(a.junk_per_s),
-                    "--max-frame-bytes", str(MAX_FRAME_BYTES)]
+                    "--max-frame-bytes", str(MAX_FRAME_BYTES)] + \
+                (["--skip", a.junk_skip] if a.junk_skip else [])
         return [tool, "subscribe", "--uri", uri, "--user", SERVICE_USER,
                 "--password", self.service_password, "--timeout", str(a.timeout)]
 
@@ -471,8 +472,9 @@ def print_junk_summary(args, ing, jnk):
     clean = statistics.median(x["rate"] for x in ing)
     dirty = statistics.median(x["rate"] for x in jnk)
     paired = [j["rate"] / i["rate"] for i, j in zip(ing, jnk)]
-    print(f"junk: {args.junk_per_s} junk frames/s asked, evenly paced, on two connections of "
-          f"their own; medians of {len(jnk)}")
+    skipped = f" less the turns of {args.junk_skip}" if args.junk_skip else ""
+    print(f"junk: {args.junk_per_s} junk frames/s asked{skipped}, evenly paced, on two "
+          f"connections of their own; medians of {len(jnk)}")
     print(f"hoistway-ingest clean: {clean:,.0f} records/s; with junk: {dirty:,.0f} records/s")
     print(f"junk ratio {dirty / clean:.3f} (target >= {JUNK_TARGET}): "
           f"{'met' if dirty / clean >= JUNK_TARGET else 'not met'}; per repetition "
@@ -516,7 +518,8 @@ def junk_bench_fields(args, ing, jnk):
     delivered = statistics.median(x["junk"]["delivered_per_s"] for x in jnk)
     return (f" junk_per_s={args.junk_per_s} clean_records_per_s={clean:.0f} "
             f"junk_records_per_s={dirty:.0f} junk_ratio={dirty / clean:.3f} "
-            f"junk_delivered_per_s={delivered:.0f} junk_target={JUNK_TARGET}")
+            f"junk_delivered_per_s={delivered:.0f} junk_target={JUNK_TARGET}" +
+            (f" junk_skip={args.junk_skip}" if args.junk_skip else ""))
 
 
 def main():
@@ -533,6 +536,9 @@ def main():
     parser.add_argument("--junk-per-s", type=int, default=0,
                         help="also run the ingest arm with this many junk frames a second "
                              "mixed in (issue 13: 1000)")
+    parser.add_argument("--junk-skip", default="",
+                        help="junk kinds (comma-separated) whose turns pass unsent, the others "
+                             "keeping their rates: to find what a kind costs")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args()
 

@@ -26,6 +26,7 @@
 //
 //   bench_cloud_ingest junk --uri URI --devices FILE --hostile ID --stranger ID --known FILE
 //                           [--rate N] [--seconds S] [--max-frame-bytes B] [--seed N]
+//                           [--skip KIND,...]
 //     The junk publisher (issue 13): N junk frames a second (default 1,000), evenly paced, for S
 //     seconds or, without --seconds, until its stdin closes. FILE (as for publish) holds the two
 //     junk devices, each on a connection of its own: --hostile, a device the ingest knows, sends
@@ -35,7 +36,8 @@
 //     frames over max_frame_bytes, frames naming devices nobody provisioned, frames signed
 //     with its old key, and frames on the topics of the measured devices (--known: their ids
 //     only) and of unprovisioned ones, which the broker's ACL lets no one but their owner write.
-//     The kinds take turns, one ninth of the rate each. Prints what it published per kind.
+//     The kinds take turns, one ninth of the rate each (--skip leaves a kind's turns unsent, for
+//     finding what one kind costs). Prints what it published per kind.
 //
 // Output is key=value lines on stdout; times are CLOCK_MONOTONIC nanoseconds (std::steady_clock),
 // comparable across the processes of one machine. Prints figures; asserts nothing on time.
@@ -467,6 +469,21 @@ int junk(const std::map<std::string, std::string>& args) {
       if (std::string id; fields >> id) known.push_back(id);
     }
   }
+  // --skip KIND,...: those kinds' turns pass unsent, so the others keep their own rates (to
+  // find what one kind costs, not to lighten the mix).
+  std::array<bool, junk_kind_count> skip{};
+  {
+    std::istringstream names(arg(args, "skip", ""));
+    for (std::string name; std::getline(names, name, ',');) {
+      std::size_t k = 0;
+      while (k < junk_kind_count && name != junk_kinds[k].name) ++k;
+      if (k == junk_kind_count) {
+        std::fprintf(stderr, "junk: --skip: no kind %s\n", name.c_str());
+        return 64;
+      }
+      skip[k] = true;
+    }
+  }
   if (hostile == nullptr || stranger == nullptr || rate <= 0 || known.empty()) {
     std::fprintf(stderr,
                  "junk: needs --devices FILE with the --hostile and --stranger devices, --known "
@@ -554,12 +571,13 @@ int junk(const std::map<std::string, std::string>& args) {
     // Evenly paced: frame i is due at t_start + i periods; a late one goes at once.
     const auto due = t_start + static_cast<std::int64_t>(i) * period_ns;
     if (t_stop != 0 && due >= t_stop) break;
+    const auto k = i % junk_kind_count;
+    if (skip[k]) continue;
     if (const auto now = now_ns(); now < due) {
       std::this_thread::sleep_for(std::chrono::nanoseconds(due - now));
     } else {
       max_lag_ns = std::max(max_lag_ns, now - due);
     }
-    const auto k = i % junk_kind_count;
     const auto j = (i / junk_kind_count) % pool;
     auto& d = junk_kinds[k].from_stranger ? *stranger : *hostile;
     auto topic = hc::topics::up(d.id);
@@ -648,7 +666,7 @@ int main(int argc, char** argv) {
                  "--expect-frames N [--group G] [--check-store PATH] [--timeout S]\n"
                  "       bench_cloud_ingest junk --uri URI --devices FILE --hostile ID "
                  "--stranger ID --known FILE [--rate N] [--seconds S] [--max-frame-bytes B] "
-                 "[--seed N]\n");
+                 "[--seed N] [--skip KIND,...]\n");
     return 64;
   }
   const auto args = parse_args(argc, argv, 2);
