@@ -163,6 +163,10 @@ class Bench:
         text = mosquitto_conf(port, data).replace("allow_anonymous true", "allow_anonymous false")
         text += (f"password_file {os.path.join(self.dir, 'mosquitto.passwd')}\n"
                  f"acl_file {os.path.join(self.dir, 'mosquitto.acl')}\n")
+        if self.args.broker_message_size_limit:
+            # What-if: the broker itself drops messages over the limit (the tests' and the
+            # demo's brokers set none).
+            text += f"message_size_limit {self.args.broker_message_size_limit}\n"
         with open(conf, "w") as f:
             f.write(text)
         p = self.spawn(f"mosquitto-{rep}", ["mosquitto", "-c", conf])
@@ -315,7 +319,9 @@ class Bench:
                 junk_proc.wait(30)
                 self.stop(junk_proc)
                 final = wait_drained(http_port)
-                result["junk"] = junk_report(junk_out, marks, t1_ns, metrics, final, frames)
+                result["junk"] = junk_report(
+                    junk_out, marks, t1_ns, metrics, final, frames,
+                    0 < self.args.broker_message_size_limit <= MAX_FRAME_BYTES)
         finally:
             if junk_proc is not None:
                 self.stop(junk_proc)
@@ -364,7 +370,7 @@ def wait_drained(port, timeout=60):
     return last
 
 
-def junk_report(junk_out, marks, t1_ns, metrics, final, measured_frames):
+def junk_report(junk_out, marks, t1_ns, metrics, final, measured_frames, limited):
     """What the junk arm's junk did: published per kind (the junk publisher's own counts), and
     from the ingest's /metrics, the junk delivered per second inside the measured window, its
     rejections by reason and dead letters there, and, once everything has drained, whether every
@@ -386,6 +392,8 @@ def junk_report(junk_out, marks, t1_ns, metrics, final, measured_frames):
     # in padding leaves a frame that verifies); the measured frames were all accepted.
     arrived = sum(rf.values()) + final.get("hoistway_frames_accepted_total", 0) - measured_frames
     deliverable = sum(kinds.values()) - kinds.get("foreign-topic", 0)
+    if limited:  # the broker drops every oversized frame (they all exceed its limit)
+        deliverable -= kinds.get("oversized", 0)
     return {"kinds": kinds, "refused": refused, "published_per_s": float(junk_out["per_s"]),
             "max_lag_ms": float(junk_out["max_lag_ms"]), "window_s": window_s,
             "delivered_per_s": delivered_w / window_s, "rejected": rejected_w,
@@ -473,6 +481,8 @@ def print_junk_summary(args, ing, jnk):
     dirty = statistics.median(x["rate"] for x in jnk)
     paired = [j["rate"] / i["rate"] for i, j in zip(ing, jnk)]
     skipped = f" less the turns of {args.junk_skip}" if args.junk_skip else ""
+    if args.broker_message_size_limit:
+        skipped += f" (broker message_size_limit {args.broker_message_size_limit})"
     print(f"junk: {args.junk_per_s} junk frames/s asked{skipped}, evenly paced, on two "
           f"connections of their own; medians of {len(jnk)}")
     print(f"hoistway-ingest clean: {clean:,.0f} records/s; with junk: {dirty:,.0f} records/s")
@@ -519,7 +529,9 @@ def junk_bench_fields(args, ing, jnk):
     return (f" junk_per_s={args.junk_per_s} clean_records_per_s={clean:.0f} "
             f"junk_records_per_s={dirty:.0f} junk_ratio={dirty / clean:.3f} "
             f"junk_delivered_per_s={delivered:.0f} junk_target={JUNK_TARGET}" +
-            (f" junk_skip={args.junk_skip}" if args.junk_skip else ""))
+            (f" junk_skip={args.junk_skip}" if args.junk_skip else "") +
+            (f" broker_message_size_limit={args.broker_message_size_limit}"
+             if args.broker_message_size_limit else ""))
 
 
 def main():
@@ -539,6 +551,9 @@ def main():
     parser.add_argument("--junk-skip", default="",
                         help="junk kinds (comma-separated) whose turns pass unsent, the others "
                              "keeping their rates: to find what a kind costs")
+    parser.add_argument("--broker-message-size-limit", type=int, default=0,
+                        help="what-if: the broker's message_size_limit (default: none, as the "
+                             "tests and the demo run it)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args()
 
