@@ -35,6 +35,9 @@ With --junk-per-s N (issue 13: target junk/clean >= 0.9) a fourth arm runs in ea
       publisher's t0 and after its last ack, so the junk delivered per second and the ingest's
       rejections by reason are those of the measured window; after the junk stops, every
       deliverable junk frame is accounted for (rejected, or accepted if a flipped bit survived).
+      As for (c), it prints the CPU an ingest may use at the junk target: all cores for the
+      clean arm's time / 0.9, less the publisher, the broker (with its junk share) and the junk
+      publisher, which here share the cores with it.
 Medians over the repetitions. Times are CLOCK_MONOTONIC, shared by the processes. Each arm also
 prints the CPU seconds its publisher, broker and subscriber (or ingest) used inside the measured
 window: on a small machine the three share the cores, so the ratio is as much about the ingest's
@@ -333,7 +336,8 @@ class Bench:
                                f"published {records}")
         tx = metrics.get("hoistway_store_transactions_total", 0)
         acks = metrics.get("hoistway_ack_latency_seconds_count", 0)
-        result.update({"records": records, "seconds": seconds, "rate": records / seconds,
+        result.update({"records": records, "frames": frames, "seconds": seconds,
+                       "rate": records / seconds,
                        "transactions": int(tx),
                        "ack_latency_ms": 1000 * metrics.get("hoistway_ack_latency_seconds_sum", 0) /
                        max(acks, 1),
@@ -518,6 +522,42 @@ def print_junk_summary(args, ing, jnk):
         print(f"CPU s in the measured window, {arm} (medians): " + ", ".join(
             f"{k} {statistics.median(x['window'][k] for x in xs if x['window'][k] is not None):.2f}"
             for k in xs[0]["window"]))
+    budgets = [junk_budget(i, j) for i, j in zip(ing, jnk)]
+    if budgets and all(b is not None for b in budgets):
+        med = {k: statistics.median(b[k] for b in budgets) for k in budgets[0]}
+        print(f"CPU budget at the junk target (each repetition's pair, medians): at "
+              f"{JUNK_TARGET} the junk arm may last the clean one's time / {JUNK_TARGET} = "
+              f"{med['window_s']:.2f} s, {os.cpu_count()} cores x that = "
+              f"{med['cores_cpu_s']:.2f} CPU s; less the publisher {med['publisher']:.2f}, the "
+              f"broker {med['broker']:.2f} (of which the junk's {med['broker_junk']:.2f}) and the "
+              f"junk publisher {med['junk']:.2f} = {med['budget']:.2f} CPU s for the ingest; it "
+              f"needs {med['ingest']:.2f} (of which the junk's {med['ingest_junk']:.2f}). The "
+              f"junk costs the ingest {med['ingest_us_per_junk']:.0f} us a frame (the live frames "
+              f"{med['ingest_us_per_frame']:.0f} us)")
+
+
+def junk_budget(clean, junk):
+    """The CPU an ingest may use if the junk arm is to reach the target, on all the cores,
+    beside what the others need: the publisher as in the clean arm, the broker as in the clean
+    arm plus its junk share, and the junk publisher (both junk shares per second of the junk
+    arm, for the shorter time). Beside it, what this ingest needs in that time."""
+    c, j = clean["window"], junk["window"]
+    if any(x.get(k) is None for x in (c, j) for k in ("publisher", "broker", "ingest")) or \
+            j.get("junk") is None:
+        return None
+    window = clean["seconds"] / JUNK_TARGET
+    per_s = window / junk["seconds"]
+    broker_junk = (j["broker"] - c["broker"]) * per_s
+    ingest_junk = (j["ingest"] - c["ingest"]) * per_s
+    cores_cpu = os.cpu_count() * window
+    delivered = junk["junk"]["delivered_per_s"] * junk["seconds"]
+    return {"window_s": window, "cores_cpu_s": cores_cpu, "publisher": c["publisher"],
+            "broker": c["broker"] + broker_junk, "broker_junk": broker_junk,
+            "junk": j["junk"] * per_s,
+            "budget": cores_cpu - c["publisher"] - c["broker"] - broker_junk - j["junk"] * per_s,
+            "ingest": c["ingest"] + ingest_junk, "ingest_junk": ingest_junk,
+            "ingest_us_per_junk": 1e6 * (j["ingest"] - c["ingest"]) / max(delivered, 1),
+            "ingest_us_per_frame": 1e6 * c["ingest"] / clean["frames"]}
 
 
 def junk_bench_fields(args, ing, jnk):
@@ -526,9 +566,14 @@ def junk_bench_fields(args, ing, jnk):
     clean = statistics.median(x["rate"] for x in ing)
     dirty = statistics.median(x["rate"] for x in jnk)
     delivered = statistics.median(x["junk"]["delivered_per_s"] for x in jnk)
+    budgets = [junk_budget(i, j) for i, j in zip(ing, jnk)]
+    budget = ""
+    if all(b is not None for b in budgets):
+        budget = (f" junk_ingest_cpu_budget_s={statistics.median(b['budget'] for b in budgets):.3f}"
+                  f" junk_ingest_cpu_need_s={statistics.median(b['ingest'] for b in budgets):.3f}")
     return (f" junk_per_s={args.junk_per_s} clean_records_per_s={clean:.0f} "
             f"junk_records_per_s={dirty:.0f} junk_ratio={dirty / clean:.3f} "
-            f"junk_delivered_per_s={delivered:.0f} junk_target={JUNK_TARGET}" +
+            f"junk_delivered_per_s={delivered:.0f} junk_target={JUNK_TARGET}" + budget +
             (f" junk_skip={args.junk_skip}" if args.junk_skip else "") +
             (f" broker_message_size_limit={args.broker_message_size_limit}"
              if args.broker_message_size_limit else ""))
