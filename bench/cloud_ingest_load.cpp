@@ -412,22 +412,44 @@ int subscribe(const std::map<std::string, std::string>& args) {
 // each is 1/9 of the rate), with the connection that sends each. `stranger` is a device whose
 // broker entry outlived its revocation in the store; `hostile` a device the ingest knows, with
 // its own key and credentials, sending what no agent of ours would.
+enum class junk : std::uint8_t {
+  random,
+  truncated,
+  bitflip,
+  unknown_device,
+  wrong_mac,
+  oversized,
+  forged,
+  revoked,
+  foreign_topic,
+};
 struct junk_kind {
+  junk id;
   const char* name;
   bool from_stranger;
 };
 constexpr junk_kind junk_kinds[] = {
-    {"random", true},          // random bytes
-    {"truncated", false},      // a real frame of the hostile device, cut short
-    {"bitflip", false},        // a real frame of the hostile device, 1-4 bits flipped
-    {"unknown-device", true},  // an envelope naming a device nobody provisioned, own topic
-    {"wrong-mac", false},      // the hostile device's own frame signed with another key
-    {"oversized", true},       // over the ingest's max_frame_bytes
-    {"forged", false},         // signed by the hostile device, meaningless (hoistway_forge)
-    {"revoked", true},         // well-formed and signed by the revoked device's old key
-    {"foreign-topic", true},   // on a measured device's (or a ghost's) topic: the ACL's case
+    {junk::random, "random", true},         // random bytes
+    {junk::truncated, "truncated", false},  // a real frame of the hostile device, cut short
+    {junk::bitflip, "bitflip", false},      // a real frame of the hostile device, 1-4 bits flipped
+    {junk::unknown_device, "unknown-device",
+     true},  // an envelope naming a device nobody provisioned, own topic
+    {junk::wrong_mac, "wrong-mac",
+     false},                               // the hostile device's own frame signed with another key
+    {junk::oversized, "oversized", true},  // over the ingest's max_frame_bytes
+    {junk::forged, "forged", false},   // signed by the hostile device, meaningless (hoistway_forge)
+    {junk::revoked, "revoked", true},  // well-formed and signed by the revoked device's old key
+    {junk::foreign_topic, "foreign-topic",
+     true},  // on a measured device's (or a ghost's) topic: the ACL's case
 };
 constexpr std::size_t junk_kind_count = std::size(junk_kinds);
+// The kinds are indexed by their id (the counts below, --skip).
+static_assert([] {
+  for (std::size_t k = 0; k < junk_kind_count; ++k) {
+    if (static_cast<std::size_t>(junk_kinds[k].id) != k) return false;
+  }
+  return true;
+}());
 
 // A frame of `n` live-traffic records from `seq` for `device`, signed with `key`.
 std::vector<std::uint8_t> live_frame(const std::string& device, std::span<const std::uint8_t> key,
@@ -446,7 +468,7 @@ std::vector<std::uint8_t> live_frame(const std::string& device, std::span<const 
   return hc::wire::encode_frame(b, 1, key);
 }
 
-int junk(const std::map<std::string, std::string>& args) {
+int junk_publisher(const std::map<std::string, std::string>& args) {
   const auto uri = arg(args, "uri", "tcp://127.0.0.1:1883");
   const auto rate = arg_int(args, "rate", 1000);
   const auto seconds = arg_int(args, "seconds", 0);
@@ -582,20 +604,20 @@ int junk(const std::map<std::string, std::string>& args) {
     auto& d = junk_kinds[k].from_stranger ? *stranger : *hostile;
     auto topic = hc::topics::up(d.id);
     std::span<const std::uint8_t> payload;
-    switch (k) {
-      case 0: {  // random bytes, 1 B to 4 KiB
+    switch (junk_kinds[k].id) {
+      case junk::random: {  // random bytes, 1 B to 4 KiB
         scratch.resize(1 + rng() % 4096);
         for (auto& b : scratch) b = static_cast<std::uint8_t>(rng());
         payload = scratch;
         break;
       }
-      case 1: {  // truncated: a prefix of a real frame
+      case junk::truncated: {  // truncated: a prefix of a real frame
         scratch.assign(real[j].begin(),
                        real[j].begin() + static_cast<std::ptrdiff_t>(rng() % real[j].size()));
         payload = scratch;
         break;
       }
-      case 2: {  // bit-flipped: 1-4 bits anywhere in a real frame
+      case junk::bitflip: {  // bit-flipped: 1-4 bits anywhere in a real frame
         scratch = real[j];
         for (auto flips = 1 + rng() % 4; flips > 0; --flips) {
           const auto bit = rng() % (scratch.size() * 8);
@@ -604,26 +626,26 @@ int junk(const std::map<std::string, std::string>& args) {
         payload = scratch;
         break;
       }
-      case 3:
+      case junk::unknown_device:
         payload = ghosts[j];
         break;
-      case 4:
+      case junk::wrong_mac:
         payload = wrong_mac[j];
         break;
-      case 5:
+      case junk::oversized:
         payload = std::span(oversized).first(max_frame_bytes + 1 + rng() % 4096);
         break;
-      case 6: {  // a forged kind, in turn, at the hostile device's next seq
+      case junk::forged: {  // a forged kind, in turn, at the hostile device's next seq
         scratch = *hoistway::testing::forge::frame(forged_kinds[forged_seq % forged_kinds.size()],
                                                    d.id, 1, d.key, forged_seq);
         ++forged_seq;
         payload = scratch;
         break;
       }
-      case 7:
+      case junk::revoked:
         payload = revoked[j];
         break;
-      default:
+      case junk::foreign_topic:
         topic = foreign_topics[j];
         payload = impostors[j];
         break;
@@ -672,7 +694,7 @@ int main(int argc, char** argv) {
   const auto args = parse_args(argc, argv, 2);
   if (std::strcmp(argv[1], "publish") == 0) return publish(args);
   if (std::strcmp(argv[1], "subscribe") == 0) return subscribe(args);
-  if (std::strcmp(argv[1], "junk") == 0) return junk(args);
+  if (std::strcmp(argv[1], "junk") == 0) return junk_publisher(args);
   std::fprintf(stderr, "unknown mode %s\n", argv[1]);
   return 64;
 }
