@@ -588,6 +588,15 @@ http_response api::metrics() const {
     header(name, "gauge", help);
     out += std::string(name) + " " + std::to_string(value) + "\n";
   };
+  // A counter with one label: a line per value of an enum, counts[i] named by name_of(i).
+  auto by_label = [&out, &header](std::string_view name, std::string_view label,
+                                  std::string_view help, const auto& counts, auto name_of) {
+    header(name, "counter", help);
+    for (std::size_t i = 0; i < counts.size(); ++i) {
+      out += std::string(name) + "{" + std::string(label) + "=\"" + std::string(name_of(i)) +
+             "\"} " + std::to_string(counts[i].load()) + "\n";
+    }
+  };
   auto seconds = [](std::uint64_t us) { return static_cast<double>(us) / 1e6; };
   // A summary of durations counted in microseconds.
   auto summary = [&out, &header, &seconds](std::string_view name, std::string_view help,
@@ -610,13 +619,10 @@ http_response api::metrics() const {
     metric("hoistway_acks_published_total", "counter", "Stored-acks published.", c->acks_published);
     metric("hoistway_store_transactions_total", "counter", "Ingest transactions committed.",
            c->transactions);
-    out += "# HELP hoistway_frames_rejected_total Frames rejected, by reason.\n";
-    out += "# TYPE hoistway_frames_rejected_total counter\n";
-    for (std::size_t r = 0; r < common::wire::reject_reason_count; ++r) {
-      out += "hoistway_frames_rejected_total{reason=\"" +
-             std::string(common::wire::to_string(static_cast<common::wire::reject_reason>(r))) +
-             "\"} " + std::to_string(c->rejected[r].load()) + "\n";
-    }
+    by_label("hoistway_frames_rejected_total", "reason", "Frames rejected, by reason.", c->rejected,
+             [](std::size_t r) {
+               return common::wire::to_string(static_cast<common::wire::reject_reason>(r));
+             });
     metric("hoistway_commands_sent_total", "counter", "Down-link commands signed and published.",
            c->commands_sent);
     metric("hoistway_command_results_total", "counter", "Command results verified and recorded.",
@@ -685,28 +691,16 @@ http_response api::metrics() const {
     const auto& h = *ctx_.http;
     metric("hoistway_http_requests_total", "counter", "HTTP requests handed to the workers.",
            h.requests);
-    out +=
-        "# HELP hoistway_http_rejected_total HTTP requests the server answered or closed "
-        "itself, by reason.\n";
-    out += "# TYPE hoistway_http_rejected_total counter\n";
-    for (std::size_t i = 0; i < http_reject_count; ++i) {
-      out += "hoistway_http_rejected_total{reason=\"" +
-             std::string(to_string(static_cast<http_reject>(i))) + "\"} " +
-             std::to_string(h.rejected[i].load()) + "\n";
-    }
+    by_label("hoistway_http_rejected_total", "reason",
+             "HTTP requests the server answered or closed itself, by reason.", h.rejected,
+             [](std::size_t i) { return to_string(static_cast<http_reject>(i)); });
     metric("hoistway_http_idle_closed_total", "counter",
            "Keep-alive connections closed after idle_timeout.", h.idle_closed);
     metric("hoistway_http_connections_accepted_total", "counter", "Connections accepted.",
            h.connections_accepted);
-    out +=
-        "# HELP hoistway_http_connections_refused_total Connections closed at once over a "
-        "cap, by cap.\n";
-    out += "# TYPE hoistway_http_connections_refused_total counter\n";
-    for (std::size_t i = 0; i < http_refusal_count; ++i) {
-      out += "hoistway_http_connections_refused_total{reason=\"" +
-             std::string(to_string(static_cast<http_refusal>(i))) + "\"} " +
-             std::to_string(h.connections_refused[i].load()) + "\n";
-    }
+    by_label("hoistway_http_connections_refused_total", "reason",
+             "Connections closed at once over a cap, by cap.", h.connections_refused,
+             [](std::size_t i) { return to_string(static_cast<http_refusal>(i)); });
     metric("hoistway_http_connections_open", "gauge", "Open connections.", h.connections_open);
     metric("hoistway_http_accept_errors_total", "counter",
            "accept() failures (e.g. EMFILE at the descriptor limit), each followed by a back-off.",

@@ -3,7 +3,6 @@
 
 #include "hoistway/common/config.hpp"
 #include "hoistway/common/crypto.hpp"
-#include "hoistway/common/secret_file.hpp"
 #include "hoistway/common/topics.hpp"
 
 namespace hoistway::cloud {
@@ -28,19 +27,10 @@ common::result<ingest_config> ingest_config::load(const std::string& path) {
   c.mqtt.server_uri = mqtt.text("uri", "tcp://127.0.0.1:1883");
   c.mqtt.client_id = mqtt.text("client_id", "hoistway-ingest");
   c.mqtt.username = mqtt.text("username", "");
-  c.mqtt.password = mqtt.text("password", "");
-  // The service user's password in a file of its own (0600; the same file `hoistway-admin broker
-  // write --service-password-file` hashes into the broker's password file), so ingest.toml holds
-  // no secret.
-  if (const auto password_file = mqtt.text("password_file", ""); !password_file.empty()) {
-    if (!c.mqtt.password.empty()) {
-      mqtt.add_error("password_file", "give password or password_file, not both");
-    } else if (auto secret = common::secret_file::read(password_file); !secret) {
-      mqtt.add_error("password_file", secret.error().message);
-    } else {
-      c.mqtt.password = std::move(*secret);
-    }
-  }
+  // The service user's password may be in a file of its own (0600; the same file
+  // `hoistway-admin broker write --service-password-file` hashes into the broker's password
+  // file), so ingest.toml holds no secret.
+  c.mqtt.password = mqtt.secret("password", "password_file").value;
   c.mqtt.session_kind = common::mqtt::session::persistent;
   c.mqtt.max_inflight = 256;
   c.share_group = mqtt.text("share_group", "ingest");

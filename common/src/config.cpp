@@ -4,11 +4,14 @@
 #include <fstream>
 #include <sstream>
 
+#include "hoistway/common/secret_file.hpp"
+
 namespace hoistway::common::config {
 namespace {
 
 std::string position(const std::string& source, const toml::source_region& region) {
-  return source + ":" + std::to_string(region.begin.line) + ":" + std::to_string(region.begin.column);
+  return source + ":" + std::to_string(region.begin.line) + ":" +
+         std::to_string(region.begin.column);
 }
 
 const toml::table& empty_table() {
@@ -54,6 +57,25 @@ std::string reader::text(std::string_view key, std::string fallback) {
   if (const auto* value = node->as_string()) return value->get();
   add_error(key, "expected a string");
   return fallback;
+}
+
+reader::secret_value reader::secret(std::string_view key, std::string_view file_key) {
+  auto inline_value = text(key, "");
+  const auto file = text(file_key, "");
+  if (!inline_value.empty() && !file.empty()) {
+    add_error(file_key, "give " + std::string(key) + " or " + std::string(file_key) + ", not both");
+    return {};
+  }
+  if (file.empty()) {
+    const std::string_view from = inline_value.empty() ? std::string_view() : key;
+    return {std::move(inline_value), from};
+  }
+  auto read = secret_file::read(file);
+  if (!read) {
+    add_error(file_key, read.error().message);
+    return {};
+  }
+  return {std::move(*read), file_key};
 }
 
 std::string reader::required_text(std::string_view key) {

@@ -6,7 +6,6 @@
 
 #include "hoistway/common/config.hpp"
 #include "hoistway/common/crypto.hpp"
-#include "hoistway/common/secret_file.hpp"
 #include "hoistway/common/topics.hpp"
 
 namespace hoistway::edge {
@@ -35,18 +34,9 @@ common::result<agent_config> agent_config::load(const std::string& path) {
              "reconnect_max_ms", "tls"});
   c.mqtt.server_uri = mqtt.text("uri", "tcp://127.0.0.1:1883");
   c.mqtt.username = mqtt.text("username", "");
-  c.mqtt.password = mqtt.text("password", "");
-  // The password in a file of its own (0600), so the config file can be readable by the
+  // The password may be in a file of its own (0600), so the config file can be readable by the
   // technicians' tools without handing them the broker credentials.
-  if (const auto password_file = mqtt.text("password_file", ""); !password_file.empty()) {
-    if (!c.mqtt.password.empty()) {
-      mqtt.add_error("password_file", "give password or password_file, not both");
-    } else if (auto secret = common::secret_file::read(password_file); !secret) {
-      mqtt.add_error("password_file", secret.error().message);
-    } else {
-      c.mqtt.password = std::move(*secret);
-    }
-  }
+  c.mqtt.password = mqtt.secret("password", "password_file").value;
   c.mqtt.keep_alive = std::chrono::seconds(mqtt.integer("keep_alive_s", 20, 2, 3600));
   c.mqtt.reconnect_min =
       std::chrono::milliseconds(mqtt.integer("reconnect_min_ms", 250, 10, 60'000));
@@ -66,24 +56,14 @@ common::result<agent_config> agent_config::load(const std::string& path) {
   c.key_id = static_cast<std::uint32_t>(security.integer("key_id", 1, 0, UINT32_MAX));
   // The key inline (key_hex) or, better, in a file of its own that only the agent's user reads
   // (key_file: the hex digits, one line; refused if group or others may read it).
-  auto key_hex = security.text("key_hex", "");
-  const auto key_file = security.text("key_file", "");
-  std::string_view key_key = "key_hex";
-  if (!key_hex.empty() && !key_file.empty()) {
-    security.add_error("key_file", "give key_hex or key_file, not both");
-  } else if (key_hex.empty() && key_file.empty()) {
+  const auto errors_before = security.errors().size();
+  auto [key_hex, key_key] = security.secret("key_hex", "key_file");
+  if (key_hex.empty() && security.errors().size() == errors_before) {
     security.add_error("key_hex", "is required (or key_file)");
-  } else if (!key_file.empty()) {
-    key_key = "key_file";
-    if (auto secret = common::secret_file::read(key_file); !secret) {
-      security.add_error("key_file", secret.error().message);
-    } else {
-      key_hex = std::move(*secret);
-    }
   }
   if (!key_hex.empty()) {
     auto key = common::crypto::from_hex(key_hex);
-    const std::string origin = key_key == "key_file" ? key_file + ": " : "";
+    const std::string origin = key_key == "key_file" ? security.text("key_file", "") + ": " : "";
     if (!key) {
       security.add_error(key_key, origin + key.error().message);
     } else if (key->size() < 16 || key->size() > 64) {

@@ -1,6 +1,7 @@
 // Tests of one-secret files (secret_file.hpp): what a reader refuses, with its reason, and that a
 // writer never lets a secret exist under a mode wider than 0600.
 #include "hoistway/common/secret_file.hpp"
+#include "hoistway/common/config.hpp"
 
 #include <doctest/doctest.h>
 
@@ -116,4 +117,55 @@ TEST_CASE("secret_file: write makes a 0600 file whatever the umask, and replaces
 
   // A directory that cannot be written to is an io error naming the path, and leaves nothing.
   CHECK(secret_file::write(dir.file("no-such-dir/x"), "x").error().code == errc::io);
+}
+
+TEST_CASE("config reader: a secret comes inline or from its private file, never both") {
+  temp_dir dir{"hoistway-secret-file"};
+  const auto good = make(dir, "key", "s3cret\n", 0600);
+  const auto open = make(dir, "open", "s3cret\n", 0644);
+  namespace cfg = hoistway::common::config;
+  const auto load = [](const std::string& text) {
+    auto table = cfg::parse_text(text, "cfg.toml");
+    REQUIRE_MESSAGE(table.has_value(), table.error().message);
+    return std::move(*table);
+  };
+
+  SUBCASE("from the file, named by the file key") {
+    const auto table = load("password_file = \"" + good + "\"\n");
+    cfg::reader r(table, "cfg.toml");
+    const auto secret = r.secret("password", "password_file");
+    CHECK(r.errors().empty());
+    CHECK(secret.value == "s3cret");
+    CHECK(secret.from == "password_file");
+  }
+  SUBCASE("inline, named by the inline key") {
+    const auto table = load("password = \"hunter2\"\n");
+    cfg::reader r(table, "cfg.toml");
+    const auto secret = r.secret("password", "password_file");
+    CHECK(r.errors().empty());
+    CHECK(secret.value == "hunter2");
+    CHECK(secret.from == "password");
+  }
+  SUBCASE("neither: empty, no error") {
+    const auto table = load("");
+    cfg::reader r(table, "cfg.toml");
+    const auto secret = r.secret("password", "password_file");
+    CHECK(r.errors().empty());
+    CHECK(secret.value.empty());
+    CHECK(secret.from.empty());
+  }
+  SUBCASE("both: refused with the reason") {
+    const auto table = load("password = \"x\"\npassword_file = \"" + good + "\"\n");
+    cfg::reader r(table, "cfg.toml");
+    CHECK(r.secret("password", "password_file").value.empty());
+    REQUIRE(r.errors().size() == 1);
+    CHECK(r.errors()[0].find("not both") != std::string::npos);
+  }
+  SUBCASE("a file others may read: refused, the value not used") {
+    const auto table = load("password_file = \"" + open + "\"\n");
+    cfg::reader r(table, "cfg.toml");
+    CHECK(r.secret("password", "password_file").value.empty());
+    REQUIRE(r.errors().size() == 1);
+    CHECK(r.errors()[0].find("password_file") != std::string::npos);
+  }
 }

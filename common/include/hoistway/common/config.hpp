@@ -4,8 +4,8 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <initializer_list>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +32,14 @@ class reader {
                        std::int64_t max);
   double number(std::string_view key, double fallback, double min, double max);
   bool boolean(std::string_view key, bool fallback);
+  // A secret given inline under `key`, or (better) in a file of its own named under `file_key`
+  // (read with common/secret_file: refused if group or others may read it). Either, not both;
+  // an empty value when neither. `from` is the key it came from, for messages about its value.
+  struct secret_value {
+    std::string value;
+    std::string_view from;
+  };
+  secret_value secret(std::string_view key, std::string_view file_key);
   // A sub-table (empty if absent); errors if the key holds something else.
   const toml::table& table(std::string_view key);
   // An array of tables (e.g. [[devices]]).
