@@ -101,7 +101,7 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--bin") == 0) bin = argv[i + 1];
     if (std::strcmp(argv[i], "--seconds") == 0) seconds = std::max(5, std::atoi(argv[i + 1]));
   }
-  const auto source = fs::path(__FILE__).parent_path().parent_path();
+  const auto source = fs::path(HOISTWAY_SOURCE_DIR);
   const auto dir = fs::temp_directory_path() / ("bench-edge-agent-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   const int port = free_port();

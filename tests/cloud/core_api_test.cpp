@@ -66,14 +66,8 @@ class temp_dir {
   fs::path path_;
 };
 
-// The repository root, from this file's path (tests/cloud/core_api_test.cpp).
-fs::path source_root() {
-#ifdef HOISTWAY_SOURCE_DIR
-  return fs::path(HOISTWAY_SOURCE_DIR);
-#else
-  return fs::path(__FILE__).parent_path().parent_path().parent_path();
-#endif
-}
+// The repository root (set by tests/CMakeLists.txt).
+fs::path source_root() { return fs::path(HOISTWAY_SOURCE_DIR); }
 
 std::string read_text(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);

@@ -67,7 +67,7 @@ TEST_CASE("ingest config: [ingest] is read strictly, with reasons") {
 }
 
 TEST_CASE("ingest config: config/ingest.example.toml states the [ingest] defaults") {
-  const auto root = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
+  const auto root = std::filesystem::path(HOISTWAY_SOURCE_DIR);
   auto c = hc::ingest_config::load((root / "config" / "ingest.example.toml").string());
   REQUIRE_MESSAGE(c.has_value(), c.error().message);
   const hc::ingest_config defaults;

@@ -671,7 +671,7 @@ TEST_CASE("retention: [retention] is read strictly, with reasons") {
 }
 
 TEST_CASE("retention: config/ingest.example.toml states the defaults") {
-  const auto root = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
+  const auto root = std::filesystem::path(HOISTWAY_SOURCE_DIR);
   auto c = hc::ingest_config::load((root / "config" / "ingest.example.toml").string());
   REQUIRE_MESSAGE(c.has_value(), c.error().message);
   const hc::retention_config defaults;

@@ -119,7 +119,7 @@ TEST_CASE("agent_config: [[faults]] add and override codes; bad entries are name
 }
 
 TEST_CASE("agent_config: every key of the example file is accepted") {
-  const auto example = fs::path(__FILE__).parent_path().parent_path().parent_path() / "config" /
+  const auto example = fs::path(HOISTWAY_SOURCE_DIR) / "config" /
                        "agent.example.toml";
   REQUIRE(fs::exists(example));
   auto c = agent_config::load(example.string());

@@ -15,7 +15,7 @@
 namespace hoistway::sim::test {
 
 inline std::filesystem::path source_dir() {
-  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "firmware-sim";
+  return std::filesystem::path(HOISTWAY_SOURCE_DIR) / "firmware-sim";
 }
 
 // An office with 10 landings 3.6 m apart (4.5 m ground floor) and `cars` cars.
