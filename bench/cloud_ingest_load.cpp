@@ -63,9 +63,9 @@
 
 #include <sys/resource.h>
 
-#include "hoistway/cloud/ingest_config.hpp"
-#include "hoistway/cloud/store.hpp"
-#include "hoistway/cloud/verifier.hpp"
+#include "hoistway/cloud/ingest/verifier.hpp"
+#include "hoistway/cloud/server/server_config.hpp"
+#include "hoistway/cloud/store/store.hpp"
 #include "hoistway/common/crypto.hpp"
 #include "hoistway/common/mqtt.hpp"
 #include "hoistway/common/time.hpp"
@@ -316,7 +316,7 @@ int publish(const std::map<std::string, std::string>& args) {
 int subscribe(const std::map<std::string, std::string>& args) {
   const auto expect = static_cast<std::uint64_t>(arg_int(args, "expect-frames", 0));
   const auto timeout = std::chrono::seconds(arg_int(args, "timeout", 120));
-  // As hoistway-ingest configures its link (cloud/src/ingest_config.cpp).
+  // As hoistway-ingest configures its link (cloud/server/src/server_config.cpp).
   hc::mqtt::options o;
   o.server_uri = arg(args, "uri", "tcp://127.0.0.1:1883");
   o.client_id = arg(args, "client-id", "bench-null-subscriber");

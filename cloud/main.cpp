@@ -4,7 +4,7 @@
 
 #include <csignal>
 
-#include "hoistway/cloud/server.hpp"
+#include "hoistway/cloud/server/server.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"hoistway-ingest: stores what the fleet sends and serves the portal API"};
@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
   }
   spdlog::set_level(spdlog::level::from_str(log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ ingest %v", spdlog::pattern_time_type::utc);
-  auto config = hoistway::cloud::ingest_config::load(config_path);
+  auto config = hoistway::cloud::server_config::load(config_path);
   if (!config) {
     spdlog::error("configuration rejected:\n{}", config.error().message);
     return 78;  // EX_CONFIG

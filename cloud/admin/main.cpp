@@ -11,11 +11,11 @@
 #include <optional>
 #include <thread>
 
-#include "hoistway/cloud/accounts.hpp"
-#include "hoistway/cloud/archive.hpp"
-#include "hoistway/cloud/commands.hpp"
-#include "hoistway/cloud/ingest_config.hpp"
-#include "hoistway/cloud/registry.hpp"
+#include "hoistway/cloud/accounts/module.hpp"
+#include "hoistway/cloud/ingest/commands.hpp"
+#include "hoistway/cloud/registry/registry.hpp"
+#include "hoistway/cloud/server/server_config.hpp"
+#include "hoistway/cloud/store/archive.hpp"
 #include "hoistway/common/crypto.hpp"
 #include "hoistway/common/secret_file.hpp"
 #include "hoistway/common/time.hpp"
@@ -56,7 +56,7 @@ struct context {
   bool open() {
     if (reg) return true;
     if (store_path.empty()) {
-      auto config = cloud::ingest_config::load(config_path);
+      auto config = cloud::server_config::load(config_path);
       if (!config) {
         std::cerr << "hoistway-admin: " << config.error().message << "\n";
         exit_code = 78;  // EX_CONFIG
@@ -351,7 +351,7 @@ std::string command_text(const cloud::commands::row& c) {
 }
 
 // Down-link commands: queued in the store; the ingest signs and sends them and records the
-// agent's signed result (cloud/include/hoistway/cloud/commands.hpp).
+// agent's signed result (ingest/commands.hpp).
 void add_device_command_commands(CLI::App* device, context& ctx) {
   static std::string id, what;
   static double hz = 0;
@@ -606,7 +606,7 @@ void add_eservice_commands(CLI::App& app, context& ctx) {
       ctx.exit_code = 64;
       return nullptr;
     }
-    auto config = cloud::ingest_config::load(ctx.config_path);
+    auto config = cloud::server_config::load(ctx.config_path);
     if (!config) {
       std::cerr << "hoistway-admin: " << config.error().message << "\n";
       ctx.exit_code = 78;

@@ -16,9 +16,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "hoistway/cloud/accounts.hpp"
+#include "hoistway/cloud/accounts/module.hpp"
 #include "hoistway/cloud/accounts/password_hash.hpp"
-#include "hoistway/cloud/store.hpp"
+#include "hoistway/cloud/store/store.hpp"
 #include "hoistway/common/config.hpp"
 #include "hoistway/common/sqlite.hpp"
 

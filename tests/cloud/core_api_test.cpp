@@ -2,7 +2,7 @@
 // validation, alert acknowledgement, the OpenAPI description held against the route table,
 // /metrics and who may read it, the push stream (its caps, and how it re-checks the key and the
 // contracts), and the lanes routes wait in.
-#include "hoistway/cloud/api.hpp"
+#include "hoistway/cloud/portal/api.hpp"
 
 #include <doctest/doctest.h>
 #include <unistd.h>
@@ -24,13 +24,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "hoistway/cloud/directory.hpp"
-#include "hoistway/cloud/event_bus.hpp"
-#include "hoistway/cloud/live_view.hpp"
-#include "hoistway/cloud/projector.hpp"
-#include "hoistway/cloud/queries.hpp"
-#include "hoistway/cloud/registry.hpp"
-#include "hoistway/cloud/store.hpp"
+#include "hoistway/cloud/ingest/projector.hpp"
+#include "hoistway/cloud/live/event_bus.hpp"
+#include "hoistway/cloud/live/live_view.hpp"
+#include "hoistway/cloud/portal/queries.hpp"
+#include "hoistway/cloud/registry/directory.hpp"
+#include "hoistway/cloud/registry/registry.hpp"
+#include "hoistway/cloud/store/store.hpp"
 #include "hoistway/common/time.hpp"
 
 namespace {

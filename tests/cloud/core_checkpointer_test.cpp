@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "hoistway/cloud/store.hpp"
+#include "hoistway/cloud/store/store.hpp"
 #include "temp_dir.hpp"
 
 namespace {

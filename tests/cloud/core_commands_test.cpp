@@ -1,12 +1,12 @@
 // Tests of the cloud's down-link command queue (commands.hpp) on a real SQLite store.
-#include "hoistway/cloud/commands.hpp"
+#include "hoistway/cloud/ingest/commands.hpp"
 
 #include <doctest/doctest.h>
 
 #include <vector>
 
-#include "hoistway/cloud/ingest_config.hpp"
-#include "hoistway/cloud/store.hpp"
+#include "hoistway/cloud/server/server_config.hpp"
+#include "hoistway/cloud/store/store.hpp"
 #include "temp_dir.hpp"
 
 namespace {

@@ -1,6 +1,6 @@
 // Tests of seq_coverage (coverage.hpp): which of a device's sequence numbers the cloud holds.
 // The stored-ack is stored_through, so it must never run ahead of what is held and never go back.
-#include "hoistway/cloud/coverage.hpp"
+#include "hoistway/cloud/store/coverage.hpp"
 
 #include <doctest/doctest.h>
 

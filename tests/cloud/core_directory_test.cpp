@@ -1,6 +1,6 @@
 // Tests of the tenancy directory (directory.hpp) on a real store file written by the registry:
 // API key authentication, unit scoping per customer, and snapshot refresh.
-#include "hoistway/cloud/directory.hpp"
+#include "hoistway/cloud/registry/directory.hpp"
 
 #include <doctest/doctest.h>
 
@@ -12,7 +12,7 @@
 #include <memory>
 #include <string>
 
-#include "hoistway/cloud/registry.hpp"
+#include "hoistway/cloud/registry/registry.hpp"
 #include "hoistway/common/time.hpp"
 
 namespace {

@@ -6,7 +6,7 @@
 // Order, not time: a test blocks a handler on a promise and shows another request completing
 // meanwhile. Deadlines are set short (hundreds of ms) and the tests wait for the server's action
 // with a generous bound; none asserts how fast anything is.
-#include "hoistway/cloud/http.hpp"
+#include "hoistway/cloud/portal/http.hpp"
 
 #include <arpa/inet.h>
 #include <doctest/doctest.h>
@@ -26,7 +26,7 @@
 #include <thread>
 #include <vector>
 
-#include "hoistway/cloud/ingest_config.hpp"
+#include "hoistway/cloud/server/server_config.hpp"
 #include "ingest_toml.hpp"
 #include "temp_dir.hpp"
 
@@ -560,7 +560,7 @@ TEST_CASE("ingest config: [http] is read strictly, with reasons") {
 
 TEST_CASE("ingest config: config/ingest.example.toml states the [http] defaults") {
   const auto root = std::filesystem::path(HOISTWAY_SOURCE_DIR);
-  auto c = hc::ingest_config::load((root / "config" / "ingest.example.toml").string());
+  auto c = hc::server_config::load((root / "config" / "ingest.example.toml").string());
   REQUIRE_MESSAGE(c.has_value(), c.error().message);
   const hc::http_config d;
   const auto& h = c->http;

@@ -1,4 +1,4 @@
-// Tests of the [ingest] section of ingest.toml (ingest_config.hpp): defaults, every key, and
+// Tests of the [ingest] section of ingest.toml (server/server_config.hpp): defaults, every key, and
 // values out of range or unknown keys refused with the key named.
 #include <doctest/doctest.h>
 
@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <string>
 
-#include "hoistway/cloud/ingest_config.hpp"
+#include "hoistway/cloud/server/server_config.hpp"
 #include "ingest_toml.hpp"
 #include "temp_dir.hpp"
 
@@ -68,9 +68,9 @@ TEST_CASE("ingest config: [ingest] is read strictly, with reasons") {
 
 TEST_CASE("ingest config: config/ingest.example.toml states the [ingest] defaults") {
   const auto root = std::filesystem::path(HOISTWAY_SOURCE_DIR);
-  auto c = hc::ingest_config::load((root / "config" / "ingest.example.toml").string());
+  auto c = hc::server_config::load((root / "config" / "ingest.example.toml").string());
   REQUIRE_MESSAGE(c.has_value(), c.error().message);
-  const hc::ingest_config defaults;
+  const hc::server_config defaults;
   CHECK(c->max_frame_bytes == defaults.max_frame_bytes);
   CHECK(c->max_batch_frames == defaults.max_batch_frames);
   CHECK(c->offline_after == defaults.offline_after);

@@ -1,5 +1,5 @@
-// Tests of the [mqtt] section of ingest.toml (ingest_config.hpp): the service user's credentials,
-// the password from a private file (password_file) rather than in the config.
+// Tests of the [mqtt] section of ingest.toml (server/server_config.hpp): the service user's
+// credentials, the password from a private file (password_file) rather than in the config.
 #include <doctest/doctest.h>
 
 #include <sys/stat.h>
@@ -7,7 +7,7 @@
 #include <fstream>
 #include <string>
 
-#include "hoistway/cloud/ingest_config.hpp"
+#include "hoistway/cloud/server/server_config.hpp"
 #include "ingest_toml.hpp"
 #include "temp_dir.hpp"
 

@@ -1,7 +1,7 @@
 // Tests of the ingest writer's intake (intake.hpp) at its bounds: a refused frame is
 // acknowledged without being stored (its seqs join the coverage), and no device can grow its
 // coverage past max_pending_intervals gaps.
-#include "hoistway/cloud/intake.hpp"
+#include "hoistway/cloud/ingest/intake.hpp"
 
 #include <doctest/doctest.h>
 
@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "hoistway/cloud/store.hpp"
+#include "hoistway/cloud/store/store.hpp"
 #include "hoistway/common/records.hpp"
 #include "hoistway/common/time.hpp"
 #include "hoistway/common/wire_codec.hpp"

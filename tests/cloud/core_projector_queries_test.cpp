@@ -18,9 +18,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "hoistway/cloud/projector.hpp"
-#include "hoistway/cloud/queries.hpp"
-#include "hoistway/cloud/store.hpp"
+#include "hoistway/cloud/ingest/projector.hpp"
+#include "hoistway/cloud/live/views.hpp"
+#include "hoistway/cloud/portal/queries.hpp"
+#include "hoistway/cloud/store/store.hpp"
 #include "hoistway/common/records.hpp"
 #include "hoistway/common/time.hpp"
 
@@ -542,7 +543,7 @@ TEST_CASE("queries: visits and their reports with checklist and controller data"
 }
 
 TEST_CASE("projector: status JSON as the API and the stream show it") {
-  const auto data = hc::projector::status_json("U1", status_of(true), t0);
+  const auto data = hc::status_json("U1", status_of(true), t0);
   CHECK(data["unit_id"] == "U1");
   CHECK(data["in_service"] == true);
   CHECK(data["floor"] == 2);
@@ -851,8 +852,7 @@ TEST_CASE("projector: the pushed status text is exactly the status JSON, dumped"
   SUBCASE("without fault codes") {}
   for (const std::string unit : {"U1", "lobby \"A\" \\ car\t1", "ユニット-1"}) {
     for (const std::int64_t wall : {std::int64_t{0}, std::int64_t{1'764'633'600'123}}) {
-      CHECK(hc::projector::status_json_text(unit, s, wall) ==
-            hc::projector::status_json(unit, s, wall).dump());
+      CHECK(hc::status_json_text(unit, s, wall) == hc::status_json(unit, s, wall).dump());
     }
   }
 }

@@ -1,6 +1,6 @@
 // Tests of the operator's registry (registry.hpp) on a real store file: customers, buildings,
 // devices, units, contracts, API keys and the broker's password file and ACL.
-#include "hoistway/cloud/registry.hpp"
+#include "hoistway/cloud/registry/registry.hpp"
 
 #include <doctest/doctest.h>
 
@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "hoistway/cloud/store.hpp"
+#include "hoistway/cloud/store/store.hpp"
 #include "hoistway/common/crypto.hpp"
 #include "hoistway/common/time.hpp"
 

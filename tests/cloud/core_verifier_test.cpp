@@ -2,7 +2,7 @@
 // failed check answers its own reason; a device added, re-keyed or disabled after the verifier
 // read the table is seen at the next frame once a second has passed, and not before; a device
 // disabled while it keeps sending is refused within 10 s.
-#include "hoistway/cloud/verifier.hpp"
+#include "hoistway/cloud/ingest/verifier.hpp"
 
 #include <doctest/doctest.h>
 
@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "hoistway/cloud/store.hpp"
+#include "hoistway/cloud/store/store.hpp"
 #include "hoistway/common/records.hpp"
 #include "hoistway/common/sqlite.hpp"
 #include "hoistway/common/time.hpp"

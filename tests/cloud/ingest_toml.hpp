@@ -7,18 +7,18 @@
 #include <fstream>
 #include <string>
 
-#include "hoistway/cloud/ingest_config.hpp"
+#include "hoistway/cloud/server/server_config.hpp"
 #include "hoistway/common/result.hpp"
 #include "temp_dir.hpp"
 
 namespace hoistway::testing {
 
-inline common::result<cloud::ingest_config> load_ingest_toml(const temp_dir& dir,
+inline common::result<cloud::server_config> load_ingest_toml(const temp_dir& dir,
                                                              const std::string& sections,
                                                              const std::string& top = "") {
   const auto path = dir.file("ingest.toml");
   std::ofstream(path) << top << "[store]\npath = \"" << dir.file("cloud.db") << "\"\n" << sections;
-  return cloud::ingest_config::load(path);
+  return cloud::server_config::load(path);
 }
 
 // Loading fails, and the message says `what`.

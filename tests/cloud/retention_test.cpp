@@ -23,14 +23,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "hoistway/cloud/api.hpp"
-#include "hoistway/cloud/coverage.hpp"
-#include "hoistway/cloud/ingest.hpp"
-#include "hoistway/cloud/ingest_config.hpp"
-#include "hoistway/cloud/intake.hpp"
-#include "hoistway/cloud/queries.hpp"
-#include "hoistway/cloud/retention.hpp"
-#include "hoistway/cloud/store.hpp"
+#include "hoistway/cloud/ingest/ingest.hpp"
+#include "hoistway/cloud/ingest/intake.hpp"
+#include "hoistway/cloud/ingest/retention.hpp"
+#include "hoistway/cloud/portal/api.hpp"
+#include "hoistway/cloud/portal/queries.hpp"
+#include "hoistway/cloud/server/server_config.hpp"
+#include "hoistway/cloud/store/coverage.hpp"
+#include "hoistway/cloud/store/store.hpp"
 #include "hoistway/common/record_json.hpp"
 #include "hoistway/common/records.hpp"
 #include "hoistway/common/time.hpp"
@@ -672,7 +672,7 @@ TEST_CASE("retention: [retention] is read strictly, with reasons") {
 
 TEST_CASE("retention: config/ingest.example.toml states the defaults") {
   const auto root = std::filesystem::path(HOISTWAY_SOURCE_DIR);
-  auto c = hc::ingest_config::load((root / "config" / "ingest.example.toml").string());
+  auto c = hc::server_config::load((root / "config" / "ingest.example.toml").string());
   REQUIRE_MESSAGE(c.has_value(), c.error().message);
   const hc::retention_config defaults;
   CHECK(c->retention.samples_days == defaults.samples_days);

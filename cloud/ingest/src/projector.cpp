@@ -1,0 +1,277 @@
+// Projection of records into events, status log, visits and alerts.
+#include "hoistway/cloud/ingest/projector.hpp"
+
+#include "hoistway/cloud/live/views.hpp"
+
+#include <iterator>
+
+#include "hoistway/common/record_json.hpp"
+#include "hoistway/common/time.hpp"
+
+namespace hoistway::cloud {
+
+using nlohmann::json;
+namespace sqlite = common::sqlite;
+
+std::string_view to_string(alert_kind kind) noexcept {
+  switch (kind) {
+    case alert_kind::entrapment:
+      return "entrapment";
+    case alert_kind::out_of_service:
+      return "out_of_service";
+    case alert_kind::fault:
+      return "fault";
+    case alert_kind::earthquake:
+      return "earthquake";
+    case alert_kind::device_offline:
+      return "device_offline";
+  }
+  return "unknown";
+}
+
+namespace {
+const std::string alert_by_id_sql =
+    "SELECT " + std::string(alert_columns) + " FROM alerts WHERE alert_id = ?1";
+}  // namespace
+
+common::result<sqlite::statement*> projector::cached(const std::string& sql) {
+  auto it = statements_.find(sql);
+  if (it == statements_.end()) {
+    auto stmt = db_->prepare(sql);
+    if (!stmt) return std::unexpected(stmt.error());
+    it = statements_.emplace(sql, std::move(*stmt)).first;
+  }
+  it->second.reset();
+  return &it->second;
+}
+
+common::result<projector> projector::create(sqlite::database& db) {
+  projector p(db);
+  auto event = db.prepare(
+      "INSERT INTO events(device_id, seq, unit_id, kind, wall_ms, body) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  if (!event) return std::unexpected(event.error());
+  p.insert_event_.emplace(std::move(*event));
+  auto status = db.prepare(
+      "INSERT OR IGNORE INTO status_log(unit_id, wall_ms, device_id, seq, in_service, mode) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  if (!status) return std::unexpected(status.error());
+  p.insert_status_.emplace(std::move(*status));
+  if (auto st = p.reload(); !st) return std::unexpected(st.error());
+  return p;
+}
+
+common::status projector::reload() {
+  decltype(open_) open_alerts;
+  auto open =
+      db_->prepare("SELECT alert_id, unit_id, kind, code FROM alerts WHERE state != 'cleared'");
+  if (!open) return std::unexpected(open.error());
+  while (true) {
+    auto row = open->step();
+    if (!row) return std::unexpected(row.error());
+    if (*row == sqlite::step_result::done) break;
+    open_alerts[{open->column_text(1), open->column_text(2),
+                 static_cast<std::uint16_t>(open->column_int(3))}] = open->column_int(0);
+  }
+  decltype(logged_) logged;
+  auto last = db_->prepare(
+      "SELECT s.unit_id, s.in_service, s.mode FROM status_log s JOIN (SELECT unit_id, "
+      "MAX(wall_ms) AS w FROM status_log GROUP BY unit_id) m ON m.unit_id = s.unit_id AND "
+      "m.w = s.wall_ms");
+  if (!last) return std::unexpected(last.error());
+  while (true) {
+    auto row = last->step();
+    if (!row) return std::unexpected(row.error());
+    if (*row == sqlite::step_result::done) break;
+    logged[last->column_text(0)] = {last->column_int(1) != 0,
+                                    common::car_mode_named(last->column_text(2))};
+  }
+  open_ = std::move(open_alerts);
+  logged_ = std::move(logged);
+  return {};
+}
+
+common::status projector::push_alert(std::int64_t alert_id, std::vector<pushed>& out) {
+  auto stmt = cached(alert_by_id_sql);
+  if (!stmt) return std::unexpected(stmt.error());
+  (*stmt)->bind(1, alert_id);
+  auto row = (*stmt)->step();
+  if (!row) return std::unexpected(row.error());
+  if (*row == sqlite::step_result::row)
+    out.push_back({(*stmt)->column_text(1), "alert", alert_json(**stmt)});
+  // A SELECT left mid-way keeps a read transaction open on this connection after the commit;
+  // other connections' writes would then lock the writer out of its next BEGIN IMMEDIATE.
+  (*stmt)->reset();
+  return {};
+}
+
+common::status projector::raise(const std::string& unit_id, alert_kind kind, std::uint16_t code,
+                                const std::string& detail, std::int64_t at_ms,
+                                std::vector<pushed>& out) {
+  const auto key = std::make_tuple(unit_id, std::string(to_string(kind)), code);
+  if (open_.contains(key)) return {};
+  if (kind == alert_kind::fault) {
+    const auto name = std::string(to_string(kind));
+    const auto first = open_.lower_bound(std::make_tuple(unit_id, name, std::uint16_t{0}));
+    const auto last = open_.upper_bound(std::make_tuple(unit_id, name, UINT16_MAX));
+    if (static_cast<std::size_t>(std::distance(first, last)) >= max_open_faults_per_unit) {
+      ++alerts_suppressed_;
+      return {};
+    }
+  }
+  auto stmt = cached(
+      "INSERT INTO alerts(unit_id, kind, code, state, detail, raised_ms) "
+      "VALUES (?1, ?2, ?3, 'raised', ?4, ?5)");
+  if (!stmt) return std::unexpected(stmt.error());
+  if (auto st = (*stmt)
+                    ->bind(1, unit_id)
+                    .bind(2, to_string(kind))
+                    .bind(3, code)
+                    .bind(4, detail)
+                    .bind(5, at_ms)
+                    .run();
+      !st) {
+    return st;
+  }
+  const auto id = db_->last_insert_rowid();
+  open_[key] = id;
+  return push_alert(id, out);
+}
+
+common::status projector::clear(const std::string& unit_id, alert_kind kind, std::uint16_t code,
+                                std::int64_t at_ms, std::vector<pushed>& out) {
+  const auto key = std::make_tuple(unit_id, std::string(to_string(kind)), code);
+  const auto it = open_.find(key);
+  if (it == open_.end()) return {};
+  auto stmt = cached("UPDATE alerts SET state = 'cleared', cleared_ms = ?2 WHERE alert_id = ?1");
+  if (!stmt) return std::unexpected(stmt.error());
+  if (auto st = (*stmt)->bind(1, it->second).bind(2, at_ms).run(); !st) return st;
+  const auto id = it->second;
+  open_.erase(it);
+  return push_alert(id, out);
+}
+
+common::status projector::apply(const std::string& device_id, const std::string& unit_id,
+                                const common::record& rec, std::vector<pushed>& out) {
+  if (const auto* state = std::get_if<common::run_state>(&rec.body)) {
+    // The status log holds what availability needs: every change of service or mode, and the
+    // agents' periodic snapshots, which confirm the state (a status holds at most the API's
+    // max_status_gap after its row). Samples in between change neither.
+    const logged_status now{state->in_service, state->mode};
+    const auto previous = logged_.find(unit_id);
+    const bool changed = previous == logged_.end() || previous->second != now;
+    if (!changed && !state->snapshot) return {};
+    const auto mode = common::to_string(state->mode);
+    if (auto st = insert_status_->bind_ref(1, unit_id)
+                      .bind(2, rec.wall_ms)
+                      .bind_ref(3, device_id)
+                      .bind(4, static_cast<std::int64_t>(rec.seq))
+                      .bind(5, state->in_service)
+                      .bind_ref(6, mode)
+                      .run();
+        !st) {
+      return st;
+    }
+    const bool service_changed =
+        previous == logged_.end() || previous->second.in_service != state->in_service;
+    logged_.insert_or_assign(unit_id, now);
+    if (!service_changed) return {};
+    if (state->in_service) return clear(unit_id, alert_kind::out_of_service, 0, rec.wall_ms, out);
+    return raise(unit_id, alert_kind::out_of_service, 0, "mode " + std::string(mode), rec.wall_ms,
+                 out);
+  }
+
+  // Bound by reference: every bound value outlives run(), which resets the statement.
+  const auto body = to_json_text(rec.body);
+  if (auto st = insert_event_->bind_ref(1, device_id)
+                    .bind(2, static_cast<std::int64_t>(rec.seq))
+                    .bind_ref(3, unit_id)
+                    .bind_ref(4, common::kind_name(rec.body))
+                    .bind(5, rec.wall_ms)
+                    .bind_ref(6, body)
+                    .run();
+      !st) {
+    return st;
+  }
+
+  if (const auto* v = std::get_if<common::technician_visit>(&rec.body)) {
+    if (v->visit_id.empty()) return {};
+    if (v->started) {
+      auto stmt = cached(
+          "INSERT OR IGNORE INTO visits(visit_id, unit_id, technician, started_ms) VALUES (?1, ?2, "
+          "?3, ?4)");
+      if (!stmt) return std::unexpected(stmt.error());
+      return (*stmt)
+          ->bind(1, v->visit_id)
+          .bind(2, unit_id)
+          .bind(3, v->technician)
+          .bind(4, rec.wall_ms)
+          .run();
+    }
+    // Only the unit that started a visit may end it.
+    auto stmt = cached(
+        "UPDATE visits SET ended_ms = ?2 WHERE visit_id = ?1 AND unit_id = ?3 AND ended_ms IS "
+        "NULL");
+    if (!stmt) return std::unexpected(stmt.error());
+    return (*stmt)->bind(1, v->visit_id).bind(2, rec.wall_ms).bind(3, unit_id).run();
+  }
+  if (const auto* c = std::get_if<common::checklist_item>(&rec.body)) {
+    // Only into a visit of the same unit: a device must not write another unit's report.
+    auto stmt = cached(
+        "INSERT OR IGNORE INTO visit_checklist(visit_id, item, ok, note, wall_ms) "
+        "SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS(SELECT 1 FROM visits WHERE visit_id = ?1 AND "
+        "unit_id = ?6)");
+    if (!stmt) return std::unexpected(stmt.error());
+    return (*stmt)
+        ->bind(1, c->visit_id)
+        .bind(2, c->item)
+        .bind(3, c->ok)
+        .bind(4, c->note)
+        .bind(5, rec.wall_ms)
+        .bind(6, unit_id)
+        .run();
+  }
+  if (const auto* e = std::get_if<common::entrapment>(&rec.body)) {
+    return e->started
+               ? raise(unit_id, alert_kind::entrapment, 0,
+                       "car stopped at floor " + std::to_string(e->floor) + " with " +
+                           std::to_string(e->load_kg) + " kg" + (e->alarm ? ", alarm pressed" : ""),
+                       rec.wall_ms, out)
+               : clear(unit_id, alert_kind::entrapment, 0, rec.wall_ms, out);
+  }
+  if (const auto* f = std::get_if<common::fault_event>(&rec.body)) {
+    return f->raised ? raise(unit_id, alert_kind::fault, f->code,
+                             std::string("severity ") + std::string(common::to_string(f->level)),
+                             rec.wall_ms, out)
+                     : clear(unit_id, alert_kind::fault, f->code, rec.wall_ms, out);
+  }
+  if (const auto* q = std::get_if<common::earthquake_operation>(&rec.body)) {
+    return q->started ? raise(unit_id, alert_kind::earthquake, 0,
+                              "earthquake operation at floor " + std::to_string(q->floor),
+                              rec.wall_ms, out)
+                      : clear(unit_id, alert_kind::earthquake, 0, rec.wall_ms, out);
+  }
+  return {};
+}
+
+common::status projector::device_offline(const std::vector<std::string>& unit_ids,
+                                         std::int64_t now_ms, std::vector<pushed>& out) {
+  for (const auto& unit : unit_ids) {
+    if (auto st = raise(unit, alert_kind::device_offline, 0, "no data from the unit's agent",
+                        now_ms, out);
+        !st) {
+      return st;
+    }
+  }
+  return {};
+}
+
+common::status projector::device_online(const std::vector<std::string>& unit_ids,
+                                        std::int64_t now_ms, std::vector<pushed>& out) {
+  for (const auto& unit : unit_ids) {
+    if (auto st = clear(unit, alert_kind::device_offline, 0, now_ms, out); !st) return st;
+  }
+  return {};
+}
+
+}  // namespace hoistway::cloud
