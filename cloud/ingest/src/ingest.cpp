@@ -13,8 +13,10 @@
 #include <thread>
 #include <utility>
 
+#include "hoistway/cloud/ingest/ack_coalescer.hpp"
 #include "hoistway/cloud/ingest/commands.hpp"
 #include "hoistway/cloud/ingest/intake.hpp"
+#include "hoistway/cloud/ingest/presence_tracker.hpp"
 #include "hoistway/cloud/ingest/projector.hpp"
 #include "hoistway/cloud/ingest/retention.hpp"
 #include "hoistway/cloud/ingest/verifier.hpp"
@@ -399,20 +401,15 @@ class ingest_impl final : public ingest {
       counters_.rejected[r] += counted.rejected[r];
     }
     last_commit_ = std::chrono::steady_clock::now();
-    for (const auto& device : counted.devices_heard) {
-      last_seen_[device] = now;
-      offline_now_.erase(device);
-    }
+    for (const auto& device : counted.devices_heard) presence_.heard(device, now);
     // Only now, with the records durable, may the agents forget them (publish_acks()).
     for (const auto& a : *acks) {
-      pending_acks_[a.device_id].stored_through = a.stored_through;
+      acks_.committed(a.device_id, a.stored_through);
       view_->device_seen(a.device_id, now);
     }
     for (const auto& entry : messages) {
       if (!entry.verdict || !*entry.verdict || entry.discarded) continue;
-      auto& pending = pending_acks_[(*entry.verdict)->device_id];
-      ++pending.frames;
-      pending.arrived_sum_us += micros(entry.arrived);
+      acks_.answered((*entry.verdict)->device_id, micros(entry.arrived));
     }
     publish_pushes();  // the transaction's alerts first, then each unit's newest status
     for (const auto& [unit, s] : statuses) {
@@ -421,10 +418,10 @@ class ingest_impl final : public ingest {
     }
     for (const auto& [device, p] : counted.presences) {
       view_->set_presence(device, p);
-      if (p == presence::offline) offline_now_.insert(device);
+      if (p == presence::offline) presence_.said_offline(device);
     }
     for (auto& [device, announced] : counted.presence_taken) {
-      presence_taken_.insert_or_assign(device, std::move(announced));
+      presence_.taken(device, std::move(announced));
     }
     check_offline();
     return {attempt::committed, 0, {}};
@@ -539,13 +536,8 @@ class ingest_impl final : public ingest {
   // and both clients are spared a PUBACK and an in-flight slot per ack.
   void publish_acks(bool all) {
     const auto now = std::chrono::steady_clock::now();
-    for (auto it = pending_acks_.begin(); it != pending_acks_.end();) {
-      auto& [device, pending] = *it;
-      auto& last = last_ack_[device];
-      if (!all && now - last < config_.ack_interval) {
-        ++it;
-        continue;
-      }
+    for (const auto& pending : acks_.take(clock_->mono_ms(), all)) {
+      const auto& device = pending.device_id;
       // Signed with the device's key (its ack key): only the cloud can make an agent forget.
       if (const auto* dev = active_device(device)) {
         const auto ack = common::wire::encode_ack(
@@ -555,11 +547,9 @@ class ingest_impl final : public ingest {
           ++counters_.acks_published;
         }
       }
-      last = now;
       counters_.ack_latency_sum_us +=
           static_cast<std::uint64_t>(pending.frames * micros(now) - pending.arrived_sum_us);
       counters_.ack_latency_count += static_cast<std::uint64_t>(pending.frames);
-      it = pending_acks_.erase(it);
     }
   }
 
@@ -647,13 +637,7 @@ class ingest_impl final : public ingest {
   // said offline); clears it when they are heard from again.
   void check_offline() {
     const auto now = clock_->wall_ms();
-    std::vector<std::pair<std::string, bool>> changes;  // device, now offline?
-    for (const auto& [device, seen] : last_seen_) {
-      const bool silent =
-          now - seen > config_.offline_after.count() || offline_now_.contains(device);
-      const bool marked = offline_marked_.contains(device);
-      if (silent != marked) changes.emplace_back(device, silent);
-    }
+    const auto changes = presence_.changes(now);  // device, now offline?
     if (changes.empty()) return;
     auto tx = store_.begin();
     if (!tx) return;
@@ -674,13 +658,7 @@ class ingest_impl final : public ingest {
       abandon(*tx);
       return;
     }
-    for (const auto& [device, offline] : changes) {
-      if (offline) {
-        offline_marked_.insert(device);
-      } else {
-        offline_marked_.erase(device);
-      }
-    }
+    for (const auto& [device, offline] : changes) presence_.marked(device, offline);
     publish_pushes();
   }
 
@@ -719,13 +697,9 @@ class ingest_impl final : public ingest {
           announced.error().detail, m.payload);
     }
     // The last taken: this transaction's, else the committed one.
-    const common::presence::announcement* last = nullptr;
-    if (auto it = counted.presence_taken.find(device); it != counted.presence_taken.end()) {
-      last = &it->second;
-    } else if (auto committed = presence_taken_.find(device); committed != presence_taken_.end()) {
-      last = &committed->second;
-    }
-    if (last != nullptr && !common::presence::supersedes(*announced, *last)) {
+    const auto pending = counted.presence_taken.find(device);
+    if (!presence_.takes(device, *announced,
+                         pending == counted.presence_taken.end() ? nullptr : &pending->second)) {
       ++counters_.presence_stale;
       return {};
     }
@@ -757,18 +731,9 @@ class ingest_impl final : public ingest {
   bool sweeping_ = false;
   std::vector<pushed> pushes_;
   // Stored-acks committed but not yet published, per device, with the frames they answer.
-  struct pending_ack {
-    std::uint64_t stored_through = 0;
-    std::int64_t frames = 0;
-    std::int64_t arrived_sum_us = 0;  // sum of the frames' arrival times (steady clock)
-  };
-  std::map<std::string, pending_ack> pending_acks_;
-  std::map<std::string, std::chrono::steady_clock::time_point> last_ack_;
-  std::map<std::string, std::int64_t> last_seen_;  // device → wall ms of its last stored frame
-  std::set<std::string> offline_now_;              // last will said offline
-  std::set<std::string> offline_marked_;           // device_offline alerts open
-  // The presence last taken per device (known devices only: the map is bounded by them).
-  std::map<std::string, common::presence::announcement> presence_taken_;
+  ack_coalescer acks_{config_.ack_interval};
+  // Frames heard, announcements taken, device_offline alerts open (known devices only).
+  presence_tracker presence_{config_.offline_after};
   std::optional<device_table> devices_;
   std::map<std::pair<std::string, std::uint8_t>, std::string> units_;
   std::int64_t last_command_poll_mono_ = 0;
@@ -791,13 +756,14 @@ class ingest_impl final : public ingest {
 common::result<std::unique_ptr<ingest>> ingest::create(const ingest_config& config,
                                                        std::shared_ptr<live_view> view,
                                                        std::shared_ptr<event_bus> bus,
-                                                       std::shared_ptr<common::clock> clock) {
+                                                       std::shared_ptr<common::clock> clock,
+                                                       const mqtt_link_factory& make_link) {
   auto db = store::open(config.store_path);
   if (!db) return std::unexpected(db.error());
   for (const auto& device : config.devices) {
     if (auto st = db->provision(device); !st) return std::unexpected(st.error());
   }
-  auto link = common::mqtt::link::create(config.mqtt);
+  auto link = make_link ? make_link(config.mqtt) : common::mqtt::link::create(config.mqtt);
   if (!link) return std::unexpected(link.error());
   auto impl = std::make_unique<ingest_impl>(config, std::move(view), std::move(bus),
                                             std::move(clock), std::move(*db), std::move(*link));

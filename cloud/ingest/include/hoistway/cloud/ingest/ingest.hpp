@@ -12,6 +12,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -26,13 +27,21 @@
 
 namespace hoistway::cloud {
 
+// Makes the ingest's link to the broker from the [mqtt] options. The server's is Paho's
+// (common::mqtt::link::create); a test hands in a link of its own that it drives by hand.
+using mqtt_link_factory = std::function<common::result<std::unique_ptr<common::mqtt::link>>(
+    const common::mqtt::options&)>;
+
 class ingest {
  public:
-  // Opens the store (migrating it), provisions the configured devices, loads the view.
+  // Opens the store (migrating it), provisions the configured devices, loads the view. The link
+  // comes from `make_link` (null: Paho's). The writer decides by `clock` when acks are due and
+  // devices offline; it gathers group commits and backs off a failing store in real time.
   static common::result<std::unique_ptr<ingest>> create(const ingest_config& config,
                                                         std::shared_ptr<live_view> view,
                                                         std::shared_ptr<event_bus> bus,
-                                                        std::shared_ptr<common::clock> clock);
+                                                        std::shared_ptr<common::clock> clock,
+                                                        const mqtt_link_factory& make_link = {});
   virtual ~ingest() = default;
 
   // Connects to the broker and starts the writer thread.
