@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "fake_mqtt_link.hpp"
 #include "hoistway/cloud/live/event_bus.hpp"
 #include "hoistway/cloud/live/live_view.hpp"
 #include "hoistway/common/mqtt.hpp"
@@ -33,63 +34,11 @@ namespace {
 namespace hc = hoistway::cloud;
 namespace common = hoistway::common;
 namespace mqtt = common::mqtt;
+using hoistway::testing::broker_side;
+using hoistway::testing::fake_link;
 
 const std::vector<std::uint8_t> device_key(32, 0xA1);
 const std::vector<std::uint8_t> other_key(32, 0xB2);
-
-// What the ingest sent and what the test delivers, shared between the test and the link the
-// ingest owns.
-struct broker_side {
-  std::mutex mutex;
-  mqtt::link::message_handler deliver;
-  std::vector<mqtt::subscription> subscriptions;
-  std::vector<mqtt::message> published;
-  bool connected = false;
-
-  std::vector<mqtt::message> sent() {
-    std::lock_guard lock(mutex);
-    return published;
-  }
-};
-
-// The broker link as the ingest sees it: what it publishes is kept; messages come from the test
-// (on the test's thread, as they would on Paho's).
-class fake_link final : public mqtt::link {
- public:
-  explicit fake_link(std::shared_ptr<broker_side> side) : side_(std::move(side)) {}
-  void on_message(message_handler handler) override {
-    std::lock_guard lock(side_->mutex);
-    side_->deliver = std::move(handler);
-  }
-  void on_connection(connection_handler) override {}
-  void set_subscriptions(std::vector<mqtt::subscription> subs) override {
-    std::lock_guard lock(side_->mutex);
-    side_->subscriptions = std::move(subs);
-  }
-  common::status connect() override {
-    std::lock_guard lock(side_->mutex);
-    side_->connected = true;
-    return {};
-  }
-  bool connected() const override {
-    std::lock_guard lock(side_->mutex);
-    return side_->connected;
-  }
-  common::status publish(const std::string& topic, std::span<const std::uint8_t> payload, mqtt::qos,
-                         mqtt::retain) override {
-    std::lock_guard lock(side_->mutex);
-    side_->published.push_back({topic, {payload.begin(), payload.end()}});
-    return {};
-  }
-  void disconnect(std::chrono::milliseconds) override {
-    std::lock_guard lock(side_->mutex);
-    side_->connected = false;
-    side_->deliver = nullptr;
-  }
-
- private:
-  std::shared_ptr<broker_side> side_;
-};
 
 // Waits (up to 20 s: long enough for a loaded machine) until `done` holds; not a speed check.
 bool eventually(const std::function<bool()>& done) {

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "hoistway/cloud/ingest/ack_coalescer.hpp"
+#include "hoistway/cloud/ingest/command_sender.hpp"
 #include "hoistway/cloud/ingest/commands.hpp"
 #include "hoistway/cloud/ingest/intake.hpp"
 #include "hoistway/cloud/ingest/presence_tracker.hpp"
@@ -37,9 +38,9 @@ constexpr std::size_t queue_capacity = 20'000;
 // Down-link commands: how often the queue is looked at, how long a command may wait to be sent
 // (no ingest running), and how long a sent one waits for its result (the agents' default age
 // window: a later answer is still recorded).
-constexpr std::chrono::milliseconds command_poll{250};
-constexpr std::chrono::milliseconds command_max_wait{60'000};
-constexpr std::chrono::milliseconds command_answer_window{300'000};
+constexpr command_sender::timing command_timing{std::chrono::milliseconds(250),
+                                                std::chrono::milliseconds(60'000),
+                                                std::chrono::milliseconds(300'000)};
 // How often the WAL is copied back into the database file, beside the writer (checkpointer).
 constexpr std::chrono::milliseconds checkpoint_interval{100};
 // How long after a commit the writer gathers frames for the next one (group commit).
@@ -114,6 +115,9 @@ class ingest_impl final : public ingest {
     auto devices = device_table::open(std::move(*device_db), clock_);
     if (!devices) return std::unexpected(devices.error());
     devices_.emplace(std::move(*devices));
+    commands_.emplace(
+        store_.db(), *link_, [this](const std::string& id) { return active_device(id); },
+        counters_.commands_sent, command_timing);
     if (auto st = store_.leave_checkpoints(); !st) return st;
     auto copier = checkpointer::start(config_.store_path, checkpoint_interval);
     if (!copier) return std::unexpected(copier.error());
@@ -228,10 +232,7 @@ class ingest_impl final : public ingest {
         std::unique_lock lock(mutex_);
         // While a retention sweep is in progress, idle time goes to its steps; otherwise the
         // writer wakes for the command queue.
-        ready_.wait_for(lock,
-                        sweeping_
-                            ? std::chrono::milliseconds(0)
-                            : std::chrono::duration_cast<std::chrono::milliseconds>(command_poll),
+        ready_.wait_for(lock, sweeping_ ? std::chrono::milliseconds(0) : command_timing.poll,
                         [this] { return stopped_ || !queue_.empty(); });
         if (queue_.empty() && stopped_) return;
         // Group commit: a batch that is not full waits until batch_gather after the previous
@@ -554,44 +555,7 @@ class ingest_impl final : public ingest {
   }
 
   // ---- down-link commands (writer thread) -----------------------------------------------------
-  // Claims queued commands, signs each with its device's key and publishes it; at most every
-  // command_poll. A device that is unknown or disabled makes its command undeliverable.
-  void send_commands() {
-    const auto mono = clock_->mono_ms();
-    if (mono - last_command_poll_mono_ < command_poll.count()) return;
-    last_command_poll_mono_ = mono;
-    const auto now = clock_->wall_ms();
-    auto due = commands::claim_due(store_.db(), now, command_max_wait.count(),
-                                   command_answer_window.count());
-    if (!due) {
-      spdlog::warn("commands: {}", due.error().message);
-      return;
-    }
-    for (const auto& c : *due) {
-      const auto* dev = active_device(c.device_id);
-      if (dev == nullptr) {
-        if (auto st =
-                commands::mark_undeliverable(store_.db(), c.id, "unknown or disabled device", now);
-            !st) {
-          // It stays claimed: once its answer window passes it ends as unanswered.
-          spdlog::warn("commands: marking {} undeliverable: {}", c.id, st.error().message);
-        }
-        continue;
-      }
-      const auto message = commands::message_for(c, now, dev->key_id, dev->key);
-      if (!link_->publish(common::topics::cmd(c.device_id), message,
-                          common::mqtt::qos::at_least_once, common::mqtt::retain::no)) {
-        // The broker is away: put it back to be tried again later.
-        if (auto st = commands::unclaim(store_.db(), c.id); !st) {
-          spdlog::warn("commands: unclaiming {}: {}", c.id, st.error().message);
-        }
-        continue;
-      }
-      ++counters_.commands_sent;
-      spdlog::info("command {} ({}) sent to {}", c.id, common::downlink::to_string(c.kind),
-                   c.device_id);
-    }
-  }
+  void send_commands() { commands_->poll(clock_->wall_ms(), clock_->mono_ms()); }
 
   // A result on hoistway/v1/dev/{device}/cmd_result: verified with the device's key, then
   // recorded against the command it answers (inside the caller's transaction). Errors: the
@@ -736,7 +700,7 @@ class ingest_impl final : public ingest {
   presence_tracker presence_{config_.offline_after};
   std::optional<device_table> devices_;
   std::map<std::pair<std::string, std::uint8_t>, std::string> units_;
-  std::int64_t last_command_poll_mono_ = 0;
+  std::optional<command_sender> commands_;
 
   // Paho's callback thread only (set by load(), before start()).
   std::optional<verifier> verifier_;
