@@ -331,7 +331,7 @@ json command_json(const cloud::commands::row& c) {
   json out = {{"command_id", c.id},
               {"device_id", c.device_id},
               {"command", common::downlink::to_string(c.kind)},
-              {"state", c.state},
+              {"state", to_string(c.state)},
               {"created_at", common::format_rfc3339(c.created_ms)},
               {"sent_at", optional_time(c.sent_ms)},
               {"answered_at", optional_time(c.answered_ms)}};
@@ -343,8 +343,8 @@ json command_json(const cloud::commands::row& c) {
 }
 
 std::string command_text(const cloud::commands::row& c) {
-  std::string text =
-      c.id + "\t" + std::string(common::downlink::to_string(c.kind)) + "\t" + c.state;
+  std::string text = c.id + "\t" + std::string(common::downlink::to_string(c.kind)) + "\t" +
+                     std::string(to_string(c.state));
   if (!c.reason.empty()) text += " (" + c.reason + (c.detail.empty() ? "" : ": " + c.detail) + ")";
   if (!c.result_json.empty()) text += "\t" + c.result_json;
   return text;
@@ -380,7 +380,8 @@ void add_device_command_commands(CLI::App* device, context& ctx) {
     auto current = *queued;
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::milliseconds(std::llround(wait_s * 1000));
-    while (wait_s > 0 && (current.state == "queued" || current.state == "sent") &&
+    using cloud::commands::command_state;
+    while (wait_s > 0 && cloud::commands::open(current.state) &&
            std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
       auto found = cloud::commands::find(ctx.reg->db(), current.id);
@@ -388,13 +389,12 @@ void add_device_command_commands(CLI::App* device, context& ctx) {
       if (*found) current = std::move(**found);
     }
     ctx.ok(command_json(current), command_text(current));
-    if (wait_s == 0 || current.state == "done") return;
-    if (current.state == "rejected") {
+    if (wait_s == 0 || current.state == command_state::done) return;
+    if (current.state == command_state::rejected) {
       ctx.exit_code = 65;  // EX_DATAERR: the agent refused it, with its reason
-    } else if (current.state == "queued" || current.state == "sent" ||
-               current.state == "unanswered") {
+    } else if (cloud::commands::open(current.state) || current.state == command_state::unanswered) {
       std::cerr << "hoistway-admin: no answer within " << wait_s << " s; the command is "
-                << current.state << " (see `device commands " << id << "`)\n";
+                << to_string(current.state) << " (see `device commands " << id << "`)\n";
       ctx.exit_code = 75;  // EX_TEMPFAIL
     } else {
       std::cerr << "hoistway-admin: " << current.detail << "\n";
@@ -593,7 +593,7 @@ void add_broker_commands(CLI::App& app, context& ctx) {
   });
 }
 
-// eService accounts (issue 6): the operator's side of the customer guide. Needs --config with an
+// eService accounts: the operator's side of the customer guide. Needs --config with an
 // [accounts] section; the mails are queued durably and sent by the running server.
 void add_eservice_commands(CLI::App& app, context& ctx) {
   auto* eservice =

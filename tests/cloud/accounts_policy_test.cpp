@@ -1,4 +1,4 @@
-// The customer guide's rules (shared/seed/portal-rules.md), each with inputs that must pass and
+// The customer guide's rules (policy.hpp), each with inputs that must pass and
 // inputs that must fail; and the [accounts] settings.
 #include <doctest/doctest.h>
 

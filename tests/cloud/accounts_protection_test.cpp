@@ -1,6 +1,6 @@
-// Account protection that holds (issue 13): each defect an attacker found has a case here that
-// failed on the code before it. Work is compared by counting Argon2id calls (the fixture's
-// counting hasher), never by time.
+// Account protection that holds: each defect an attacker found in an earlier version has a case
+// here that failed on the code before it. Work is compared by counting Argon2id calls (the
+// fixture's counting hasher), never by time.
 #include "accounts_test_fixture.hpp"
 
 #include <chrono>

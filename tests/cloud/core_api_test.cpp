@@ -215,7 +215,7 @@ struct fixture {
     add("dB", "uB1", t0 + 7 * minute, common::entrapment{true, 2, 0, 90, true});
     REQUIRE(tx->commit());
     for (const auto& p : out) {
-      if (p.type != "alert") continue;
+      if (p.type != hc::push_type::alert) continue;
       const auto id = p.data["alert_id"].get<std::int64_t>();
       if (p.unit_id == "uB1") alert_b = id;
       if (p.unit_id == "uA1" && p.data["kind"] == "entrapment") alert_a = id;
@@ -614,7 +614,7 @@ TEST_CASE("api: acknowledging alerts respects tenancy and state") {
       last_before, [](const std::string&) { return true; }, 10);
   REQUIRE(pushed.size() == 1);
   CHECK(pushed[0].unit_id == "uB1");
-  CHECK(pushed[0].type == "alert");
+  CHECK(pushed[0].type == hc::push_type::alert);
 
   CHECK(ack(f.alert_a, f.key_a.token).status == 200);
   check_problem(ack(f.alert_a_cleared, f.key_a.token), 409);
@@ -782,11 +782,12 @@ TEST_CASE("api: the stream pushes only the caller's monitored units, and resumes
   CHECK(greeting.rfind("retry:", 0) == 0);
   CHECK(parse_sse(greeting).empty());
 
-  const auto a1 = f.bus->publish("uA1", "status", R"({"unit_id":"uA1","n":1})");
-  const auto b1 = f.bus->publish("uB1", "status", R"({"unit_id":"uB1","n":2})");
-  const auto a2 = f.bus->publish("uA2", "status", R"({"unit_id":"uA2","n":3})");  // unmonitored
-  const auto a3 = f.bus->publish("uA1", "alert", R"({"unit_id":"uA1","n":4})");
-  const auto a4 = f.bus->publish("uA1", "status", R"({"unit_id":"uA1","n":5})");
+  const auto a1 = f.bus->publish("uA1", hc::push_type::status, R"({"unit_id":"uA1","n":1})");
+  const auto b1 = f.bus->publish("uB1", hc::push_type::status, R"({"unit_id":"uB1","n":2})");
+  const auto a2 =
+      f.bus->publish("uA2", hc::push_type::status, R"({"unit_id":"uA2","n":3})");  // unmonitored
+  const auto a3 = f.bus->publish("uA1", hc::push_type::alert, R"({"unit_id":"uA1","n":4})");
+  const auto a4 = f.bus->publish("uA1", hc::push_type::status, R"({"unit_id":"uA1","n":5})");
   CHECK(notified == 5);
   (void)b1;
   (void)a2;
@@ -845,15 +846,15 @@ TEST_CASE("api: the stream pushes only the caller's monitored units, and resumes
   // Once the stream is gone, publishing no longer calls its notify.
   const auto before = notified;
   r.stream.reset();
-  f.bus->publish("uA1", "status", "{}");
+  f.bus->publish("uA1", hc::push_type::status, "{}");
   CHECK(notified == before);
 }
 
 TEST_CASE("api: resuming from an event that has left the ring says reset") {
   fixture f(4);  // a ring of four events
-  const auto first = f.bus->publish("uA1", "status", R"({"n":0})");
+  const auto first = f.bus->publish("uA1", hc::push_type::status, R"({"n":0})");
   for (int i = 1; i < 10; ++i)
-    f.bus->publish("uA1", "status", R"({"n":)" + std::to_string(i) + "}");
+    f.bus->publish("uA1", hc::push_type::status, R"({"n":)" + std::to_string(i) + "}");
   const auto r = f.call("GET", "/api/v1/stream", {}, f.key_a.token,
                         {{"last-event-id", std::to_string(first)}});
   REQUIRE(r.stream != nullptr);
@@ -1017,8 +1018,8 @@ TEST_CASE("api: a revoked key ends its stream; an ended contract stops that unit
   b.stream->start([] {});
   (void)a.stream->take();
   (void)b.stream->take();
-  const auto first = f.bus->publish("uA1", "status", R"({"n":1})");
-  const auto second = f.bus->publish("uA2", "status", R"({"n":2})");
+  const auto first = f.bus->publish("uA1", hc::push_type::status, R"({"n":1})");
+  const auto second = f.bus->publish("uA2", hc::push_type::status, R"({"n":2})");
   auto seen = parse_sse(a.stream->take());
   REQUIRE(seen.size() == 2);
   CHECK(seen[0].id == first);
@@ -1028,8 +1029,8 @@ TEST_CASE("api: a revoked key ends its stream; an ended contract stops that unit
   REQUIRE(reg->end_contracts("uA1", f.clock->wall_ms()));
   f.clock->advance(1000);
   REQUIRE(f.directory->refresh());
-  f.bus->publish("uA1", "status", R"({"n":3})");
-  const auto third = f.bus->publish("uA2", "status", R"({"n":4})");
+  f.bus->publish("uA1", hc::push_type::status, R"({"n":3})");
+  const auto third = f.bus->publish("uA2", hc::push_type::status, R"({"n":4})");
   std::vector<std::string> other;
   seen = parse_sse(a.stream->take(), &other);
   REQUIRE(seen.size() == 1);
@@ -1039,7 +1040,7 @@ TEST_CASE("api: a revoked key ends its stream; an ended contract stops that unit
   CHECK(other[0].find("\"uA1\"") != std::string::npos);
   CHECK_FALSE(a.stream->finished());
   CHECK(f.api->counters().stream_units_ended == 1);
-  f.bus->publish("uA1", "status", R"({"n":5})");
+  f.bus->publish("uA1", hc::push_type::status, R"({"n":5})");
   CHECK(a.stream->take().empty());  // announced once, then silence for uA1
 
   // Key A is revoked: its stream says so and ends, with or without an event to carry it.
@@ -1052,12 +1053,12 @@ TEST_CASE("api: a revoked key ends its stream; an ended contract stops that unit
   CHECK(parse_sse(last).empty());
   CHECK(a.stream->finished());
   CHECK(f.api->counters().streams_revoked == 1);
-  f.bus->publish("uA2", "status", R"({"n":6})");
+  f.bus->publish("uA2", hc::push_type::status, R"({"n":6})");
   CHECK(a.stream->take().empty());  // nothing after the end
   CHECK(f.api->counters().streams_revoked == 1);
 
   // Customer B's stream goes on.
-  const auto for_b = f.bus->publish("uB1", "status", R"({"n":7})");
+  const auto for_b = f.bus->publish("uB1", hc::push_type::status, R"({"n":7})");
   seen = parse_sse(b.stream->take());
   REQUIRE(seen.size() == 1);
   CHECK(seen[0].id == for_b);

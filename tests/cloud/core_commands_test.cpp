@@ -44,18 +44,32 @@ dl::command_result answer(const commands::row& c, bool ok) {
 
 }  // namespace
 
+TEST_CASE("commands: a state's text is the store's and reads back") {
+  using commands::command_state;
+  for (auto s :
+       {command_state::queued, command_state::sent, command_state::done, command_state::rejected,
+        command_state::expired, command_state::undeliverable, command_state::unanswered}) {
+    CHECK(commands::parse_state(commands::to_string(s)) == s);
+  }
+  CHECK(commands::to_string(command_state::undeliverable) == "undeliverable");
+  CHECK_FALSE(commands::parse_state("Queued").has_value());
+  CHECK_FALSE(commands::parse_state("").has_value());
+  CHECK(commands::open(command_state::sent));
+  CHECK_FALSE(commands::open(command_state::unanswered));
+}
+
 TEST_CASE("commands: queued, claimed once, answered") {
   fixture f;
   auto ping = commands::enqueue(f.sql(), "dev-1", dl::command_kind::ping, 0, t0);
   REQUIRE(ping.has_value());
-  CHECK(ping->state == "queued");
+  CHECK(ping->state == commands::command_state::queued);
   CHECK(ping->id.size() == 36);
 
   auto due = commands::claim_due(f.sql(), t0 + 100, 60'000, 300'000);
   REQUIRE(due.has_value());
   REQUIRE(due->size() == 1);
   CHECK((*due)[0].id == ping->id);
-  CHECK((*due)[0].state == "sent");
+  CHECK((*due)[0].state == commands::command_state::sent);
   // A second ingest polling at the same moment finds nothing left to send.
   CHECK(commands::claim_due(f.sql(), t0 + 100, 60'000, 300'000)->empty());
 
@@ -68,7 +82,7 @@ TEST_CASE("commands: queued, claimed once, answered") {
   const auto stored = commands::find(f.sql(), ping->id);
   REQUIRE(stored.has_value());
   REQUIRE(stored->has_value());
-  CHECK((*stored)->state == "done");
+  CHECK((*stored)->state == commands::command_state::done);
   CHECK((*stored)->result_json == R"({"pong":true})");
   CHECK((*stored)->sent_ms == t0 + 100);
   CHECK((*stored)->answered_ms == t0 + 200);
@@ -114,18 +128,18 @@ TEST_CASE("commands: unsent ones expire, unanswered ones are marked, late answer
   auto due = commands::claim_due(f.sql(), t0, 60'000, 300'000);
   REQUIRE(due->size() == 2);
   REQUIRE(commands::unclaim(f.sql(), old->id).has_value());
-  CHECK((*commands::find(f.sql(), old->id))->state == "queued");
+  CHECK((*commands::find(f.sql(), old->id))->state == commands::command_state::queued);
 
   // A minute later nothing sent it: expired. Five minutes after sending, no answer: unanswered.
   CHECK(commands::claim_due(f.sql(), t0 + 60'001, 60'000, 300'000)->empty());
-  CHECK((*commands::find(f.sql(), old->id))->state == "expired");
-  CHECK((*commands::find(f.sql(), sent->id))->state == "sent");
+  CHECK((*commands::find(f.sql(), old->id))->state == commands::command_state::expired);
+  CHECK((*commands::find(f.sql(), sent->id))->state == commands::command_state::sent);
   CHECK(commands::claim_due(f.sql(), t0 + 300'001, 60'000, 300'000)->empty());
-  CHECK((*commands::find(f.sql(), sent->id))->state == "unanswered");
+  CHECK((*commands::find(f.sql(), sent->id))->state == commands::command_state::unanswered);
   // The agent's answer arrives after all: recorded.
   CHECK(*commands::record_result(f.sql(), answer(*sent, false), t0 + 300'500));
   const auto late = *commands::find(f.sql(), sent->id);
-  CHECK(late->state == "rejected");
+  CHECK(late->state == commands::command_state::rejected);
   CHECK(late->reason == "bad_argument");
   // An expired command never leaves, even if an answer with its id turns up.
   CHECK_FALSE(*commands::record_result(f.sql(), answer(*old, true), t0 + 300'600));
@@ -133,5 +147,5 @@ TEST_CASE("commands: unsent ones expire, unanswered ones are marked, late answer
   REQUIRE(commands::mark_undeliverable(f.sql(), old->id, "disabled device", t0).has_value());
   const auto history = commands::recent(f.sql(), "dev-1", 10);
   REQUIRE(history->size() == 1);
-  CHECK((*history)[0].state == "undeliverable");
+  CHECK((*history)[0].state == commands::command_state::undeliverable);
 }

@@ -128,7 +128,7 @@ common::run_state status_of(bool in_service, common::car_mode mode = common::car
 std::vector<json> alerts_in(const std::vector<hc::pushed>& out) {
   std::vector<json> alerts;
   for (const auto& p : out) {
-    if (p.type == "alert") alerts.push_back(p.data);
+    if (p.type == hc::push_type::alert) alerts.push_back(p.data);
   }
   return alerts;
 }

@@ -60,7 +60,7 @@ struct fixture {
     REQUIRE(c.has_value());
     return *c;
   }
-  std::string state_of(const std::string& id) {
+  commands::command_state state_of(const std::string& id) {
     auto c = commands::find(db.db(), id);
     REQUIRE(c.has_value());
     REQUIRE(c->has_value());
@@ -79,7 +79,7 @@ TEST_CASE_FIXTURE(fixture,
   REQUIRE(verified.has_value());
   CHECK(verified->id == ping.id);
   CHECK(sent == 1);
-  CHECK(state_of(ping.id) == "sent");
+  CHECK(state_of(ping.id) == commands::command_state::sent);
   // Claimed: the next poll has nothing to send.
   CHECK(sender.poll(t0 + 1'000, 2'000) == 0);
   CHECK(side->sent().size() == 1);
@@ -98,8 +98,8 @@ TEST_CASE_FIXTURE(fixture,
   const auto gone = queue("dev-gone");
   CHECK(sender.poll(t0 + 100, 1'000) == 0);
   CHECK(side->sent().empty());
-  CHECK(state_of(off.id) == "undeliverable");
-  CHECK(state_of(gone.id) == "undeliverable");
+  CHECK(state_of(off.id) == commands::command_state::undeliverable);
+  CHECK(state_of(gone.id) == commands::command_state::undeliverable);
 }
 
 TEST_CASE_FIXTURE(fixture, "command_sender: a command the link refuses waits for the broker") {
@@ -107,10 +107,10 @@ TEST_CASE_FIXTURE(fixture, "command_sender: a command the link refuses waits for
   side->refuse_publish = true;
   CHECK(sender.poll(t0 + 100, 1'000) == 0);
   CHECK(sent == 0);
-  CHECK(state_of(ping.id) == "queued");  // put back, not lost
+  CHECK(state_of(ping.id) == commands::command_state::queued);  // put back, not lost
   side->refuse_publish = false;
   CHECK(sender.poll(t0 + 400, 1'300) == 1);
-  CHECK(state_of(ping.id) == "sent");
+  CHECK(state_of(ping.id) == commands::command_state::sent);
 }
 
 }  // namespace

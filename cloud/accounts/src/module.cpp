@@ -6,7 +6,7 @@
 // a fresh token. The customer-portal access request is kept in access_requests between the
 // verified code and the eService security answer.
 //
-// Protection (issue 13), in the order a request meets it:
+// Protection against guessing and floods, in the order a request meets it:
 //  1. the throttle, before any hashing: the client address's request bucket and failure lock, the
 //     (account, address) pair's progressive delay, the account's persisted safety lock, the
 //     security answer's own lock, the per-address daily caps; over any → 429 with Retry-After;

@@ -10,6 +10,35 @@
 
 namespace hoistway::cloud::commands {
 
+std::string_view to_string(command_state state) noexcept {
+  switch (state) {
+    case command_state::queued:
+      return "queued";
+    case command_state::sent:
+      return "sent";
+    case command_state::done:
+      return "done";
+    case command_state::rejected:
+      return "rejected";
+    case command_state::expired:
+      return "expired";
+    case command_state::undeliverable:
+      return "undeliverable";
+    case command_state::unanswered:
+      return "unanswered";
+  }
+  return "unknown";
+}
+
+std::optional<command_state> parse_state(std::string_view text) noexcept {
+  for (auto s :
+       {command_state::queued, command_state::sent, command_state::done, command_state::rejected,
+        command_state::expired, command_state::undeliverable, command_state::unanswered}) {
+    if (to_string(s) == text) return s;
+  }
+  return std::nullopt;
+}
+
 namespace sqlite = common::sqlite;
 namespace downlink = common::downlink;
 using common::errc;
@@ -48,13 +77,17 @@ std::optional<downlink::command_kind> kind_of(std::string_view name) {
   return std::nullopt;
 }
 
-row read_row(const sqlite::statement& s) {
+// A row as the store holds it; errc::corrupt for a state this code does not know (the CHECK
+// constraint forbids one: a newer schema, or a file edited by hand).
+common::result<row> read_row(const sqlite::statement& s) {
   row r;
   r.id = s.column_text(0);
   r.device_id = s.column_text(1);
   r.kind = kind_of(s.column_text(2)).value_or(downlink::command_kind::ping);
   r.hz = s.column_double(3);
-  r.state = s.column_text(4);
+  const auto state = parse_state(s.column_text(4));
+  if (!state) return fail(errc::corrupt, "command " + r.id + ": unknown state " + s.column_text(4));
+  r.state = *state;
   r.created_ms = s.column_int(5);
   if (!s.is_null(6)) r.sent_ms = s.column_int(6);
   if (!s.is_null(7)) r.answered_ms = s.column_int(7);
@@ -70,7 +103,9 @@ common::result<std::vector<row>> select_rows(sqlite::statement& s) {
     auto step = s.step();
     if (!step) return std::unexpected(step.error());
     if (*step != sqlite::step_result::row) return out;
-    out.push_back(read_row(s));
+    auto r = read_row(s);
+    if (!r) return std::unexpected(r.error());
+    out.push_back(std::move(*r));
   }
 }
 
@@ -106,7 +141,7 @@ common::result<row> enqueue(sqlite::database& db, const std::string& device_id,
   r.device_id = device_id;
   r.kind = kind;
   r.hz = hz;
-  r.state = "queued";
+  r.state = command_state::queued;
   r.created_ms = now_ms;
   if (auto st = run(db,
                     "INSERT INTO commands(id, device_id, command, hz, state, created_ms) "
@@ -193,7 +228,8 @@ common::result<bool> record_result(sqlite::database& db, const downlink::command
                     "UPDATE commands SET state = ?3, answered_ms = ?4, reason = ?5, detail = ?6, "
                     "result = ?7 WHERE id = ?1 AND device_id = ?2 AND state IN ('sent', "
                     "'unanswered')",
-                    result.id, result.device_id, result.ok ? "done" : "rejected", now_ms,
+                    result.id, result.device_id,
+                    to_string(result.ok ? command_state::done : command_state::rejected), now_ms,
                     result.reason, result.detail, result.ok ? result.result_json : "");
       !st) {
     return std::unexpected(st.error());

@@ -415,7 +415,7 @@ class ingest_impl final : public ingest {
     publish_pushes();  // the transaction's alerts first, then each unit's newest status
     for (const auto& [unit, s] : statuses) {
       view_->apply(unit, s.newest, s.newest_ms);
-      bus_->publish(unit, "status", status_json_text(unit, s.newest, s.newest_ms));
+      bus_->publish(unit, push_type::status, status_json_text(unit, s.newest, s.newest_ms));
     }
     for (const auto& [device, p] : counted.presences) {
       view_->set_presence(device, p);
@@ -585,7 +585,7 @@ class ingest_impl final : public ingest {
   }
 
   void publish_pushes() {
-    for (auto& p : pushes_) bus_->publish(std::move(p.unit_id), std::move(p.type), p.data.dump());
+    for (auto& p : pushes_) bus_->publish(std::move(p.unit_id), p.type, p.data.dump());
     pushes_.clear();
   }
 

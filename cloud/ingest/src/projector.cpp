@@ -29,6 +29,14 @@ std::string_view to_string(alert_kind kind) noexcept {
   return "unknown";
 }
 
+std::optional<alert_kind> parse_alert_kind(std::string_view text) noexcept {
+  for (auto k : {alert_kind::entrapment, alert_kind::out_of_service, alert_kind::fault,
+                 alert_kind::earthquake, alert_kind::device_offline}) {
+    if (to_string(k) == text) return k;
+  }
+  return std::nullopt;
+}
+
 namespace {
 const std::string alert_by_id_sql =
     "SELECT " + std::string(alert_columns) + " FROM alerts WHERE alert_id = ?1";
@@ -70,8 +78,11 @@ common::status projector::reload() {
     auto row = open->step();
     if (!row) return std::unexpected(row.error());
     if (*row == sqlite::step_result::done) break;
-    open_alerts[{open->column_text(1), open->column_text(2),
-                 static_cast<std::uint16_t>(open->column_int(3))}] = open->column_int(0);
+    // A kind this code does not know (a newer writer's) is never raised or cleared here.
+    const auto kind = parse_alert_kind(open->column_text(2));
+    if (!kind) continue;
+    open_alerts[{open->column_text(1), *kind, static_cast<std::uint16_t>(open->column_int(3))}] =
+        open->column_int(0);
   }
   decltype(logged_) logged;
   auto last = db_->prepare(
@@ -98,7 +109,7 @@ common::status projector::push_alert(std::int64_t alert_id, std::vector<pushed>&
   auto row = (*stmt)->step();
   if (!row) return std::unexpected(row.error());
   if (*row == sqlite::step_result::row)
-    out.push_back({(*stmt)->column_text(1), "alert", alert_json(**stmt)});
+    out.push_back({(*stmt)->column_text(1), push_type::alert, alert_json(**stmt)});
   // A SELECT left mid-way keeps a read transaction open on this connection after the commit;
   // other connections' writes would then lock the writer out of its next BEGIN IMMEDIATE.
   (*stmt)->reset();
@@ -108,12 +119,11 @@ common::status projector::push_alert(std::int64_t alert_id, std::vector<pushed>&
 common::status projector::raise(const std::string& unit_id, alert_kind kind, std::uint16_t code,
                                 const std::string& detail, std::int64_t at_ms,
                                 std::vector<pushed>& out) {
-  const auto key = std::make_tuple(unit_id, std::string(to_string(kind)), code);
+  const auto key = std::make_tuple(unit_id, kind, code);
   if (open_.contains(key)) return {};
   if (kind == alert_kind::fault) {
-    const auto name = std::string(to_string(kind));
-    const auto first = open_.lower_bound(std::make_tuple(unit_id, name, std::uint16_t{0}));
-    const auto last = open_.upper_bound(std::make_tuple(unit_id, name, UINT16_MAX));
+    const auto first = open_.lower_bound(std::make_tuple(unit_id, kind, std::uint16_t{0}));
+    const auto last = open_.upper_bound(std::make_tuple(unit_id, kind, UINT16_MAX));
     if (static_cast<std::size_t>(std::distance(first, last)) >= max_open_faults_per_unit) {
       ++alerts_suppressed_;
       return {};
@@ -140,7 +150,7 @@ common::status projector::raise(const std::string& unit_id, alert_kind kind, std
 
 common::status projector::clear(const std::string& unit_id, alert_kind kind, std::uint16_t code,
                                 std::int64_t at_ms, std::vector<pushed>& out) {
-  const auto key = std::make_tuple(unit_id, std::string(to_string(kind)), code);
+  const auto key = std::make_tuple(unit_id, kind, code);
   const auto it = open_.find(key);
   if (it == open_.end()) return {};
   auto stmt = cached("UPDATE alerts SET state = 'cleared', cleared_ms = ?2 WHERE alert_id = ?1");

@@ -3,13 +3,23 @@
 
 namespace hoistway::cloud {
 
-std::uint64_t event_bus::publish(std::string unit_id, std::string type, std::string data) {
+std::string_view to_string(push_type type) noexcept {
+  switch (type) {
+    case push_type::status:
+      return "status";
+    case push_type::alert:
+      return "alert";
+  }
+  return "unknown";
+}
+
+std::uint64_t event_bus::publish(std::string unit_id, push_type type, std::string data) {
   std::vector<std::function<void()>> to_notify;
   std::uint64_t id = 0;
   {
     std::lock_guard lock(mutex_);
     id = next_id_++;
-    ring_.push_back({id, std::move(unit_id), std::move(type), std::move(data)});
+    ring_.push_back({id, std::move(unit_id), type, std::move(data)});
     while (ring_.size() > capacity_) ring_.pop_front();
     to_notify.reserve(watchers_.size());
     for (const auto& [token, fn] : watchers_) to_notify.push_back(fn);

@@ -185,7 +185,8 @@ class sse_stream final : public http_stream {
     }
     resumed_ = false;
     for (const auto& e : events) {
-      out += "id: " + std::to_string(e.id) + "\nevent: " + e.type + "\ndata: " + e.data + "\n\n";
+      out += "id: " + std::to_string(e.id) + "\nevent: " + std::string(to_string(e.type)) +
+             "\ndata: " + e.data + "\n\n";
     }
     cursor_ = scanned;
     return out;
@@ -508,7 +509,7 @@ http_response api::ack_alert(const caller& who, std::string_view id) const {
     return problem(404, "Not Found", "no alert " + std::string(id));
   }
   // The acknowledgement is itself an alert change that stream clients see.
-  ctx_.bus->publish((**acked)["unit_id"].get<std::string>(), "alert", (**acked).dump());
+  ctx_.bus->publish((**acked)["unit_id"].get<std::string>(), push_type::alert, (**acked).dump());
   return ok_json(**acked);
 }
 

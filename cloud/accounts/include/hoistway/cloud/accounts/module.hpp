@@ -1,4 +1,4 @@
-// eService and customer-portal accounts (issue 6; rules in shared/seed/portal-rules.md): the
+// eService and customer-portal accounts (the rules are the customer guide's, policy.hpp): the
 // module's two faces. The HTTP face serves the registration and login flows; the operator face is
 // what `hoistway-admin eservice …` calls.
 //
@@ -11,11 +11,11 @@
 // pieces live in accounts/: policy (the guide's rules), settings ([accounts]), password_hash
 // (Argon2id), account_store (SQL), mail (templates, outbox, SMTP).
 //
-// Protection (issue 13): every route that names an account or hashes a secret is throttled before
-// any hashing (429 with Retry-After), Argon2id runs under a process-wide bound ([accounts.hashing]
-// concurrency; 503 when no slot frees in time), every path of such a route costs the same work, and
-// a store error in a check refuses the request (503). handle() blocks (SQLite, Argon2id, the group
-// commit): the HTTP server must call it off its I/O thread.
+// Protection against guessing and floods: every route that names an account or hashes a secret is
+// throttled before any hashing (429 with Retry-After), Argon2id runs under a process-wide bound
+// ([accounts.hashing] concurrency; 503 when no slot frees in time), every path of such a route
+// costs the same work, and a store error in a check refuses the request (503). handle() blocks
+// (SQLite, Argon2id, the group commit): the HTTP server must call it off its I/O thread.
 //
 // Thread-safety: handle() and counters() may be called from any number of threads at once;
 // start()/stop() from the owner's thread.

@@ -1,8 +1,7 @@
-// The customer guide's rules (shared/seed/portal-rules.md) as a policy profile: the numbers and
-// character sets come from [accounts.policy] in the config, the Japanese guide's are the
-// defaults. Every check is a pure function, so each rule is tested with inputs that must pass and
-// inputs that must fail.
-// Thread-safety: plain values and pure functions.
+// The customer guide's rules (the eService customer guide, Japanese) as a policy profile: the
+// numbers and character sets come from [accounts.policy] in the config, the Japanese guide's are
+// the defaults. Every check is a pure function, so each rule is tested with inputs that must pass
+// and inputs that must fail. Thread-safety: plain values and pure functions.
 #pragma once
 
 #include <cstddef>

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "hoistway/common/downlink.hpp"
@@ -21,12 +22,30 @@
 
 namespace hoistway::cloud::commands {
 
+// A row's place in the life above. Its text (to_string) is the store's state column and the
+// JSON's "state"; parse_state reads it back, nullopt for any other text.
+enum class command_state : std::uint8_t {
+  queued,
+  sent,
+  done,
+  rejected,
+  expired,
+  undeliverable,
+  unanswered,
+};
+std::string_view to_string(command_state state) noexcept;
+std::optional<command_state> parse_state(std::string_view text) noexcept;
+// True while the command may still be answered (queued or sent).
+constexpr bool open(command_state state) noexcept {
+  return state == command_state::queued || state == command_state::sent;
+}
+
 struct row {
   std::string id;
   std::string device_id;
   common::downlink::command_kind kind = common::downlink::command_kind::ping;
   double hz = 0;  // set_sampling_rate
-  std::string state;
+  command_state state = command_state::queued;
   std::int64_t created_ms = 0;
   std::optional<std::int64_t> sent_ms;
   std::optional<std::int64_t> answered_ms;

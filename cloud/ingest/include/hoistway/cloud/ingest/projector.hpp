@@ -12,12 +12,14 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "hoistway/cloud/live/event_bus.hpp"
 #include "hoistway/common/records.hpp"
 #include "hoistway/common/result.hpp"
 #include "hoistway/common/sqlite.hpp"
@@ -27,12 +29,14 @@ namespace hoistway::cloud {
 // Something to push to stream clients once the transaction has committed.
 struct pushed {
   std::string unit_id;
-  std::string type;  // "status" | "alert"
+  push_type type = push_type::alert;
   nlohmann::json data;
 };
 
 enum class alert_kind { entrapment, out_of_service, fault, earthquake, device_offline };
+// The text is the alerts table's kind column and the JSON's; parse_alert_kind reads it back.
 std::string_view to_string(alert_kind kind) noexcept;
+std::optional<alert_kind> parse_alert_kind(std::string_view text) noexcept;
 
 class projector {
  public:
@@ -72,7 +76,7 @@ class projector {
   std::optional<common::sqlite::statement> insert_event_;
   std::optional<common::sqlite::statement> insert_status_;
   // Open (raised or acknowledged) alerts: (unit, kind, code) → alert_id.
-  std::map<std::tuple<std::string, std::string, std::uint16_t>, std::int64_t> open_;
+  std::map<std::tuple<std::string, alert_kind, std::uint16_t>, std::int64_t> open_;
   struct logged_status {
     bool in_service = false;
     common::car_mode mode = common::car_mode::unknown;

@@ -13,14 +13,19 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace hoistway::cloud {
 
+// What an event says of its unit; to_string is the stream's `event:` name.
+enum class push_type : std::uint8_t { status, alert };
+std::string_view to_string(push_type type) noexcept;
+
 struct stream_event {
   std::uint64_t id = 0;
   std::string unit_id;
-  std::string type;  // "status" or "alert"
+  push_type type = push_type::status;
   std::string data;  // one line of JSON
 };
 
@@ -29,7 +34,7 @@ class event_bus {
   event_bus(std::size_t capacity, std::uint64_t first_id)
       : capacity_(capacity), next_id_(first_id) {}
 
-  std::uint64_t publish(std::string unit_id, std::string type, std::string data);
+  std::uint64_t publish(std::string unit_id, push_type type, std::string data);
   // Events with id > after_id that pass `wanted`, oldest first, at most `max`. `missed` is set
   // when events after `after_id` have already left the ring.
   // `scanned_through` is set to the id up to which the ring was read (so a caller's cursor moves
