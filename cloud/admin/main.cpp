@@ -108,17 +108,22 @@ json optional_time(const std::optional<std::int64_t>& ms) {
   return ms ? json(common::format_rfc3339(*ms)) : json();
 }
 
-void add_customer_commands(CLI::App& app, context& ctx) {
+// What `customer` subcommands parse into; CLI11 writes here, the callbacks read.
+struct customer_options {
+  std::string id;
+  std::string name;
+};
+
+void add_customer_commands(CLI::App& app, context& ctx, customer_options& o) {
   auto* customer =
       app.add_subcommand("customer", "Customers (building owners)")->require_subcommand(1);
   auto* add = customer->add_subcommand("add", "Add a customer");
-  static std::string id, name;
-  add->add_option("id", id, "customer id (A-Z a-z 0-9 . _ -)")->required();
-  add->add_option("--name", name, "display name")->required();
-  add->callback([&ctx] {
+  add->add_option("id", o.id, "customer id (A-Z a-z 0-9 . _ -)")->required();
+  add->add_option("--name", o.name, "display name")->required();
+  add->callback([&ctx, &o] {
     if (!ctx.open()) return;
-    if (auto st = ctx.reg->add_customer(id, name); !st) return ctx.failed(st.error());
-    ctx.ok({{"customer_id", id}, {"name", name}}, "customer " + id + " added");
+    if (auto st = ctx.reg->add_customer(o.id, o.name); !st) return ctx.failed(st.error());
+    ctx.ok({{"customer_id", o.id}, {"name", o.name}}, "customer " + o.id + " added");
   });
   customer->add_subcommand("list", "List customers")->callback([&ctx] {
     if (!ctx.open()) return;
@@ -136,26 +141,37 @@ void add_customer_commands(CLI::App& app, context& ctx) {
   });
 }
 
-void add_building_commands(CLI::App& app, context& ctx) {
+// What `building` subcommands parse into; CLI11 writes here, the callbacks read.
+struct building_options {
+  std::string id;
+  std::string customer;
+  std::string name;
+  std::string address;
+  std::string filter;
+};
+
+void add_building_commands(CLI::App& app, context& ctx, building_options& o) {
   auto* building = app.add_subcommand("building", "Buildings of a customer")->require_subcommand(1);
   auto* add = building->add_subcommand("add", "Add a building");
-  static std::string id, customer, name, address, filter;
-  add->add_option("id", id, "building id")->required();
-  add->add_option("--customer", customer, "owning customer id")->required();
-  add->add_option("--name", name, "display name")->required();
-  add->add_option("--address", address, "postal address");
-  add->callback([&ctx] {
+  add->add_option("id", o.id, "building id")->required();
+  add->add_option("--customer", o.customer, "owning customer id")->required();
+  add->add_option("--name", o.name, "display name")->required();
+  add->add_option("--address", o.address, "postal address");
+  add->callback([&ctx, &o] {
     if (!ctx.open()) return;
-    if (auto st = ctx.reg->add_building(id, customer, name, address); !st)
+    if (auto st = ctx.reg->add_building(o.id, o.customer, o.name, o.address); !st)
       return ctx.failed(st.error());
-    ctx.ok({{"building_id", id}, {"customer_id", customer}, {"name", name}, {"address", address}},
-           "building " + id + " added");
+    ctx.ok({{"building_id", o.id},
+            {"customer_id", o.customer},
+            {"name", o.name},
+            {"address", o.address}},
+           "building " + o.id + " added");
   });
   auto* list = building->add_subcommand("list", "List buildings");
-  list->add_option("--customer", filter, "only this customer's");
-  list->callback([&ctx] {
+  list->add_option("--customer", o.filter, "only this customer's");
+  list->callback([&ctx, &o] {
     if (!ctx.open()) return;
-    auto rows = ctx.reg->buildings(filter);
+    auto rows = ctx.reg->buildings(o.filter);
     if (!rows) return ctx.failed(rows.error());
     json out = json::array();
     std::string text;
@@ -207,74 +223,85 @@ void report_secrets(context& ctx, const cloud::device_secrets& s, const std::str
              "); its key and MQTT password are in " + secrets_out + " (mode 0600)");
 }
 
-void add_device_command_commands(CLI::App* device, context& ctx);
+struct device_command_options;
+void add_device_command_commands(CLI::App* device, context& ctx, device_command_options& o);
 
-void add_device_commands(CLI::App& app, context& ctx) {
+// What `device` subcommands parse into; CLI11 writes here, the callbacks read.
+struct device_options {
+  std::string id;
+  std::string key_hex;
+  std::string key_file;
+  std::string secrets_out;
+  std::int64_t after = 0;
+  std::int64_t limit = 1000;
+};
+
+void add_device_commands(CLI::App& app, context& ctx, device_options& o,
+                         device_command_options& command) {
   auto* device = app.add_subcommand("device", "Devices (edge agents) and their secrets")
                      ->require_subcommand(1);
-  static std::string id, key_hex, key_file, secrets_out;
   auto* add = device->add_subcommand("add", "Add a device with a new key and MQTT password");
-  add->add_option("id", id, "device id (also its MQTT user name)")->required();
+  add->add_option("id", o.id, "device id (also its MQTT user name)")->required();
   auto* key_file_option = add->add_option(
-      "--key-file", key_file,
+      "--key-file", o.key_file,
       "use the HMAC key (32-128 hex digits, one line) in this file (mode 0600 or 0400) instead "
       "of a new one; - reads it from standard input");
-  add->add_option("--key-hex", key_hex,
+  add->add_option("--key-hex", o.key_hex,
                   "deprecated: the key on the command line, where ps and the shell history see "
                   "it; use --key-file")
       ->excludes(key_file_option);
-  add->add_option("--secrets-out", secrets_out,
+  add->add_option("--secrets-out", o.secrets_out,
                   "write the key and MQTT password to this file (JSON, mode 0600) instead of "
                   "printing them");
-  add->callback([&ctx] {
+  add->callback([&ctx, &o] {
     if (!ctx.open()) return;
     std::optional<std::vector<std::uint8_t>> key;
-    std::string hex = key_hex;
-    if (!key_hex.empty()) {
+    std::string hex = o.key_hex;
+    if (!o.key_hex.empty()) {
       // Kept so existing provisioning scripts run, but every use says what it exposes.
       std::cerr << "hoistway-admin: warning: --key-hex puts the device key on the command line, "
                    "where other users (ps, /proc) and the shell history can read it; use "
                    "--key-file FILE, or --key-file - to read it from standard input\n";
     }
-    if (!key_file.empty()) {
-      auto text = common::secret_file::read(key_file);
+    if (!o.key_file.empty()) {
+      auto text = common::secret_file::read(o.key_file);
       if (!text) return ctx.failed(text.error());
       hex = std::move(*text);
     }
     if (!hex.empty()) {
       auto bytes = common::crypto::from_hex(hex);
       if (!bytes) {
-        return ctx.failed({bytes.error().code, (key_file.empty() ? "--key-hex" : key_file) + ": " +
-                                                   bytes.error().message});
+        return ctx.failed({bytes.error().code, (o.key_file.empty() ? "--key-hex" : o.key_file) +
+                                                   ": " + bytes.error().message});
       }
       key = std::move(*bytes);
     }
-    auto secrets = ctx.reg->add_device(id, key);
+    auto secrets = ctx.reg->add_device(o.id, key);
     if (!secrets) return ctx.failed(secrets.error());
-    report_secrets(ctx, *secrets, secrets_out, "added");
+    report_secrets(ctx, *secrets, o.secrets_out, "added");
   });
   auto* rotate = device->add_subcommand("rotate", "Give a device a new key and MQTT password");
-  rotate->add_option("id", id, "device id")->required();
-  rotate->add_option("--secrets-out", secrets_out,
+  rotate->add_option("id", o.id, "device id")->required();
+  rotate->add_option("--secrets-out", o.secrets_out,
                      "write the new key and MQTT password to this file (JSON, mode 0600) "
                      "instead of printing them");
-  rotate->callback([&ctx] {
+  rotate->callback([&ctx, &o] {
     if (!ctx.open()) return;
-    auto secrets = ctx.reg->rotate_device_secrets(id);
+    auto secrets = ctx.reg->rotate_device_secrets(o.id);
     if (!secrets) return ctx.failed(secrets.error());
-    report_secrets(ctx, *secrets, secrets_out, "rotated");
+    report_secrets(ctx, *secrets, o.secrets_out, "rotated");
   });
   for (const bool active : {false, true}) {
     auto* cmd = device->add_subcommand(
         active ? "enable" : "disable",
         active ? "Accept frames from a device again"
                : "Reject a device's frames (and drop it from the broker files)");
-    cmd->add_option("id", id, "device id")->required();
-    cmd->callback([&ctx, active] {
+    cmd->add_option("id", o.id, "device id")->required();
+    cmd->callback([&ctx, &o, active] {
       if (!ctx.open()) return;
-      if (auto st = ctx.reg->set_device_active(id, active); !st) return ctx.failed(st.error());
-      ctx.ok({{"device_id", id}, {"active", active}},
-             "device " + id + (active ? " enabled" : " disabled"));
+      if (auto st = ctx.reg->set_device_active(o.id, active); !st) return ctx.failed(st.error());
+      ctx.ok({{"device_id", o.id}, {"active", active}},
+             "device " + o.id + (active ? " enabled" : " disabled"));
     });
   }
   device->add_subcommand("list", "List devices")->callback([&ctx] {
@@ -300,20 +327,18 @@ void add_device_commands(CLI::App& app, context& ctx) {
     }
     ctx.ok({{"devices", out}}, text.empty() ? "(no devices)" : text.substr(0, text.size() - 1));
   });
-  add_device_command_commands(device, ctx);
+  add_device_command_commands(device, ctx, command);
 
-  static std::int64_t after = 0;
-  static std::int64_t limit = 1000;
   auto* records = device->add_subcommand(
       "records", "What a device delivered: its stored records in seq order, each once");
-  records->add_option("id", id, "device id")->required();
-  records->add_option("--after", after, "only records with a greater seq")
+  records->add_option("id", o.id, "device id")->required();
+  records->add_option("--after", o.after, "only records with a greater seq")
       ->check(CLI::NonNegativeNumber);
-  records->add_option("--limit", limit, "at most this many")->check(CLI::Range(1, 10'000'000));
-  records->callback([&ctx] {
+  records->add_option("--limit", o.limit, "at most this many")->check(CLI::Range(1, 10'000'000));
+  records->callback([&ctx, &o] {
     if (!ctx.open()) return;
-    auto rows = cloud::archived_records(ctx.reg->db(), id, static_cast<std::uint64_t>(after),
-                                        static_cast<std::size_t>(limit));
+    auto rows = cloud::archived_records(ctx.reg->db(), o.id, static_cast<std::uint64_t>(o.after),
+                                        static_cast<std::size_t>(o.limit));
     if (!rows) return ctx.failed(rows.error());
     std::string text;
     for (const auto& r : *rows) {
@@ -322,7 +347,7 @@ void add_device_commands(CLI::App& app, context& ctx) {
               std::to_string(r["car"].get<int>()) + " " + r["kind"].get<std::string>() + " " +
               r["body"].dump() + "\n";
     }
-    ctx.ok({{"device_id", id}, {"records", *rows}},
+    ctx.ok({{"device_id", o.id}, {"records", *rows}},
            text.empty() ? "(no records)" : text.substr(0, text.size() - 1));
   });
 }
@@ -352,36 +377,42 @@ std::string command_text(const cloud::commands::row& c) {
 
 // Down-link commands: queued in the store; the ingest signs and sends them and records the
 // agent's signed result (ingest/commands.hpp).
-void add_device_command_commands(CLI::App* device, context& ctx) {
-  static std::string id, what;
-  static double hz = 0;
-  static double wait_s = 15;
+// What `device command` subcommands parse into; CLI11 writes here, the callbacks read.
+struct device_command_options {
+  std::string id;
+  std::string what;
+  double hz = 0;
+  double wait_s = 15;
+  int limit = 20;
+};
+
+void add_device_command_commands(CLI::App* device, context& ctx, device_command_options& o) {
   auto* send = device->add_subcommand(
       "command", "Send a signed command to a device's agent (through the running ingest)");
-  send->add_option("id", id, "device id")->required();
-  send->add_option("command", what, "ping | snapshot | sampling-rate")
+  send->add_option("id", o.id, "device id")->required();
+  send->add_option("command", o.what, "ping | snapshot | sampling-rate")
       ->required()
       ->check(CLI::IsMember({"ping", "snapshot", "sampling-rate"}));
-  send->add_option("--hz", hz, "sampling-rate: samples per second, 0.5-100");
-  send->add_option("--wait", wait_s, "seconds to wait for the agent's answer (0: just queue it)")
+  send->add_option("--hz", o.hz, "sampling-rate: samples per second, 0.5-100");
+  send->add_option("--wait", o.wait_s, "seconds to wait for the agent's answer (0: just queue it)")
       ->check(CLI::Range(0.0, 600.0));
-  send->callback([&ctx] {
+  send->callback([&ctx, &o] {
     using common::downlink::command_kind;
     if (!ctx.open()) return;
     if (auto st = cloud::commands::migrate(ctx.reg->db()); !st) return ctx.failed(st.error());
-    const auto kind = what == "ping"       ? command_kind::ping
-                      : what == "snapshot" ? command_kind::request_snapshot
-                                           : command_kind::set_sampling_rate;
-    if (kind == command_kind::set_sampling_rate && hz == 0) {
+    const auto kind = o.what == "ping"       ? command_kind::ping
+                      : o.what == "snapshot" ? command_kind::request_snapshot
+                                             : command_kind::set_sampling_rate;
+    if (kind == command_kind::set_sampling_rate && o.hz == 0) {
       return ctx.failed({common::errc::invalid_argument, "sampling-rate needs --hz"});
     }
-    auto queued = cloud::commands::enqueue(ctx.reg->db(), id, kind, hz, ctx.clock->wall_ms());
+    auto queued = cloud::commands::enqueue(ctx.reg->db(), o.id, kind, o.hz, ctx.clock->wall_ms());
     if (!queued) return ctx.failed(queued.error());
     auto current = *queued;
     const auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::milliseconds(std::llround(wait_s * 1000));
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(std::llround(o.wait_s * 1000));
     using cloud::commands::command_state;
-    while (wait_s > 0 && cloud::commands::open(current.state) &&
+    while (o.wait_s > 0 && cloud::commands::open(current.state) &&
            std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
       auto found = cloud::commands::find(ctx.reg->db(), current.id);
@@ -389,12 +420,12 @@ void add_device_command_commands(CLI::App* device, context& ctx) {
       if (*found) current = std::move(**found);
     }
     ctx.ok(command_json(current), command_text(current));
-    if (wait_s == 0 || current.state == command_state::done) return;
+    if (o.wait_s == 0 || current.state == command_state::done) return;
     if (current.state == command_state::rejected) {
       ctx.exit_code = 65;  // EX_DATAERR: the agent refused it, with its reason
     } else if (cloud::commands::open(current.state) || current.state == command_state::unanswered) {
-      std::cerr << "hoistway-admin: no answer within " << wait_s << " s; the command is "
-                << to_string(current.state) << " (see `device commands " << id << "`)\n";
+      std::cerr << "hoistway-admin: no answer within " << o.wait_s << " s; the command is "
+                << to_string(current.state) << " (see `device commands " << o.id << "`)\n";
       ctx.exit_code = 75;  // EX_TEMPFAIL
     } else {
       std::cerr << "hoistway-admin: " << current.detail << "\n";
@@ -402,14 +433,13 @@ void add_device_command_commands(CLI::App* device, context& ctx) {
     }
   });
 
-  static int limit = 20;
   auto* list = device->add_subcommand("commands", "A device's recent commands and results");
-  list->add_option("id", id, "device id")->required();
-  list->add_option("--limit", limit, "how many, newest first")->check(CLI::Range(1, 1000));
-  list->callback([&ctx] {
+  list->add_option("id", o.id, "device id")->required();
+  list->add_option("--limit", o.limit, "how many, newest first")->check(CLI::Range(1, 1000));
+  list->callback([&ctx, &o] {
     if (!ctx.open()) return;
     if (auto st = cloud::commands::migrate(ctx.reg->db()); !st) return ctx.failed(st.error());
-    auto rows = cloud::commands::recent(ctx.reg->db(), id, limit);
+    auto rows = cloud::commands::recent(ctx.reg->db(), o.id, o.limit);
     if (!rows) return ctx.failed(rows.error());
     json out = json::array();
     std::string text;
@@ -421,36 +451,45 @@ void add_device_command_commands(CLI::App* device, context& ctx) {
   });
 }
 
-void add_unit_commands(CLI::App& app, context& ctx) {
+// What `unit` subcommands parse into; CLI11 writes here, the callbacks read.
+struct unit_options {
+  std::string id;
+  std::string device;
+  std::string building;
+  std::string name;
+  std::string customer;
+  int car = 0;
+};
+
+void add_unit_commands(CLI::App& app, context& ctx, unit_options& o) {
   auto* unit = app.add_subcommand("unit", "Units (elevator cars)")->require_subcommand(1);
-  static std::string id, device, building, name, customer;
-  static int car = 0;
   auto* add = unit->add_subcommand("add", "Add a unit: a car of a device, in a building");
-  add->add_option("id", id, "unit id")->required();
-  add->add_option("--device", device, "the device (agent) that reads its controller")->required();
-  add->add_option("--car", car, "the car's index in the device's group (0-based)")
+  add->add_option("id", o.id, "unit id")->required();
+  add->add_option("--device", o.device, "the device (agent) that reads its controller")->required();
+  add->add_option("--car", o.car, "the car's index in the device's group (0-based)")
       ->required()
       ->check(CLI::Range(0, 255));
-  add->add_option("--building", building, "the building it stands in")->required();
-  add->add_option("--name", name, "display name");
-  add->callback([&ctx] {
+  add->add_option("--building", o.building, "the building it stands in")->required();
+  add->add_option("--name", o.name, "display name");
+  add->callback([&ctx, &o] {
     if (!ctx.open()) return;
-    if (auto st = ctx.reg->add_unit(id, device, static_cast<std::uint8_t>(car), building, name);
+    if (auto st =
+            ctx.reg->add_unit(o.id, o.device, static_cast<std::uint8_t>(o.car), o.building, o.name);
         !st) {
       return ctx.failed(st.error());
     }
-    ctx.ok({{"unit_id", id},
-            {"device_id", device},
-            {"car", car},
-            {"building_id", building},
-            {"name", name}},
-           "unit " + id + " added");
+    ctx.ok({{"unit_id", o.id},
+            {"device_id", o.device},
+            {"car", o.car},
+            {"building_id", o.building},
+            {"name", o.name}},
+           "unit " + o.id + " added");
   });
   auto* list = unit->add_subcommand("list", "List units");
-  list->add_option("--customer", customer, "only this customer's");
-  list->callback([&ctx] {
+  list->add_option("--customer", o.customer, "only this customer's");
+  list->callback([&ctx, &o] {
     if (!ctx.open()) return;
-    auto rows = ctx.reg->units(customer);
+    auto rows = ctx.reg->units(o.customer);
     if (!rows) return ctx.failed(rows.error());
     json out = json::array();
     std::string text;
@@ -469,44 +508,51 @@ void add_unit_commands(CLI::App& app, context& ctx) {
   });
 }
 
-void add_contract_commands(CLI::App& app, context& ctx) {
+// What `contract` subcommands parse into; CLI11 writes here, the callbacks read.
+struct contract_options {
+  std::string unit;
+  std::string from;
+  std::string to;
+  std::string at;
+};
+
+void add_contract_commands(CLI::App& app, context& ctx, contract_options& o) {
   auto* contract = app.add_subcommand("contract", "Monitoring contracts")->require_subcommand(1);
-  static std::string unit, from, to, at;
   auto* add = contract->add_subcommand("add", "Put a unit under a monitoring contract");
-  add->add_option("--unit", unit, "unit id")->required();
-  add->add_option("--from", from, "start (RFC 3339; default now)");
-  add->add_option("--to", to, "end (RFC 3339; default open-ended)");
-  add->callback([&ctx] {
+  add->add_option("--unit", o.unit, "unit id")->required();
+  add->add_option("--from", o.from, "start (RFC 3339; default now)");
+  add->add_option("--to", o.to, "end (RFC 3339; default open-ended)");
+  add->callback([&ctx, &o] {
     if (!ctx.open()) return;
-    const auto starts = from.empty() ? ctx.clock->wall_ms() : parse_time(from).value_or(-1);
-    const auto ends = parse_time(to);
-    if (starts < 0 || (!to.empty() && !ends)) {
+    const auto starts = o.from.empty() ? ctx.clock->wall_ms() : parse_time(o.from).value_or(-1);
+    const auto ends = parse_time(o.to);
+    if (starts < 0 || (!o.to.empty() && !ends)) {
       return ctx.failed({errc::invalid_argument, "--from/--to take RFC 3339 times"});
     }
-    auto id = ctx.reg->add_contract(unit, starts, ends);
+    auto id = ctx.reg->add_contract(o.unit, starts, ends);
     if (!id) return ctx.failed(id.error());
     ctx.ok({{"contract_id", *id},
-            {"unit_id", unit},
+            {"unit_id", o.unit},
             {"starts_at", common::format_rfc3339(starts)},
             {"ends_at", optional_time(ends)}},
-           "contract " + std::to_string(*id) + " for " + unit);
+           "contract " + std::to_string(*id) + " for " + o.unit);
   });
   auto* end = contract->add_subcommand("end", "End a unit's open monitoring contracts");
-  end->add_option("--unit", unit, "unit id")->required();
-  end->add_option("--at", at, "when (RFC 3339; default now)");
-  end->callback([&ctx] {
+  end->add_option("--unit", o.unit, "unit id")->required();
+  end->add_option("--at", o.at, "when (RFC 3339; default now)");
+  end->callback([&ctx, &o] {
     if (!ctx.open()) return;
-    const auto when = at.empty() ? std::optional(ctx.clock->wall_ms()) : parse_time(at);
+    const auto when = o.at.empty() ? std::optional(ctx.clock->wall_ms()) : parse_time(o.at);
     if (!when) return ctx.failed({errc::invalid_argument, "--at takes an RFC 3339 time"});
-    if (auto st = ctx.reg->end_contracts(unit, *when); !st) return ctx.failed(st.error());
-    ctx.ok({{"unit_id", unit}, {"ended_at", common::format_rfc3339(*when)}},
-           "contracts of " + unit + " ended");
+    if (auto st = ctx.reg->end_contracts(o.unit, *when); !st) return ctx.failed(st.error());
+    ctx.ok({{"unit_id", o.unit}, {"ended_at", common::format_rfc3339(*when)}},
+           "contracts of " + o.unit + " ended");
   });
   auto* list = contract->add_subcommand("list", "List contracts");
-  list->add_option("--unit", unit, "only this unit's");
-  list->callback([&ctx] {
+  list->add_option("--unit", o.unit, "only this unit's");
+  list->callback([&ctx, &o] {
     if (!ctx.open()) return;
-    auto rows = ctx.reg->contracts(unit);
+    auto rows = ctx.reg->contracts(o.unit);
     if (!rows) return ctx.failed(rows.error());
     json out = json::array();
     std::string text;
@@ -524,32 +570,38 @@ void add_contract_commands(CLI::App& app, context& ctx) {
   });
 }
 
-void add_api_key_commands(CLI::App& app, context& ctx) {
+// What `api key` subcommands parse into; CLI11 writes here, the callbacks read.
+struct api_key_options {
+  std::string customer;
+  std::string label;
+  std::string key_id;
+};
+
+void add_api_key_commands(CLI::App& app, context& ctx, api_key_options& o) {
   auto* key = app.add_subcommand("api-key", "API keys for portal back ends (one customer each)")
                   ->require_subcommand(1);
-  static std::string customer, label, key_id;
   auto* create = key->add_subcommand("create", "Create a key; the token is shown once");
-  create->add_option("--customer", customer, "the customer it acts for")->required();
-  create->add_option("--label", label, "what it is for");
-  create->callback([&ctx] {
+  create->add_option("--customer", o.customer, "the customer it acts for")->required();
+  create->add_option("--label", o.label, "what it is for");
+  create->callback([&ctx, &o] {
     if (!ctx.open()) return;
-    auto secret = ctx.reg->create_api_key(customer, label);
+    auto secret = ctx.reg->create_api_key(o.customer, o.label);
     if (!secret) return ctx.failed(secret.error());
-    ctx.ok({{"key_id", secret->key_id}, {"customer_id", customer}, {"token", secret->token}},
+    ctx.ok({{"key_id", secret->key_id}, {"customer_id", o.customer}, {"token", secret->token}},
            secret->token + "\n(send it as 'Authorization: Bearer <token>'; it is shown once)");
   });
   auto* revoke = key->add_subcommand("revoke", "Revoke a key");
-  revoke->add_option("key_id", key_id, "the key's id (the 12 hex digits after hwk_)")->required();
-  revoke->callback([&ctx] {
+  revoke->add_option("key_id", o.key_id, "the key's id (the 12 hex digits after hwk_)")->required();
+  revoke->callback([&ctx, &o] {
     if (!ctx.open()) return;
-    if (auto st = ctx.reg->revoke_api_key(key_id); !st) return ctx.failed(st.error());
-    ctx.ok({{"key_id", key_id}, {"revoked", true}}, "key " + key_id + " revoked");
+    if (auto st = ctx.reg->revoke_api_key(o.key_id); !st) return ctx.failed(st.error());
+    ctx.ok({{"key_id", o.key_id}, {"revoked", true}}, "key " + o.key_id + " revoked");
   });
   auto* list = key->add_subcommand("list", "List keys (never their secrets)");
-  list->add_option("--customer", customer, "only this customer's");
-  list->callback([&ctx] {
+  list->add_option("--customer", o.customer, "only this customer's");
+  list->callback([&ctx, &o] {
     if (!ctx.open()) return;
-    auto rows = ctx.reg->api_keys(customer);
+    auto rows = ctx.reg->api_keys(o.customer);
     if (!rows) return ctx.failed(rows.error());
     json out = json::array();
     std::string text;
@@ -566,39 +618,52 @@ void add_api_key_commands(CLI::App& app, context& ctx) {
   });
 }
 
-void add_broker_commands(CLI::App& app, context& ctx) {
+// What `broker` subcommands parse into; CLI11 writes here, the callbacks read.
+struct broker_options {
+  std::string passwords;
+  std::string acl;
+  std::string user = "hoistway-ingest";
+  std::string password_file;
+};
+
+void add_broker_commands(CLI::App& app, context& ctx, broker_options& o) {
   auto* broker = app.add_subcommand("broker", "Mosquitto credentials")->require_subcommand(1);
-  static std::string passwords, acl, user = "hoistway-ingest", password_file;
   auto* write = broker->add_subcommand(
       "write",
       "Write the broker's password file and ACL from the registry (devices publish only "
       "under their own topics)");
-  write->add_option("--password-file", passwords, "mosquitto password_file to write")->required();
-  write->add_option("--acl-file", acl, "mosquitto acl_file to write")->required();
-  write->add_option("--service-user", user, "the ingest's MQTT user name");
+  write->add_option("--password-file", o.passwords, "mosquitto password_file to write")->required();
+  write->add_option("--acl-file", o.acl, "mosquitto acl_file to write")->required();
+  write->add_option("--service-user", o.user, "the ingest's MQTT user name");
   write
-      ->add_option("--service-password-file", password_file,
+      ->add_option("--service-password-file", o.password_file,
                    "file holding the ingest's MQTT password (one line, mode 0600 or 0400; - reads "
                    "standard input)")
       ->required();
-  write->callback([&ctx] {
+  write->callback([&ctx, &o] {
     if (!ctx.open()) return;
-    auto secret = common::secret_file::read(password_file);
+    auto secret = common::secret_file::read(o.password_file);
     if (!secret) return ctx.failed(secret.error());
-    if (auto st = ctx.reg->write_broker_files(passwords, acl, user, *secret); !st) {
+    if (auto st = ctx.reg->write_broker_files(o.passwords, o.acl, o.user, *secret); !st) {
       return ctx.failed(st.error());
     }
-    ctx.ok({{"password_file", passwords}, {"acl_file", acl}},
-           "wrote " + passwords + " and " + acl + " (send mosquitto SIGHUP to reload)");
+    ctx.ok({{"password_file", o.passwords}, {"acl_file", o.acl}},
+           "wrote " + o.passwords + " and " + o.acl + " (send mosquitto SIGHUP to reload)");
   });
 }
 
 // eService accounts: the operator's side of the customer guide. Needs --config with an
 // [accounts] section; the mails are queued durably and sent by the running server.
-void add_eservice_commands(CLI::App& app, context& ctx) {
+// What `eservice` subcommands parse into; CLI11 writes here, the callbacks read.
+struct eservice_options {
+  std::string email;
+  std::string customer;
+  std::string language;
+};
+
+void add_eservice_commands(CLI::App& app, context& ctx, eservice_options& o) {
   auto* eservice =
       app.add_subcommand("eservice", "eService accounts (operator actions)")->require_subcommand(1);
-  static std::string email, customer, language;
   auto open_actions = [&ctx]() -> std::unique_ptr<cloud::accounts::operator_actions> {
     if (ctx.config_path.empty()) {
       ctx.failed(
@@ -629,37 +694,37 @@ void add_eservice_commands(CLI::App& app, context& ctx) {
   auto* reg = eservice->add_subcommand(
       "register",
       "Register a customer's e-mail for eService; sends mail 1 (registration complete)");
-  reg->add_option("--email", email, "the customer's e-mail address (the login)")->required();
-  reg->add_option("--customer", customer, "the customer id it belongs to")->required();
-  reg->add_option("--language", language, "ja or en (default: the configured one)")
+  reg->add_option("--email", o.email, "the customer's e-mail address (the login)")->required();
+  reg->add_option("--customer", o.customer, "the customer id it belongs to")->required();
+  reg->add_option("--language", o.language, "ja or en (default: the configured one)")
       ->check(CLI::IsMember({"ja", "en"}));
-  reg->callback([&ctx, open_actions] {
+  reg->callback([&ctx, &o, open_actions] {
     auto actions = open_actions();
     if (!actions) return;
-    if (auto st = actions->register_eservice(email, customer, language); !st)
+    if (auto st = actions->register_eservice(o.email, o.customer, o.language); !st)
       return ctx.failed(st.error());
-    ctx.ok({{"email", email}, {"customer_id", customer}, {"registered", true}},
-           "eService account " + email + " registered; mail 1 queued");
+    ctx.ok({{"email", o.email}, {"customer_id", o.customer}, {"registered", true}},
+           "eService account " + o.email + " registered; mail 1 queued");
   });
   auto* issue = eservice->add_subcommand(
       "issue-password", "Issue a 5-character temporary password; sends mail 2 with it and the URL");
-  issue->add_option("email", email, "the account's e-mail address")->required();
-  issue->callback([&ctx, open_actions] {
+  issue->add_option("email", o.email, "the account's e-mail address")->required();
+  issue->callback([&ctx, &o, open_actions] {
     auto actions = open_actions();
     if (!actions) return;
-    if (auto st = actions->issue_password(email); !st) return ctx.failed(st.error());
-    ctx.ok({{"email", email}, {"temporary_password_sent", true}},
-           "temporary password for " + email + " queued (mail 2)");
+    if (auto st = actions->issue_password(o.email); !st) return ctx.failed(st.error());
+    ctx.ok({{"email", o.email}, {"temporary_password_sent", true}},
+           "temporary password for " + o.email + " queued (mail 2)");
   });
   auto* reset = eservice->add_subcommand("reset-security-answer",
                                          "Clear the security question (forgot security answer)");
-  reset->add_option("email", email, "the account's e-mail address")->required();
-  reset->callback([&ctx, open_actions] {
+  reset->add_option("email", o.email, "the account's e-mail address")->required();
+  reset->callback([&ctx, &o, open_actions] {
     auto actions = open_actions();
     if (!actions) return;
-    if (auto st = actions->reset_security_answer(email); !st) return ctx.failed(st.error());
-    ctx.ok({{"email", email}, {"security_answer_reset", true}},
-           "security question of " + email + " cleared; set again at the next login");
+    if (auto st = actions->reset_security_answer(o.email); !st) return ctx.failed(st.error());
+    ctx.ok({{"email", o.email}, {"security_answer_reset", true}},
+           "security question of " + o.email + " cleared; set again at the next login");
   });
   eservice
       ->add_subcommand("sales-requests",
@@ -709,14 +774,24 @@ int main(int argc, char** argv) {
   app.footer(
       "Exit codes: 0 ok, 64 usage, 65 bad input, 66 not found, 73 exists already, 74 I/O, "
       "78 configuration.");
-  add_customer_commands(app, ctx);
-  add_building_commands(app, ctx);
-  add_device_commands(app, ctx);
-  add_unit_commands(app, ctx);
-  add_contract_commands(app, ctx);
-  add_api_key_commands(app, ctx);
-  add_broker_commands(app, ctx);
-  add_eservice_commands(app, ctx);
+  // What each noun's subcommands parse into: alive until their callbacks have run.
+  customer_options customer;
+  building_options building;
+  device_options device;
+  device_command_options device_command;
+  unit_options unit;
+  contract_options contract;
+  api_key_options api_key;
+  broker_options broker;
+  eservice_options eservice;
+  add_customer_commands(app, ctx, customer);
+  add_building_commands(app, ctx, building);
+  add_device_commands(app, ctx, device, device_command);
+  add_unit_commands(app, ctx, unit);
+  add_contract_commands(app, ctx, contract);
+  add_api_key_commands(app, ctx, api_key);
+  add_broker_commands(app, ctx, broker);
+  add_eservice_commands(app, ctx, eservice);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
