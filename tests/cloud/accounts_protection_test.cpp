@@ -217,6 +217,9 @@ TEST_CASE("throttled requests are refused before any hashing: 429, Retry-After, 
   CHECK(f.hashes() == before + 5);  // nothing hashed for any refused request
   CHECK(f.mails(taro, "temporary_password").empty());
   CHECK(counter(f, "address_rate") == 3);
+  // /metrics shows the same (the server hands metrics_text() to the API).
+  CHECK(f.module().metrics_text().find(
+            "hoistway_accounts_refused_total{reason=\"address_rate\"} 3\n") != std::string::npos);
   // The bucket refills: a request a minute later goes through.
   f.clock().advance(60'000);
   CHECK(f.post("/api/v1/eservice/login", login(ghost, "x1234567")).status == 401);

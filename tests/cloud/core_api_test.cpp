@@ -117,6 +117,7 @@ struct fixture {
   std::size_t max_streams_per_key = 8;
   bool metrics_on_main = true;
   std::string metrics_token;
+  std::vector<std::function<std::string()>> metrics_sections;
   std::vector<std::string> slow_prefixes;
 
   explicit fixture(std::size_t bus_capacity = 64) {
@@ -162,6 +163,7 @@ struct fixture {
     ctx.metrics_on_main = metrics_on_main;
     ctx.metrics_token = metrics_token;
     ctx.slow_prefixes = slow_prefixes;
+    ctx.metrics_sections = metrics_sections;
     api.emplace(std::move(ctx));
   }
 
@@ -656,6 +658,24 @@ TEST_CASE("api: the OpenAPI parser in this test sees methods and paths") {
   const auto ops = openapi_operations(yaml);
   CHECK(ops == std::set<std::pair<std::string, std::string>>{
                    {"GET", "/a"}, {"POST", "/b/{id}"}, {"DELETE", "/b/{id}"}});
+}
+
+TEST_CASE("api: /metrics carries what the route modules count, asked at each scrape") {
+  fixture f;
+  int scrapes = 0;
+  f.metrics_sections.push_back([&scrapes] {
+    ++scrapes;
+    return "# TYPE hoistway_module_things_total counter\nhoistway_module_things_total " +
+           std::to_string(scrapes) + "\n";
+  });
+  f.build();
+  f.remote = "127.0.0.1";
+  auto r = f.call("GET", "/metrics");
+  REQUIRE(r.status == 200);
+  CHECK(r.body.find("\nhoistway_module_things_total 1\n") != std::string::npos);
+  r = f.call("GET", "/metrics");
+  CHECK(r.body.find("\nhoistway_module_things_total 2\n") != std::string::npos);
+  CHECK(r.body.ends_with("hoistway_module_things_total 2\n"));  // after the API's own
 }
 
 TEST_CASE("api: /metrics is Prometheus text with rejected frames per reason") {

@@ -355,6 +355,27 @@ class module_impl final : public module {
     return out;
   }
 
+  std::string metrics_text() const override {
+    std::string out =
+        "# HELP hoistway_accounts_refused_total Account requests refused, by reason.\n"
+        "# TYPE hoistway_accounts_refused_total counter\n";
+    for (std::size_t i = 0; i < refusals_.size(); ++i) {
+      out += "hoistway_accounts_refused_total{reason=\"" + std::string(refusal_names[i]) + "\"} " +
+             std::to_string(refusals_[i].load()) + "\n";
+    }
+    out +=
+        "# HELP hoistway_accounts_throttle_entries Addresses and accounts the throttle holds.\n"
+        "# TYPE hoistway_accounts_throttle_entries gauge\n"
+        "hoistway_accounts_throttle_entries " +
+        std::to_string(throttle_.size()) +
+        "\n"
+        "# HELP hoistway_accounts_throttle_evicted_total Throttle entries evicted (table full).\n"
+        "# TYPE hoistway_accounts_throttle_evicted_total counter\n"
+        "hoistway_accounts_throttle_evicted_total " +
+        std::to_string(throttle_.evicted()) + "\n";
+    return out;
+  }
+
  private:
   struct call {
     const http_request& request;

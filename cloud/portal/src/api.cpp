@@ -760,6 +760,7 @@ http_response api::metrics() const {
   metric("hoistway_api_stream_units_ended_total", "counter",
          "Units dropped from open event streams because their monitoring contract ended.",
          counters_->stream_units_ended);
+  for (const auto& section : ctx_.metrics_sections) out += section();
   return {200, "text/plain; version=0.0.4", out, {}, nullptr};
 }
 

@@ -137,6 +137,7 @@ int run_server(const server_config& config) {
   ctx.http = http_stats.get();
   if (accounts_module) {
     ctx.modules.push_back([m = accounts_module](const http_request& r) { return m->handle(r); });
+    ctx.metrics_sections.push_back([m = accounts_module] { return m->metrics_text(); });
     // Password hashing and mail queueing: a flood of these waits in the slow lane.
     ctx.slow_prefixes = {"/api/v1/eservice/", "/api/v1/portal/"};
   }

@@ -62,6 +62,10 @@ class module {
   // Requests refused by reason (address_rate, pair_delayed, hash_busy, store_failed, …) and the
   // throttle table's size, for metrics.
   virtual std::vector<std::pair<std::string, std::uint64_t>> counters() const = 0;
+  // The same as metric families in Prometheus' text format, for /metrics:
+  // hoistway_accounts_refused_total{reason}, hoistway_accounts_throttle_entries and
+  // hoistway_accounts_throttle_evicted_total.
+  virtual std::string metrics_text() const = 0;
 };
 
 // What an operator does (hoistway-admin eservice …). Each call commits before it returns; mails

@@ -65,6 +65,9 @@ struct api_context {
   std::string_view openapi_yaml;                      // served at /openapi.yaml
   std::chrono::milliseconds max_status_gap{150'000};  // availability: a status holds this long
   std::vector<route_module> modules;                  // tried in order before the 404
+  // What the modules count, for /metrics: each returns whole metric families in Prometheus'
+  // text format, called at every scrape (from any thread).
+  std::vector<std::function<std::string()>> metrics_sections;
   // Requests whose path starts with one of these go to the server's slow lane (routes that hash
   // passwords or queue mail: a flood of them must not hold the workers the others need).
   std::vector<std::string> slow_prefixes;
