@@ -18,15 +18,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import check, run, wait_for  # noqa: E402
+from store_faults import check_nothing_lost, cpu_seconds, start_fed_ingest  # noqa: E402
 
 DEVICE, UNITS = "it-disk", ["D-1", "D-2"]
 SKIPPED = 77  # ctest's SKIP_RETURN_CODE for this directory
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def fill(path):
@@ -51,19 +46,7 @@ def scenario(system, disk):
     # The store on the tmpfs, through a symbolic link: SQLite follows it and keeps its -wal and
     # -shm files beside the real database file.
     os.symlink(os.path.join(disk, "cloud.db"), os.path.join(system.dir, "cloud.db"))
-    system.add_device(DEVICE, UNITS)
-    system.start_broker()
-    system.write_ingest_config("[ingest]\nack_interval_ms = 0\n")
-    ingest = system.start_ingest()
-    _, sock = system.start_sim(seed=5, extra=("--start-time", "08:30"), speedup="4")
-    system.start_agent(DEVICE, sock, "[publish]\nack_timeout_s = 3\n")
-    agent_sock = os.path.join(system.dir, f"hoistctl-{DEVICE}.sock")
-
-    def status():
-        return system.hoistctl_ok("status", socket=agent_sock)
-
-    wait_for("the first acknowledged records", lambda: status()["broker"]["acked_through"] > 0,
-             timeout=30)
+    ingest, status = start_fed_ingest(system, DEVICE, UNITS, seed=5)
     wait_for("some more records", lambda: status()["broker"]["acked_through"] > 40, timeout=30)
     failures0 = system.metric("hoistway_store_failures_total")
     filler = os.path.join(disk, "filler")
@@ -87,17 +70,7 @@ def scenario(system, disk):
     check(ingest.alive(), "the ingest is still running")
 
     os.unlink(filler)
-    committed = status()["outbox"]["next_seq"] - 1
-    wait_for("the outbox to drain", lambda: status()["broker"]["acked_through"] >= committed,
-             timeout=90)
-    seqs = [r["seq"] for r in system.records(DEVICE)]
-    check(seqs == list(range(1, len(seqs) + 1)), "the cloud's seqs run without a gap")
-    check(len(seqs) >= committed, f"every committed record is stored: {len(seqs)} < {committed}")
-    check(not any(r["kind"] == "outbox_drop" for r in system.records(DEVICE)),
-          "no record was reported dropped")
-    _, out = system.admin("device", "list")
-    row = next(d for d in out["devices"] if d["device_id"] == DEVICE)
-    check(row["missing"] == [], f"no missing range: {row}")
+    check_nothing_lost(system, DEVICE, status, timeout=90)
 
 
 def main():
