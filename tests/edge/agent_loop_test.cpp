@@ -15,7 +15,7 @@
 #include "fake_mqtt_link.hpp"
 #include "hoistway/common/topics.hpp"
 #include "hoistway/common/wire_codec.hpp"
-#include "hoistway/edge/cli_client.hpp"
+#include "hoistway/edge/cli/client.hpp"
 #include "hoistway/edge/outbox.hpp"
 #include "temp_dir.hpp"
 

@@ -5,7 +5,7 @@
 
 #include "hoistway/common/downlink.hpp"
 #include "hoistway/common/time.hpp"
-#include "hoistway/edge/cli_protocol.hpp"
+#include "hoistway/edge/cli/protocol.hpp"
 
 namespace hoistway::edge::cli {
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "hoistway/edge/cli_protocol.hpp"
+#include "hoistway/edge/cli/protocol.hpp"
 
 namespace hoistway::edge::ctl {
 
