@@ -5,6 +5,7 @@
 #include "hoistway/edge/agent.hpp"
 
 #include <doctest/doctest.h>
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "edge_string_makers.hpp"
 #include "fake_mqtt_link.hpp"
 #include "hoistway/common/topics.hpp"
 #include "hoistway/common/wire_codec.hpp"
@@ -61,13 +63,13 @@ hc::record sample(std::int64_t t) {
 // Puts records in the outbox before the agent opens it, as an earlier run would have.
 void fill_outbox(const edge::agent_config& c, std::vector<hc::record> records) {
   auto box = edge::outbox::open({c.outbox_path, c.outbox_max_records});
-  REQUIRE(box.has_value());
+  REQUIRE_OK(box);
   REQUIRE(box->append(records));
 }
 
 edge::outbox reopen(const edge::agent_config& c) {
   auto box = edge::outbox::open({c.outbox_path, c.outbox_max_records});
-  REQUIRE(box.has_value());
+  REQUIRE_OK(box);
   return std::move(*box);
 }
 
@@ -78,17 +80,20 @@ std::vector<std::uint8_t> signed_ack(std::uint64_t through, std::string device =
 // An agent running on its own thread; stopped and joined when the test ends.
 struct running_agent {
   std::shared_ptr<hc::manual_clock> clock = std::make_shared<hc::manual_clock>(start_wall, 0);
-  std::shared_ptr<fake_broker> broker = std::make_shared<fake_broker>();
+  std::shared_ptr<fake_broker> broker;
   edge::agent_config config;
   std::unique_ptr<edge::agent> agent;
   std::thread thread;
   int exit_code = -1;
 
-  explicit running_agent(edge::agent_config c) : config(std::move(c)) {
+  // `broker`: a fake broker the test set up before the agent starts (refusing publishes, say).
+  explicit running_agent(edge::agent_config c,
+                         std::shared_ptr<fake_broker> b = std::make_shared<fake_broker>())
+      : broker(std::move(b)), config(std::move(c)) {
     auto made = edge::agent::create(config, clock, [b = broker](const hc::mqtt::options&) {
       return hc::result<std::unique_ptr<hc::mqtt::link>>(std::make_unique<fake_mqtt_link>(b));
     });
-    REQUIRE_MESSAGE(made.has_value(), made.error().message);
+    REQUIRE_OK(made);
     agent = std::move(*made);
     thread = std::thread([this] { exit_code = agent->run(); });
   }
@@ -106,10 +111,10 @@ struct running_agent {
     std::vector<hc::batch> out;
     for (const auto& m : broker->messages_on(hc::topics::up(config.device_id))) {
       auto envelope = hc::wire::open_envelope(m.payload);
-      REQUIRE(envelope.has_value());
+      REQUIRE_OK(envelope);
       REQUIRE(hc::wire::verify_mac(*envelope, device_key));
       auto b = hc::wire::decode_payload(*envelope, clock->wall_ms());
-      REQUIRE_MESSAGE(b.has_value(), b.error().detail);
+      REQUIRE_OK(b);
       out.push_back(std::move(*b));
     }
     return out;
@@ -140,10 +145,10 @@ struct running_agent {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     auto& client = *connected;
-    REQUIRE_MESSAGE(client.has_value(), client.error().message);
+    REQUIRE_OK(client);
     REQUIRE(client->send_line(R"({"cmd":"status"})"));
     auto line = client->read_line(std::chrono::seconds(20));
-    REQUIRE_MESSAGE(line.has_value(), line.error().message);
+    REQUIRE_OK(line);
     return nlohmann::json::parse(*line);
   }
 };
@@ -311,8 +316,9 @@ TEST_CASE("agent loop: a publish the link refuses is counted and tried again on 
   temp_dir dir;
   auto config = test_config(dir);
   fill_outbox(config, faults(3));
-  running_agent a(config);
-  a.broker->fail_publish(true);
+  auto broker = std::make_shared<fake_broker>();
+  broker->fail_publish(true);  // before the agent connects, so that its first publish fails
+  running_agent a(config, broker);
   nlohmann::json status;
   REQUIRE(a.wait([&] {
     status = a.status();

@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include "edge_string_makers.hpp"
+
 #include <memory>
 #include <vector>
 
@@ -69,7 +71,7 @@ TEST_CASE("uplink window: a full window asks for nothing until an ack makes room
   REQUIRE(f.window.take_ack(signed_ack(10)) == 10);
   f.window.acknowledged(10);
   const auto next = f.window.next_batch();
-  REQUIRE(next.has_value());
+  REQUIRE_OK(next);
   CHECK(*next == batch_request{30, 10});
 }
 
@@ -87,7 +89,7 @@ TEST_CASE("uplink window: no ack progress for ack_timeout resends from acked_thr
   CHECK(f.window.sent_through() == 5);
   CHECK(f.window.resends() == 1);
   const auto next = f.window.next_batch();
-  REQUIRE(next.has_value());
+  REQUIRE_OK(next);
   CHECK(next->after_seq == 5);
   // The rewind restarts the timer: no second resend at once.
   CHECK_FALSE(f.window.check_ack_timeout());
