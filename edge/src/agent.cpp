@@ -20,9 +20,11 @@
 
 #include "hoistway/common/crypto.hpp"
 #include "hoistway/common/downlink.hpp"
+#include "hoistway/common/exit_codes.hpp"
 #include "hoistway/common/mqtt.hpp"
 #include "hoistway/common/presence.hpp"
 #include "hoistway/common/topics.hpp"
+#include "hoistway/common/version.hpp"
 #include "hoistway/common/wire_codec.hpp"
 #include "hoistway/edge/cli/server.hpp"
 #include "hoistway/edge/cli/views.hpp"
@@ -91,7 +93,7 @@ class agent_impl final : public agent {
     });
     if (auto st = link_->connect(); !st) {
       spdlog::error("mqtt: {}", st.error().message);
-      return 69;  // EX_UNAVAILABLE
+      return common::exit_code::unavailable;
     }
     last_wall_ = clock_->wall_ms();
     last_mono_ = clock_->mono_ms();
@@ -238,7 +240,7 @@ class agent_impl final : public agent {
     if (auto st = box_.append(records); !st) {
       // The outbox is the agent's promise; without it we must not pretend to run.
       spdlog::critical("outbox append failed: {}", st.error().message);
-      exit_code_ = 74;  // EX_IOERR
+      exit_code_ = common::exit_code::io_error;
       shutdown();
       return false;
     }
@@ -271,7 +273,7 @@ class agent_impl final : public agent {
   // registered for it: presence.hpp).
   void publish_birth() {
     const auto stats = box_.stats();
-    const json details = {{"agent_version", agent_version},
+    const json details = {{"agent_version", common::version},
                           {"controller_id", group_.controller_id},
                           {"firmware", group_.firmware},
                           {"config_hash", config_.config_hash},
@@ -416,7 +418,7 @@ class agent_impl final : public agent {
       switch (cmd->kind) {
         case downlink::command_kind::ping:
           result = {{"pong", true},
-                    {"agent_version", agent_version},
+                    {"agent_version", common::version},
                     {"boot_id", boot_id_},
                     {"outbox_depth", box_.depth()}};
           break;
@@ -507,7 +509,7 @@ class agent_impl final : public agent {
     for (const auto& c : group_.cars) controller.in_service.push_back(deriver_.in_service(c));
     cli::status_facts facts;
     facts.config = &config_;
-    facts.agent_version = agent_version;
+    facts.agent_version = common::version;
     facts.boot = boot_;
     facts.boot_id = boot_id_;
     facts.now_wall_ms = clock_->wall_ms();

@@ -14,8 +14,6 @@
 
 namespace hoistway::edge {
 
-inline constexpr std::string_view agent_version = "0.1.0";
-
 class agent {
  public:
   // Opens the outbox and prepares the MQTT link (made by `make_link`: Paho's unless a test gives
