@@ -1,6 +1,6 @@
 // hoistway-ingest: the cloud ingest and API server. Thin: arguments, config, run until a signal.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <csignal>
 

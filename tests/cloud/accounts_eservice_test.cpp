@@ -368,8 +368,7 @@ TEST_CASE("the module answers only its own routes; others are left to the core A
 }
 
 TEST_CASE("cloud/openapi.yaml describes exactly the accounts routes the module serves") {
-  const auto path = std::filesystem::path(HOISTWAY_SOURCE_DIR) /
-                    "cloud" / "openapi.yaml";
+  const auto path = std::filesystem::path(HOISTWAY_SOURCE_DIR) / "cloud" / "openapi.yaml";
   std::ifstream in(path);
   REQUIRE_MESSAGE(in, path.string());
   std::set<std::pair<std::string, std::string>> documented;

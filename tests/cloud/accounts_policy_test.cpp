@@ -189,8 +189,8 @@ TEST_CASE("settings: TLS on by default; protection limits that hold") {
 }
 
 TEST_CASE("config/accounts.example.toml loads and states the defaults") {
-  const auto source = std::filesystem::path(HOISTWAY_SOURCE_DIR) /
-                      "config" / "accounts.example.toml";
+  const auto source =
+      std::filesystem::path(HOISTWAY_SOURCE_DIR) / "config" / "accounts.example.toml";
   auto file = hoistway::common::config::load_file(source.string());
   REQUIRE_MESSAGE(file, (file ? "" : file.error().message));
   const auto* section = file->get("accounts");

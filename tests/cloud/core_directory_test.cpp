@@ -4,8 +4,8 @@
 
 #include <doctest/doctest.h>
 
-#include "temp_dir.hpp"
 #include <unistd.h>
+#include "temp_dir.hpp"
 
 #include <atomic>
 #include <filesystem>

@@ -22,8 +22,8 @@ namespace {
 namespace hc = hoistway::cloud;
 namespace commands = hoistway::cloud::commands;
 namespace dl = hoistway::common::downlink;
-using hoistway::testing::broker_side;
-using hoistway::testing::fake_link;
+using hoistway::testing::fake_broker;
+using hoistway::testing::fake_mqtt_link;
 
 constexpr std::int64_t t0 = 1'790'000'000'000;
 const std::vector<std::uint8_t> key(32, 0x42);
@@ -44,8 +44,8 @@ struct fixture {
   std::map<std::string, hc::device_row> devices{
       {"dev-1", hc::device_row{"dev-1", 3, key, true}},
       {"dev-off", hc::device_row{"dev-off", 1, key, false}}};
-  std::shared_ptr<broker_side> side = std::make_shared<broker_side>();
-  fake_link link{side};
+  std::shared_ptr<fake_broker> side = std::make_shared<fake_broker>();
+  fake_mqtt_link link{side};
   std::atomic<std::uint64_t> sent{0};
   hc::command_sender sender{db.db(), link,
                             [this](const std::string& id) -> const hc::device_row* {
@@ -54,6 +54,8 @@ struct fixture {
                                                                               : nullptr;
                             },
                             sent, hc::command_sender::timing{}};
+
+  fixture() { REQUIRE(link.connect()); }
 
   commands::row queue(const std::string& device) {
     auto c = commands::enqueue(db.db(), device, dl::command_kind::ping, 0, t0);
@@ -72,7 +74,7 @@ TEST_CASE_FIXTURE(fixture,
                   "command_sender: a due command is published once, signed, to its device") {
   const auto ping = queue("dev-1");
   CHECK(sender.poll(t0 + 100, 1'000) == 1);
-  const auto out = side->sent();
+  const auto out = side->messages();
   REQUIRE(out.size() == 1);
   CHECK(out[0].topic == "hoistway/v1/dev/dev-1/cmd");
   auto verified = dl::verify_command(out[0].payload, {"dev-1", 3, key, t0 + 100});
@@ -82,7 +84,7 @@ TEST_CASE_FIXTURE(fixture,
   CHECK(state_of(ping.id) == commands::command_state::sent);
   // Claimed: the next poll has nothing to send.
   CHECK(sender.poll(t0 + 1'000, 2'000) == 0);
-  CHECK(side->sent().size() == 1);
+  CHECK(side->messages().size() == 1);
 }
 
 TEST_CASE_FIXTURE(fixture, "command_sender: the queue is looked at no more often than poll") {
@@ -97,18 +99,18 @@ TEST_CASE_FIXTURE(fixture,
   const auto off = queue("dev-off");
   const auto gone = queue("dev-gone");
   CHECK(sender.poll(t0 + 100, 1'000) == 0);
-  CHECK(side->sent().empty());
+  CHECK(side->messages().empty());
   CHECK(state_of(off.id) == commands::command_state::undeliverable);
   CHECK(state_of(gone.id) == commands::command_state::undeliverable);
 }
 
 TEST_CASE_FIXTURE(fixture, "command_sender: a command the link refuses waits for the broker") {
   const auto ping = queue("dev-1");
-  side->refuse_publish = true;
+  side->fail_publish(true);
   CHECK(sender.poll(t0 + 100, 1'000) == 0);
   CHECK(sent == 0);
   CHECK(state_of(ping.id) == commands::command_state::queued);  // put back, not lost
-  side->refuse_publish = false;
+  side->fail_publish(false);
   CHECK(sender.poll(t0 + 400, 1'300) == 1);
   CHECK(state_of(ping.id) == commands::command_state::sent);
 }

@@ -34,8 +34,8 @@ namespace {
 namespace hc = hoistway::cloud;
 namespace common = hoistway::common;
 namespace mqtt = common::mqtt;
-using hoistway::testing::broker_side;
-using hoistway::testing::fake_link;
+using hoistway::testing::fake_broker;
+using hoistway::testing::fake_mqtt_link;
 
 const std::vector<std::uint8_t> device_key(32, 0xA1);
 const std::vector<std::uint8_t> other_key(32, 0xB2);
@@ -67,9 +67,9 @@ std::vector<std::uint8_t> frame_of(std::uint64_t first, std::uint64_t last, std:
 }
 
 // The stored_through of every ack published to d1, verified with its key, in order.
-std::vector<std::uint64_t> acks_of(broker_side& side) {
+std::vector<std::uint64_t> acks_of(fake_broker& side) {
   std::vector<std::uint64_t> out;
-  for (const auto& m : side.sent()) {
+  for (const auto& m : side.messages()) {
     if (m.topic != "hoistway/v1/dev/d1/ack") continue;
     auto ack = common::wire::decode_ack(m.payload);
     REQUIRE(ack.has_value());
@@ -84,7 +84,7 @@ struct fixture {
   std::shared_ptr<common::manual_clock> clock =
       std::make_shared<common::manual_clock>(common::system_clock().wall_ms(), 0);
   hc::ingest_config config;
-  std::shared_ptr<broker_side> side = std::make_shared<broker_side>();
+  std::shared_ptr<fake_broker> side = std::make_shared<fake_broker>();
   std::unique_ptr<hc::ingest> ingest;
 
   fixture() {
@@ -98,7 +98,7 @@ struct fixture {
         config, std::make_shared<hc::live_view>(config.offline_after),
         std::make_shared<hc::event_bus>(1000, 1), clock,
         [side = side](const mqtt::options&) -> common::result<std::unique_ptr<mqtt::link>> {
-          return std::make_unique<fake_link>(side);
+          return std::make_unique<fake_mqtt_link>(side);
         });
     REQUIRE_MESSAGE(made.has_value(), made.error().message);
     ingest = std::move(*made);
@@ -112,13 +112,7 @@ struct fixture {
   }
 
   void deliver(const std::string& topic, std::vector<std::uint8_t> payload) {
-    mqtt::link::message_handler handler;
-    {
-      std::lock_guard lock(side->mutex);
-      handler = side->deliver;
-    }
-    REQUIRE(handler);
-    handler({topic, std::move(payload)});
+    side->deliver(topic, std::move(payload));
   }
   void deliver_up(std::vector<std::uint8_t> frame) {
     deliver("hoistway/v1/dev/d1/up", std::move(frame));
@@ -129,11 +123,9 @@ struct fixture {
 
 TEST_CASE_FIXTURE(fixture, "ingest: a frame is stored, then acknowledged with a signed ack") {
   start();
-  {
-    std::lock_guard lock(side->mutex);
-    REQUIRE(side->subscriptions.size() == 3);
-    CHECK(side->subscriptions[0].filter == "hoistway/v1/dev/+/up");  // no share group set
-  }
+  const auto subscriptions = side->subscriptions();
+  REQUIRE(subscriptions.size() == 3);
+  CHECK(subscriptions[0].filter == "hoistway/v1/dev/+/up");  // no share group set
   deliver_up(frame_of(1, 2, clock->wall_ms()));
   REQUIRE(eventually([&] { return !acks_of(*side).empty(); }));
   CHECK(acks_of(*side) == std::vector<std::uint64_t>{2});
@@ -170,7 +162,7 @@ TEST_CASE_FIXTURE(fixture,
   REQUIRE(eventually([&] { return acks_of(*side) == std::vector<std::uint64_t>{3}; }));
   stop();
 
-  side = std::make_shared<broker_side>();
+  side = std::make_shared<fake_broker>();
   start();
   deliver_up(frame_of(1, 3, clock->wall_ms()));  // the agent resends: it missed the ack
   deliver_up(frame_of(4, 4, clock->wall_ms()));
