@@ -5,6 +5,9 @@
 #include <csignal>
 
 #include "hoistway/cloud/server/server.hpp"
+#include "hoistway/common/exit_codes.hpp"
+
+namespace ex = hoistway::common::exit_code;
 
 int main(int argc, char** argv) {
   CLI::App app{"hoistway-ingest: stores what the fleet sends and serves the portal API"};
@@ -17,14 +20,14 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
-    return code == 0 ? 0 : 64;  // EX_USAGE
+    return code == 0 ? ex::ok : ex::usage;
   }
   spdlog::set_level(spdlog::level::from_str(log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ ingest %v", spdlog::pattern_time_type::utc);
   auto config = hoistway::cloud::server_config::load(config_path);
   if (!config) {
     spdlog::error("configuration rejected:\n{}", config.error().message);
-    return 78;  // EX_CONFIG
+    return ex::config;
   }
   return hoistway::cloud::run_server(*config);
 }

@@ -17,6 +17,7 @@
 #include "hoistway/cloud/server/server_config.hpp"
 #include "hoistway/cloud/store/archive.hpp"
 #include "hoistway/common/crypto.hpp"
+#include "hoistway/common/exit_codes.hpp"
 #include "hoistway/common/secret_file.hpp"
 #include "hoistway/common/time.hpp"
 
@@ -26,21 +27,22 @@ using hoistway::common::errc;
 using nlohmann::json;
 namespace cloud = hoistway::cloud;
 namespace common = hoistway::common;
+namespace ex = hoistway::common::exit_code;
 
 int exit_code_for(errc code) {
   switch (code) {
     case errc::invalid_argument:
-      return 65;  // EX_DATAERR
+      return ex::data_error;
     case errc::not_found:
-      return 66;  // EX_NOINPUT
+      return ex::no_input;
     case errc::conflict:
-      return 73;  // EX_CANTCREAT
+      return ex::cant_create;
     case errc::unavailable:
-      return 69;  // EX_UNAVAILABLE
+      return ex::unavailable;
     case errc::io:
-      return 74;  // EX_IOERR
+      return ex::io_error;
     default:
-      return 70;  // EX_SOFTWARE
+      return ex::software;
   }
 }
 
@@ -59,7 +61,7 @@ struct context {
       auto config = cloud::server_config::load(config_path);
       if (!config) {
         std::cerr << "hoistway-admin: " << config.error().message << "\n";
-        exit_code = 78;  // EX_CONFIG
+        exit_code = ex::config;
         return false;
       }
       store_path = config->store_path;
@@ -67,7 +69,7 @@ struct context {
     auto opened = cloud::registry::open(store_path, clock);
     if (!opened) {
       std::cerr << "hoistway-admin: " << opened.error().message << "\n";
-      exit_code = 74;
+      exit_code = ex::io_error;
       return false;
     }
     reg.emplace(std::move(*opened));
@@ -422,14 +424,14 @@ void add_device_command_commands(CLI::App* device, context& ctx, device_command_
     ctx.ok(command_json(current), command_text(current));
     if (o.wait_s == 0 || current.state == command_state::done) return;
     if (current.state == command_state::rejected) {
-      ctx.exit_code = 65;  // EX_DATAERR: the agent refused it, with its reason
+      ctx.exit_code = ex::data_error;  // the agent refused it, with its reason
     } else if (cloud::commands::open(current.state) || current.state == command_state::unanswered) {
       std::cerr << "hoistway-admin: no answer within " << o.wait_s << " s; the command is "
                 << to_string(current.state) << " (see `device commands " << o.id << "`)\n";
-      ctx.exit_code = 75;  // EX_TEMPFAIL
+      ctx.exit_code = ex::temp_failure;
     } else {
       std::cerr << "hoistway-admin: " << current.detail << "\n";
-      ctx.exit_code = 69;  // EX_UNAVAILABLE: expired or undeliverable
+      ctx.exit_code = ex::unavailable;  // expired or undeliverable
     }
   });
 
@@ -668,25 +670,25 @@ void add_eservice_commands(CLI::App& app, context& ctx, eservice_options& o) {
     if (ctx.config_path.empty()) {
       ctx.failed(
           {errc::invalid_argument, "eservice commands need --config (the [accounts] section)"});
-      ctx.exit_code = 64;
+      ctx.exit_code = ex::usage;
       return nullptr;
     }
     auto config = cloud::server_config::load(ctx.config_path);
     if (!config) {
       std::cerr << "hoistway-admin: " << config.error().message << "\n";
-      ctx.exit_code = 78;
+      ctx.exit_code = ex::config;
       return nullptr;
     }
     if (!config->accounts) {
       std::cerr << "hoistway-admin: " << ctx.config_path << " has no [accounts] section\n";
-      ctx.exit_code = 78;
+      ctx.exit_code = ex::config;
       return nullptr;
     }
     auto actions = cloud::accounts::operator_actions::open(*config->accounts, config->source_path,
                                                            config->store_path, ctx.clock);
     if (!actions) {
       ctx.failed(actions.error());
-      if (actions.error().code == errc::invalid_argument) ctx.exit_code = 78;
+      if (actions.error().code == errc::invalid_argument) ctx.exit_code = ex::config;
       return nullptr;
     }
     return std::move(*actions);
@@ -798,11 +800,11 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     app.exit(e);
-    return 64;  // EX_USAGE
+    return ex::usage;
   }
   if (ctx.config_path.empty() && ctx.store_path.empty() && ctx.exit_code == 0 && !ctx.reg) {
     std::cerr << "hoistway-admin: give --config FILE or --store FILE\n";
-    return 64;
+    return ex::usage;
   }
   return ctx.exit_code;
 }

@@ -21,6 +21,7 @@
 #include "hoistway/cloud/store/store.hpp"
 #include "hoistway/common/config.hpp"
 #include "hoistway/common/sqlite.hpp"
+#include "temp_dir.hpp"
 
 namespace accounts_test {
 
@@ -68,9 +69,7 @@ class fixture {
   explicit fixture(const std::string& extra_toml = "",
                    std::shared_ptr<counting_hasher> counter = std::make_shared<counting_hasher>())
       : hasher(std::move(counter)) {
-    char pattern[] = "/tmp/hoistway-accounts-XXXXXX";
-    dir_ = mkdtemp(pattern);
-    path_ = dir_ + "/cloud.db";
+    path_ = dir_.file("cloud.db");
     {
       auto st = hc::store::open(path_);
       REQUIRE(st);
@@ -106,8 +105,6 @@ INSERT INTO contracts(unit_id, kind, starts_ms, ends_ms) VALUES
   ~fixture() {
     module_.reset();
     ops_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
   }
 
   std::shared_ptr<counting_hasher> hasher;
@@ -255,7 +252,7 @@ INSERT INTO contracts(unit_id, kind, starts_ms, ends_ms) VALUES
   }
 
  private:
-  std::string dir_;
+  hoistway::testing::temp_dir dir_{"hoistway-accounts"};
   std::string path_;
   toml::table table_;
   std::shared_ptr<hoistway::common::manual_clock> clock_ =

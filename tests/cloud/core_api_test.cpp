@@ -5,7 +5,10 @@
 #include "hoistway/cloud/portal/api.hpp"
 
 #include <doctest/doctest.h>
+
 #include <unistd.h>
+#include "require_ok.hpp"
+#include "temp_dir.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -45,26 +48,7 @@ constexpr std::int64_t hour = 60 * minute;
 
 const std::int64_t t0 = common::parse_rfc3339("2026-11-25T00:00:00Z").value();
 
-class temp_dir {
- public:
-  temp_dir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() /
-            ("hoistway-core-api-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
+using hoistway::testing::temp_dir;
 
 // The repository root (set by tests/CMakeLists.txt).
 fs::path source_root() { return fs::path(HOISTWAY_SOURCE_DIR); }
@@ -137,10 +121,10 @@ struct fixture {
     view->device_seen("dA", clock->wall_ms() - 1000);
     view->device_seen("dB", clock->wall_ms() - 1000);
     auto q = hc::queries::open(path, clock);
-    REQUIRE_MESSAGE(q.has_value(), q.error().message);
+    REQUIRE_OK(q);
     db = *q;
     auto d = hc::directory::open(path, clock);
-    REQUIRE_MESSAGE(d.has_value(), d.error().message);
+    REQUIRE_OK(d);
     directory = *d;
     build();
   }
@@ -169,7 +153,7 @@ struct fixture {
 
   void setup_registry() {
     auto reg = hc::registry::open(path, clock);
-    REQUIRE_MESSAGE(reg.has_value(), reg.error().message);
+    REQUIRE_OK(reg);
     REQUIRE(reg->add_customer("A", "Alpha"));
     REQUIRE(reg->add_customer("B", "Beta"));
     REQUIRE(reg->add_building("bA", "A", "Alpha Tower", ""));
@@ -1023,7 +1007,7 @@ TEST_CASE("api: event streams are capped per key and in total: 429 with Retry-Af
 TEST_CASE("api: a revoked key ends its stream; an ended contract stops that unit's events") {
   fixture f;
   auto reg = hc::registry::open(f.path, f.clock);
-  REQUIRE_MESSAGE(reg.has_value(), reg.error().message);
+  REQUIRE_OK(reg);
   REQUIRE(f.key_a.key_id != f.key_b.key_id);
   // A second monitored unit of customer A, so one contract can end while the stream goes on.
   REQUIRE(reg->add_contract("uA2", t0, std::nullopt));

@@ -3,6 +3,8 @@
 
 #include <doctest/doctest.h>
 
+#include "require_ok.hpp"
+
 #include <vector>
 
 #include "hoistway/cloud/server/server_config.hpp"
@@ -99,7 +101,7 @@ TEST_CASE("commands: the signed message is one the agent accepts") {
   o.key = key;
   o.now_ms = t0 + 1500;
   const auto verified = dl::verify_command(message, o);
-  REQUIRE_MESSAGE(verified.has_value(), (verified ? "" : verified.error().detail));
+  REQUIRE_OK(verified);
   CHECK(verified->id == rate->id);
   CHECK(verified->kind == dl::command_kind::set_sampling_rate);
   CHECK(verified->sample_hz == 2.5);

@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include "require_ok.hpp"
+
 #include <unistd.h>
 #include "temp_dir.hpp"
 
@@ -50,13 +52,13 @@ struct fixture {
     key_b = make_key("B");
     REQUIRE(reg.revoke_api_key(key_a_revoked.key_id));
     auto d = hc::directory::open(path, clock, std::chrono::milliseconds(1000));
-    REQUIRE_MESSAGE(d.has_value(), d.error().message);
+    REQUIRE_OK(d);
     dir_ = *d;
   }
 
   hc::registry open_registry() {
     auto r = hc::registry::open(path, clock);
-    REQUIRE_MESSAGE(r.has_value(), r.error().message);
+    REQUIRE_OK(r);
     return std::move(*r);
   }
   hc::api_key_secret make_key(const std::string& customer) {

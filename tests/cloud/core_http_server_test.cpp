@@ -10,9 +10,11 @@
 
 #include <arpa/inet.h>
 #include <doctest/doctest.h>
+
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "require_ok.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -163,7 +165,7 @@ struct gate {
 std::unique_ptr<hc::http_server> serve(hc::http_server_options options, hc::http_handler handler) {
   options.port = 0;
   auto server = hc::http_server::create(options, std::move(handler));
-  REQUIRE_MESSAGE(server.has_value(), server.error().message);
+  REQUIRE_OK(server);
   (*server)->start();
   return std::move(*server);
 }
@@ -496,7 +498,7 @@ TEST_CASE("ingest config: [http] is read strictly, with reasons") {
   };
   SUBCASE("defaults without a section") {
     auto c = load("");
-    REQUIRE_MESSAGE(c.has_value(), c.error().message);
+    REQUIRE_OK(c);
     const auto& h = c->http;
     CHECK(h.threads == 1);
     CHECK(h.workers == 4);
@@ -523,7 +525,7 @@ TEST_CASE("ingest config: [http] is read strictly, with reasons") {
         "idle_timeout_ms = 4000\nwrite_timeout_ms = 5000\nmax_streams = 20\n"
         "max_streams_per_key = 2\nstream_check_ms = 500\nmetrics_listen = \"127.0.0.1:9464\"\n"
         "metrics_token_file = \"/etc/hoistway/metrics-token\"\n");
-    REQUIRE_MESSAGE(c.has_value(), c.error().message);
+    REQUIRE_OK(c);
     const auto& h = c->http;
     CHECK(c->http_address == "0.0.0.0");
     CHECK(c->http_port == 9000);
@@ -561,7 +563,7 @@ TEST_CASE("ingest config: [http] is read strictly, with reasons") {
 TEST_CASE("ingest config: config/ingest.example.toml states the [http] defaults") {
   const auto root = std::filesystem::path(HOISTWAY_SOURCE_DIR);
   auto c = hc::server_config::load((root / "config" / "ingest.example.toml").string());
-  REQUIRE_MESSAGE(c.has_value(), c.error().message);
+  REQUIRE_OK(c);
   const hc::http_config d;
   const auto& h = c->http;
   CHECK(h.threads == d.threads);

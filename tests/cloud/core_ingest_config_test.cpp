@@ -2,6 +2,8 @@
 // values out of range or unknown keys refused with the key named.
 #include <doctest/doctest.h>
 
+#include "require_ok.hpp"
+
 #include <chrono>
 #include <filesystem>
 #include <string>
@@ -25,7 +27,7 @@ TEST_CASE("ingest config: [ingest] is read strictly, with reasons") {
 
   SUBCASE("defaults without a section") {
     auto c = load("");
-    REQUIRE_MESSAGE(c.has_value(), c.error().message);
+    REQUIRE_OK(c);
     CHECK(c->max_frame_bytes == 256 * 1024);
     CHECK(c->max_batch_frames == 512);
     CHECK(c->offline_after == std::chrono::seconds(30));
@@ -41,7 +43,7 @@ TEST_CASE("ingest config: [ingest] is read strictly, with reasons") {
         "[ingest]\nmax_frame_bytes = 65536\nmax_batch_frames = 64\noffline_after_s = 90\n"
         "ack_interval_ms = 0\ndead_letters_per_s = 0\ndead_letters_max_rows = 500\n"
         "dead_letters_days = 2\ndevice_records_per_s = 0\ndevice_burst_records = 5000\n");
-    REQUIRE_MESSAGE(c.has_value(), c.error().message);
+    REQUIRE_OK(c);
     CHECK(c->max_frame_bytes == 65536);
     CHECK(c->max_batch_frames == 64);
     CHECK(c->offline_after == std::chrono::seconds(90));
@@ -69,7 +71,7 @@ TEST_CASE("ingest config: [ingest] is read strictly, with reasons") {
 TEST_CASE("ingest config: config/ingest.example.toml states the [ingest] defaults") {
   const auto root = std::filesystem::path(HOISTWAY_SOURCE_DIR);
   auto c = hc::server_config::load((root / "config" / "ingest.example.toml").string());
-  REQUIRE_MESSAGE(c.has_value(), c.error().message);
+  REQUIRE_OK(c);
   const hc::server_config defaults;
   CHECK(c->max_frame_bytes == defaults.max_frame_bytes);
   CHECK(c->max_batch_frames == defaults.max_batch_frames);

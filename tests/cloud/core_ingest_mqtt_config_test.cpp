@@ -2,6 +2,8 @@
 // credentials, the password from a private file (password_file) rather than in the config.
 #include <doctest/doctest.h>
 
+#include "require_ok.hpp"
+
 #include <sys/stat.h>
 
 #include <fstream>
@@ -25,7 +27,7 @@ TEST_CASE("ingest config: [mqtt] credentials, the password inline or from a priv
 
   SUBCASE("defaults: no credentials, a persistent session, the shared group") {
     auto c = load("");
-    REQUIRE_MESSAGE(c.has_value(), c.error().message);
+    REQUIRE_OK(c);
     CHECK(c->mqtt.server_uri == "tcp://127.0.0.1:1883");
     CHECK(c->mqtt.client_id == "hoistway-ingest");
     CHECK(c->mqtt.username.empty());
@@ -34,13 +36,13 @@ TEST_CASE("ingest config: [mqtt] credentials, the password inline or from a priv
   }
   SUBCASE("password_file") {
     auto c = load("username = \"hoistway-ingest\"\npassword_file = \"" + password_file + "\"\n");
-    REQUIRE_MESSAGE(c.has_value(), c.error().message);
+    REQUIRE_OK(c);
     CHECK(c->mqtt.username == "hoistway-ingest");
     CHECK(c->mqtt.password == "service password 123");
   }
   SUBCASE("inline password") {
     auto c = load("username = \"u\"\npassword = \"inline\"\n");
-    REQUIRE_MESSAGE(c.has_value(), c.error().message);
+    REQUIRE_OK(c);
     CHECK(c->mqtt.password == "inline");
   }
   SUBCASE("refusals name the key and the reason") {

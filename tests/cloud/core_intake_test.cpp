@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+#include "require_ok.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -31,12 +33,12 @@ struct fixture {
 
   fixture() {
     auto s = hc::store::open(dir.file("cloud.db"));
-    REQUIRE_MESSAGE(s.has_value(), s.error().message);
+    REQUIRE_OK(s);
     st.emplace(std::move(*s));
     REQUIRE(st->provision({"d1", 1, device_key, {"U1"}}));
     auto w = hc::intake::open(
         *st, [](const std::string&, std::uint8_t) { return std::optional<std::string>("U1"); });
-    REQUIRE_MESSAGE(w.has_value(), w.error().message);
+    REQUIRE_OK(w);
     writer.emplace(std::move(*w));
   }
 
@@ -117,7 +119,7 @@ TEST_CASE("intake: no device grows its coverage past max_pending_intervals gaps"
   f.transaction([&] {
     for (std::uint64_t i = 1; i <= cap; ++i) {
       auto w = f.write(f.frame_of(2 * i, 2 * i));
-      REQUIRE_MESSAGE(w.has_value(), w.error().message);
+      REQUIRE_OK(w);
     }
   });
   auto coverage = f.st->coverage("d1");
@@ -132,9 +134,9 @@ TEST_CASE("intake: no device grows its coverage past max_pending_intervals gaps"
     REQUIRE(f.writer->refuse("d1", 2 * cap + 2, 2 * cap + 2));
     // What closes a gap, or adjoins one, is still taken.
     auto closing = f.write(f.frame_of(1, 1));
-    REQUIRE_MESSAGE(closing.has_value(), closing.error().message);
+    REQUIRE_OK(closing);
     auto adjoining = f.write(f.frame_of(2 * cap + 1, 2 * cap + 1));
-    REQUIRE_MESSAGE(adjoining.has_value(), adjoining.error().message);
+    REQUIRE_OK(adjoining);
   });
   coverage = f.st->coverage("d1");
   REQUIRE(coverage.has_value());

@@ -2,6 +2,8 @@
 // records are projected inside the store's transaction, then read back through queries.
 #include <doctest/doctest.h>
 
+#include "require_ok.hpp"
+
 #include <unistd.h>
 #include "temp_dir.hpp"
 
@@ -39,7 +41,7 @@ constexpr std::int64_t day = 24 * hour;
 
 std::int64_t at(const char* rfc3339) {
   const auto t = common::parse_rfc3339(rfc3339);
-  REQUIRE_MESSAGE(t.has_value(), rfc3339);
+  REQUIRE_OK(t);
   return *t;
 }
 
@@ -50,7 +52,7 @@ using temp_dir = hoistway::testing::temp_dir;
 
 hc::store open_store(const std::string& path) {
   auto s = hc::store::open(path);
-  REQUIRE_MESSAGE(s.has_value(), s.error().message);
+  REQUIRE_OK(s);
   return std::move(*s);
 }
 
@@ -69,13 +71,13 @@ struct fixture {
   fixture() {
     restart_projector();
     auto opened = hc::queries::open(path, clock);
-    REQUIRE_MESSAGE(opened.has_value(), opened.error().message);
+    REQUIRE_OK(opened);
     q = *opened;
   }
   void restart_projector() {
     proj.reset();
     auto p = hc::projector::create(st.db());
-    REQUIRE_MESSAGE(p.has_value(), p.error().message);
+    REQUIRE_OK(p);
     proj.emplace(std::move(*p));
   }
   static std::string device_of(const std::string& unit) { return "d" + unit.substr(1); }
@@ -88,20 +90,20 @@ struct fixture {
   // Projects the records in one transaction, as the ingest writer does; returns what to push.
   std::vector<hc::pushed> apply(const std::vector<item>& items) {
     auto tx = st.begin();
-    REQUIRE_MESSAGE(tx.has_value(), tx.error().message);
+    REQUIRE_OK(tx);
     std::vector<hc::pushed> out;
     for (const auto& i : items) {
       const auto device = device_of(i.unit);
       const common::record rec{++next_seq[device], 0, i.wall_ms, i.wall_ms, 1, i.body};
       auto applied = proj->apply(device, i.unit, rec, out);
-      REQUIRE_MESSAGE(applied.has_value(), applied.error().message);
+      REQUIRE_OK(applied);
     }
     REQUIRE(tx->commit());
     return out;
   }
   std::int64_t scalar(const std::string& sql) {
     auto stmt = st.db().prepare(sql);
-    REQUIRE_MESSAGE(stmt.has_value(), sql);
+    REQUIRE_OK(stmt);
     auto row = stmt->step();
     REQUIRE(row.has_value());
     return stmt->column_int(0);
@@ -135,7 +137,7 @@ std::vector<json> alerts_in(const std::vector<hc::pushed>& out) {
 
 json alerts_of(fixture& f, const std::vector<std::string>& units, const std::string& state) {
   auto list = f.q->alerts(units, state, 100);
-  REQUIRE_MESSAGE(list.has_value(), list.error().message);
+  REQUIRE_OK(list);
   return (*list)["alerts"];
 }
 
@@ -198,7 +200,7 @@ TEST_CASE("queries: event pages with limit and next_cursor walk every event exac
     int pages = 0;
     while (true) {
       auto page = f.q->events("U1", all, "", limit, cursor);
-      REQUIRE_MESSAGE(page.has_value(), page.error().message);
+      REQUIRE_OK(page);
       ++pages;
       REQUIRE(page->events.size() <= limit);
       for (const auto& e : page->events) {
@@ -296,7 +298,7 @@ TEST_CASE("queries: usage per hour counts trips, door cycles, running time and d
       {"U2", t0 + 10 * minute, trip_of(99'000, 99'000)},  // another unit
   });
   auto usage = f.q->usage("U1", {t0, t0 + 3 * hour}, hc::bucket::hour, 0);
-  REQUIRE_MESSAGE(usage.has_value(), usage.error().message);
+  REQUIRE_OK(usage);
   const auto& u = *usage;
   CHECK(u["unit_id"] == "U1");
   CHECK(u["bucket"] == "hour");
@@ -399,7 +401,7 @@ TEST_CASE("queries: availability counts gaps longer than max_gap as unknown, nev
 
   {  // every status holds until the next, at most max_gap
     auto a = f.q->availability("U1", range, max_gap);
-    REQUIRE_MESSAGE(a.has_value(), a.error().message);
+    REQUIRE_OK(a);
     // up: t0..+5 (the status from before the range), +30..+45, +50..+60; down: +20..+30.
     CHECK((*a)["in_service_s"] == 30 * 60);
     CHECK((*a)["out_of_service_s"] == 10 * 60);
@@ -714,7 +716,7 @@ TEST_CASE("projector and queries: alert lifecycle, acknowledgement and replay") 
   // Acknowledge: raised → acknowledged, once; the first acknowledger is kept.
   f.clock->advance(5 * second);
   auto acked = f.q->acknowledge_alert({"U1"}, fault202, "key-1");
-  REQUIRE_MESSAGE(acked.has_value(), acked.error().message);
+  REQUIRE_OK(acked);
   REQUIRE(acked->has_value());
   CHECK((**acked)["state"] == "acknowledged");
   CHECK((**acked)["acknowledged_by"] == "key-1");

@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include "require_ok.hpp"
+
 #include <sys/stat.h>
 #include <unistd.h>
 #include "temp_dir.hpp"
@@ -42,7 +44,7 @@ struct fixture {
 
   hc::registry open_registry() {
     auto r = hc::registry::open(dir.file("cloud.db"), clock);
-    REQUIRE_MESSAGE(r.has_value(), r.error().message);
+    REQUIRE_OK(r);
     return std::move(*r);
   }
 };
@@ -546,7 +548,7 @@ TEST_CASE("registry: broker files are 0600 whatever the umask, and replace wider
   const auto old_mask = ::umask(0);
   const auto written = f.reg.write_broker_files(passwords, acl, "ingest", "service-password-123");
   ::umask(old_mask);
-  REQUIRE_MESSAGE(written.has_value(), written.error().message);
+  REQUIRE_OK(written);
   for (const auto& file : {passwords, acl}) {
     CAPTURE(file);
     struct stat st {};

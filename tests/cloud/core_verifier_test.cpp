@@ -6,6 +6,8 @@
 
 #include <doctest/doctest.h>
 
+#include "require_ok.hpp"
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -53,13 +55,13 @@ struct fixture {
 
   fixture() {
     auto s = hc::store::open(path);
-    REQUIRE_MESSAGE(s.has_value(), s.error().message);
+    REQUIRE_OK(s);
     admin.emplace(std::move(*s));
     REQUIRE(admin->provision({"d1", 1, key_a, {}}));
     auto own = hc::store::open(path);
-    REQUIRE_MESSAGE(own.has_value(), own.error().message);
+    REQUIRE_OK(own);
     auto made = hc::verifier::open(std::move(*own), clock, 64 * 1024);
-    REQUIRE_MESSAGE(made.has_value(), made.error().message);
+    REQUIRE_OK(made);
     v.emplace(std::move(*made));
   }
 
@@ -85,7 +87,7 @@ reject_reason reason_of(const common::wire::decode_result<common::batch>& r) {
 TEST_CASE("verifier: a good frame decodes to its batch") {
   fixture f;
   auto r = f.check("d1", frame_of("d1", f.clock->wall_ms(), key_a));
-  REQUIRE_MESSAGE(r.has_value(), r.error().detail);
+  REQUIRE_OK(r);
   CHECK(r->device_id == "d1");
   REQUIRE(r->records.size() == 2);
   CHECK(r->records[0].seq == 1);

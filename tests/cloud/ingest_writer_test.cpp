@@ -8,6 +8,8 @@
 
 #include <doctest/doctest.h>
 
+#include "require_ok.hpp"
+
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -100,7 +102,7 @@ struct fixture {
         [side = side](const mqtt::options&) -> common::result<std::unique_ptr<mqtt::link>> {
           return std::make_unique<fake_mqtt_link>(side);
         });
-    REQUIRE_MESSAGE(made.has_value(), made.error().message);
+    REQUIRE_OK(made);
     ingest = std::move(*made);
     REQUIRE(ingest->start());
     CHECK(ingest->broker_connected());

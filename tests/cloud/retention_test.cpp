@@ -10,6 +10,8 @@
 // (The writer's broker side is driven end to end by tests/integration/20_cloud_api.py.)
 #include <doctest/doctest.h>
 
+#include "require_ok.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
@@ -86,7 +88,7 @@ struct fixture {
     hc::device_provision d{"d1", 1, device_key, {"U1"}};
     REQUIRE(st->provision(d));
     auto opened = hc::queries::open(path, clock);
-    REQUIRE_MESSAGE(opened.has_value(), opened.error().message);
+    REQUIRE_OK(opened);
     q = *opened;
   }
 
@@ -96,12 +98,12 @@ struct fixture {
     writer.reset();
     st.reset();
     auto s = hc::store::open(path);
-    REQUIRE_MESSAGE(s.has_value(), s.error().message);
+    REQUIRE_OK(s);
     st.emplace(std::move(*s));
     auto w = hc::intake::open(*st, [](const std::string& device, std::uint8_t car) {
       return device == "d1" && car == 0 ? std::optional<std::string>("U1") : std::nullopt;
     });
-    REQUIRE_MESSAGE(w.has_value(), w.error().message);
+    REQUIRE_OK(w);
     writer.emplace(std::move(*w));
   }
 
@@ -121,12 +123,12 @@ struct fixture {
     b.records = f.records;
     const auto bytes = common::wire::encode_frame(b, 1, device_key);
     auto tx = st->begin();
-    REQUIRE_MESSAGE(tx.has_value(), tx.error().message);
+    REQUIRE_OK(tx);
     std::vector<hc::pushed> pushes;
     auto written = writer->write(b, bytes, clock->wall_ms(), pushes);
-    REQUIRE_MESSAGE(written.has_value(), written.error().message);
+    REQUIRE_OK(written);
     auto acks = writer->persist(clock->wall_ms());
-    REQUIRE_MESSAGE(acks.has_value(), acks.error().message);
+    REQUIRE_OK(acks);
     REQUIRE(acks->size() == 1);
     REQUIRE(tx->commit());
     stored_last = written->fresh;
@@ -149,14 +151,14 @@ struct fixture {
 
   void sweep(hc::retention_config config) {
     auto r = hc::retention::create(st->db(), config, counters);
-    REQUIRE_MESSAGE(r.has_value(), r.error().message);
+    REQUIRE_OK(r);
     auto swept = r->sweep_now(clock->wall_ms(), clock->mono_ms());
-    REQUIRE_MESSAGE(swept.has_value(), swept.error().message);
+    REQUIRE_OK(swept);
   }
 
   std::int64_t scalar(const std::string& sql) {
     auto stmt = st->db().prepare(sql);
-    REQUIRE_MESSAGE(stmt.has_value(), sql);
+    REQUIRE_OK(stmt);
     auto row = stmt->step();
     REQUIRE(row.has_value());
     REQUIRE(*row == common::sqlite::step_result::row);
@@ -626,7 +628,7 @@ TEST_CASE("retention: [retention] is read strictly, with reasons") {
 
   SUBCASE("defaults without a section") {
     auto c = load("");
-    REQUIRE_MESSAGE(c.has_value(), c.error().message);
+    REQUIRE_OK(c);
     CHECK(c->retention.samples_days == 30);
     CHECK(c->retention.status_log_days == 0);
     CHECK(c->retention.sweep_interval == std::chrono::seconds(3600));
@@ -637,7 +639,7 @@ TEST_CASE("retention: [retention] is read strictly, with reasons") {
     auto c = load(
         "[retention]\nsamples_days = 7\nstatus_log_days = 365\nsweep_interval_s = 600\n"
         "batch_rows = 250\n");
-    REQUIRE_MESSAGE(c.has_value(), c.error().message);
+    REQUIRE_OK(c);
     CHECK(c->retention.samples_days == 7);
     CHECK(c->retention.status_log_days == 365);
     CHECK(c->retention.sweep_interval == std::chrono::seconds(600));
@@ -673,7 +675,7 @@ TEST_CASE("retention: [retention] is read strictly, with reasons") {
 TEST_CASE("retention: config/ingest.example.toml states the defaults") {
   const auto root = std::filesystem::path(HOISTWAY_SOURCE_DIR);
   auto c = hc::server_config::load((root / "config" / "ingest.example.toml").string());
-  REQUIRE_MESSAGE(c.has_value(), c.error().message);
+  REQUIRE_OK(c);
   const hc::retention_config defaults;
   CHECK(c->retention.samples_days == defaults.samples_days);
   CHECK(c->retention.status_log_days == defaults.status_log_days);

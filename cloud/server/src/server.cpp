@@ -17,9 +17,12 @@
 #include "hoistway/cloud/portal/api.hpp"
 #include "hoistway/cloud/portal/http.hpp"
 #include "hoistway/cloud/server/openapi_yaml.hpp"
+#include "hoistway/common/exit_codes.hpp"
 
 namespace hoistway::cloud {
 namespace {
+
+namespace ex = common::exit_code;
 
 // The bearer token /metrics needs ([http] metrics_token_file): the file's first line.
 common::result<std::string> read_metrics_token(const std::string& path) {
@@ -88,7 +91,7 @@ int run_server(const server_config& config) {
   auto pipeline = ingest::create(config, view, bus, clock);
   if (!pipeline) {
     spdlog::error("cannot open the store: {}", pipeline.error().message);
-    return 74;  // EX_IOERR
+    return ex::io_error;
   }
   std::shared_ptr<ingest> ingest_ptr = std::move(*pipeline);
   // Accounts (eService, customer portal) when ingest.toml has an [accounts] section.
@@ -98,7 +101,7 @@ int run_server(const server_config& config) {
         accounts::module::create(*config.accounts, config.source_path, config.store_path, clock);
     if (!m) {
       spdlog::error("accounts: {}", m.error().message);
-      return m.error().code == common::errc::invalid_argument ? 78 : 74;  // EX_CONFIG : EX_IOERR
+      return m.error().code == common::errc::invalid_argument ? ex::config : ex::io_error;
     }
     accounts_module = std::move(*m);
   }
@@ -107,7 +110,7 @@ int run_server(const server_config& config) {
   if (!dir || !reads) {
     spdlog::error("cannot open the store for reading: {}",
                   !dir ? dir.error().message : reads.error().message);
-    return 74;
+    return ex::io_error;
   }
 
   api_context ctx;
@@ -126,7 +129,7 @@ int run_server(const server_config& config) {
     auto token = read_metrics_token(config.http.metrics_token_file);
     if (!token) {
       spdlog::error("[http] metrics_token_file: {}", token.error().message);
-      return 78;  // EX_CONFIG
+      return ex::config;
     }
     ctx.metrics_token = std::move(*token);
   }
@@ -151,7 +154,7 @@ int run_server(const server_config& config) {
       http_server::create(options, [routes](const http_request& r) { return routes->handle(r); });
   if (!server) {
     spdlog::error("{}", server.error().message);
-    return 69;  // EX_UNAVAILABLE
+    return ex::unavailable;
   }
   // /metrics on a listener of its own: small, since only a scraper talks to it.
   std::unique_ptr<http_server> metrics_server;
@@ -176,13 +179,13 @@ int run_server(const server_config& config) {
         m, [routes](const http_request& r) { return routes->metrics_listener(r); });
     if (!created) {
       spdlog::error("[http] metrics_listen: {}", created.error().message);
-      return 69;
+      return ex::unavailable;
     }
     metrics_server = std::move(*created);
   }
   if (auto st = ingest_ptr->start(); !st) {
     spdlog::error("mqtt: {}", st.error().message);
-    return 69;
+    return ex::unavailable;
   }
   // Event streams re-check keys and contracts against the directory's cached snapshot (they may
   // not read the store on the I/O thread): this keeps it about a second old with no requests.
