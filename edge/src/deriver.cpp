@@ -274,7 +274,8 @@ void deriver::derive_car(car_track& track, const common::car_state& now, std::in
   // same instant it ends one, e.g. when the door lock fails): seen as closing, then opening.
   // A reopen makes the controller's reopen count grow; if it does not, the doors had closed.
   // Before a controller has shown that it counts reopens, a closing that lasted as long as a
-  // full one did is taken to have closed (a reopen interrupts the closing earlier).
+  // full one did is taken to have closed (a reopen interrupts the closing earlier); before a
+  // full closing has been seen, it is taken for a reopen (by far the more common).
   bool closed_unseen = false;
   if (track.door_cycle && before.door == door_state::closing && door_is_open(now.door)) {
     const bool count_says_closed = (track.reopens_reported || before.door_reopens > 0) &&
