@@ -58,9 +58,26 @@ void truth_recorder::on_event(const sim_event& e) {
         std::llabs(std::int64_t{s.position_mm} - std::int64_t{c.last_position}));
   }
   c.last_position = s.position_mm;
+  // A journey ends when the car rests at a landing: at a trip's end, or, after a brake stop or
+  // an inspection move (which end without an event of their own), when the car next opens its
+  // doors or starts a run there.
+  const auto finish = [&](std::int16_t to, std::int64_t end_ms) {
+    c.journey = false;
+    if (c.from && *c.from != to) {
+      trips_.push_back(true_trip{s.car, *c.from, to, c.start_ms, end_ms, c.distance_mm});
+    } else if (c.from) {
+      ++returns_;
+    }
+  };
+  const auto rested_at_landing = [&] {
+    if (!c.journey) return;
+    if (const auto at = landing_at(s.position_mm)) finish(*at, c.stopped_ms.value_or(e.t_ms));
+  };
   switch (e.kind) {
     case event_kind::trip_started:
     case event_kind::inspection_move:
+      rested_at_landing();
+      c.stopped_ms.reset();
       if (!c.journey) {
         c.journey = true;
         c.from = landing_at(s.position_mm);
@@ -68,17 +85,17 @@ void truth_recorder::on_event(const sim_event& e) {
         c.distance_mm = 0;
       }
       break;
+    case event_kind::emergency_stop: {
+      // Constant deceleration: the stop takes twice the distance over the speed.
+      const auto speed = std::abs(s.speed_mm_s);
+      c.stopped_ms = e.t_ms + (speed > 0 ? 2'000LL * e.value / speed : 0);
+      break;
+    }
     case event_kind::trip_ended:
-      if (const auto to = landing_at(s.position_mm); to && c.journey) {
-        c.journey = false;
-        if (c.from && *c.from != *to) {
-          trips_.push_back(true_trip{s.car, *c.from, *to, c.start_ms, e.t_ms, c.distance_mm});
-        } else if (c.from) {
-          ++returns_;
-        }
-      }
+      if (const auto to = landing_at(s.position_mm); to && c.journey) finish(*to, e.t_ms);
       break;
     case event_kind::door_opening:
+      rested_at_landing();
       if (c.door == common::door_state::closed) c.opened_ms = e.t_ms;
       c.door = s.door;
       break;

@@ -145,18 +145,33 @@ def read_trace(path, levels, until_ms):
                 c["dist"] += abs(e["position_mm"] - c["pos"])
             c["pos"] = e["position_mm"]
             kind = e["event"]
-            if kind in ("trip_started", "inspection_move") and not c["journey"]:
-                c.update(journey=True, start=e["t_ms"], dist=0,
-                         **{"from": landing_at(levels, e["position_mm"])})
+
+            def finish(to, end):
+                c["journey"] = False
+                if c["from"] is not None and c["from"] != to:
+                    trips.setdefault(car, []).append({"from": c["from"], "to": to,
+                                                      "start": c["start"], "end": end,
+                                                      "distance": c["dist"]})
+
+            # A brake stop or inspection move that rests at a landing ends the journey there,
+            # seen at the next door opening or run start (they emit no end of their own).
+            if kind in ("trip_started", "inspection_move", "door_opening") and c["journey"]:
+                at = landing_at(levels, e["position_mm"])
+                if at is not None:
+                    finish(at, c.get("stopped") or e["t_ms"])
+            if kind in ("trip_started", "inspection_move"):
+                c["stopped"] = None
+                if not c["journey"]:
+                    c.update(journey=True, start=e["t_ms"], dist=0,
+                             **{"from": landing_at(levels, e["position_mm"])})
+            elif kind == "emergency_stop":
+                speed = abs(e["speed_mm_s"])
+                c["stopped"] = e["t_ms"] + (2000 * e["stopping_distance_mm"] // speed if speed else 0)
             elif kind == "trip_ended" and c["journey"]:
                 to = landing_at(levels, e["position_mm"])
                 if to is not None:
-                    c["journey"] = False
-                    if c["from"] is not None and c["from"] != to:
-                        trips.setdefault(car, []).append(
-                            {"from": c["from"], "to": to, "start": c["start"], "end": e["t_ms"],
-                             "distance": c["dist"]})
-            elif kind == "door_opening":
+                    finish(to, e["t_ms"])
+            if kind == "door_opening":
                 if c["door"] == "closed":
                     c["opened"] = e["t_ms"]
             elif kind == "door_closed" and c["door"] != "closed":

@@ -6,8 +6,10 @@
 // is a journey from rest at one landing to rest at another, a landing being within
 // `landing_window_mm` of the car's position. Runs that end between landings (brake stops,
 // inspection moves) join the runs after them; a journey back to the landing it left (a relevel)
-// is no trip. Its duration is from the first run's start to the last run's end; its distance the
-// path length of its runs. A door cycle is from doors leaving "closed" to closed again.
+// is no trip. A brake stop that comes to rest at a landing ends the journey there (its end time
+// estimated from the stopping distance and speed), as an inspection move that stops at one does.
+// Its duration is from the first run's start to the last run's end; its distance the path length of
+// its runs. A door cycle is from doors leaving "closed" to closed again.
 //
 // Thread-safety: plain values; a recorder is fed from the model's thread (its event sink).
 #pragma once
@@ -56,6 +58,7 @@ class truth_recorder {
     std::optional<std::int16_t> from;
     std::int64_t start_ms = 0;
     std::uint64_t distance_mm = 0;
+    std::optional<std::int64_t> stopped_ms;  // when a brake stop of this journey came to rest
     common::door_state door = common::door_state::closed;
     std::int64_t opened_ms = 0;
   };
