@@ -26,7 +26,7 @@ void deriver::update_landings(const common::group_state& group) {
 // Neither the config nor the controller gives landing levels: learn them from cars standing
 // with their doors open in a landing's door zone (by then the floor indication has settled),
 // and use the table once every landing has been seen at the same level a few times.
-void deriver::learn_landings(const common::group_state& group) {
+void deriver::learn_landings(const common::group_state& group, std::int64_t mono_ms) {
   if (!configured_landings_.empty() || !answered_levels_.empty() || !learned_table_.empty()) {
     return;
   }
@@ -34,6 +34,7 @@ void deriver::learn_landings(const common::group_state& group) {
   const auto floors = static_cast<std::size_t>(group.floors);
   if (learned_.size() != floors) learned_.assign(floors, {});
   constexpr std::uint32_t sightings_needed = 3;
+  constexpr std::int64_t sighting_gap_ms = 20'000;
   for (const auto& car : group.cars) {
     if (car.speed_mm_s != 0 || car.door != door_state::open || !car.in_door_zone || car.floor < 0 ||
         static_cast<std::size_t>(car.floor) >= floors) {
@@ -42,9 +43,10 @@ void deriver::learn_landings(const common::group_state& group) {
     auto& l = learned_[static_cast<std::size_t>(car.floor)];
     if (l.sightings == 0 ||
         std::abs(l.level_mm - car.position_mm) > options_.tracking.landing_window_mm) {
-      l = learned_level{car.position_mm, 1};  // first sight, or it disagrees: start again
-    } else if (l.sightings < sightings_needed) {
-      ++l.sightings;
+      l = learned_level{car.position_mm, 1, mono_ms};  // first sight, or it disagrees: again
+    } else if (l.sightings < sightings_needed && mono_ms - l.last_mono >= sighting_gap_ms) {
+      ++l.sightings;  // another stop, not another read of the same one
+      l.last_mono = mono_ms;
     }
   }
   if (std::ranges::any_of(learned_,
@@ -138,7 +140,7 @@ std::vector<derived> deriver::observe(const common::group_state& group, std::int
     }
     derive_car(*slot, car, mono_ms, wall_ms, out);
   }
-  learn_landings(group);
+  learn_landings(group, mono_ms);
   snapshot_due_ = false;
   if (mono_ms >= rollup_due_mono_) roll_up(mono_ms, wall_ms, out);
   return out;

@@ -598,9 +598,15 @@ TEST_CASE("deriver: landing levels are learned from doors open at a settled indi
     for (std::int16_t f = 0; f < 10; ++f) {
       auto c = standing(0, f);
       c.door = hc::door_state::open;
-      d.step(c);
+      for (int read = 0; read < 5; ++read) d.step(c);  // one stop: five reads, one sighting
+      if (visit < 2) CHECK(d.get().landings().empty());
+      c.door = hc::door_state::closed;
+      d.step(c, 3'000);
     }
   }
+  auto c = standing(0, 0);
+  c.door = hc::door_state::open;
+  d.step(c);
   CHECK(d.get().landings().levels() == ten_landings());
 }
 

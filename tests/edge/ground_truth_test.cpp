@@ -78,31 +78,43 @@ const char* const scenarios[] = {"",           "technician",  "earthquake", "pow
 
 }  // namespace
 
-TEST_CASE("ground truth: at 10 Hz every trip and door cycle, every building, scenario and make") {
-  for (const auto* b : {"demo-office", "residential-tower"}) {
-    for (const auto* s : scenarios) {
-      for (auto make : hoistway::test::all_makes) {
-        const std::uint64_t seed = 1 + (std::string(s).size() % 3);
-        CAPTURE(b);
-        CAPTURE(s);
-        CAPTURE(hoistway::test::to_string(make));
-        const auto f = run(b, s, seed, 100, make);
-        CHECK(f.trips.truth > 20);
-        if (hoistway::test::has_landing_table(make)) {
-          CHECK(f.trips.lost == 0);
-          CHECK(f.trips.invented == 0);
-          CHECK(f.trips.misplaced == 0);
-        } else {
-          // The settled indication alone: a stop it had no time to show can be misplaced.
-          CHECK(f.trips.loss_share() < 0.005);
-          CHECK(f.trips.invented <= f.trips.truth / 200);
-        }
-        CHECK(f.door_cycles.lost == 0);
-        CHECK(f.door_cycles.invented == 0);
-        CHECK(f.door_cycles.misplaced == 0);
+static void every_trip_at_10_hz(const char* b) {
+  for (const auto* s : scenarios) {
+    for (auto make : hoistway::test::all_makes) {
+      const std::uint64_t seed = 1 + (std::string(s).size() % 3);
+      CAPTURE(b);
+      CAPTURE(s);
+      CAPTURE(hoistway::test::to_string(make));
+      const auto f = run(b, s, seed, 100, make);
+      CHECK(f.trips.truth > 20);
+      if (hoistway::test::has_landing_table(make)) {
+        CHECK(f.trips.lost == 0);
+        CHECK(f.trips.invented == 0);
+        CHECK(f.trips.misplaced == 0);
+      } else if (make == controller_make::no_landing_table) {
+        // The settled indication alone (levels learned on the way): a stop it had no time to
+        // show can be misplaced.
+        CHECK(f.trips.loss_share() < 0.005);
+        CHECK(f.trips.invented <= f.trips.truth / 200);
+      } else {
+        // No table and an indication 1.5 s late: until every landing has been learned, a stop
+        // left again within the lag is misplaced (a quiet hour may not teach them all).
+        CHECK(f.trips.loss_share() < 0.02);
+        CHECK(f.trips.invented <= f.trips.truth / 50 + 1);
       }
+      CHECK(f.door_cycles.lost == 0);
+      CHECK(f.door_cycles.invented == 0);
+      CHECK(f.door_cycles.misplaced == 0);
     }
   }
+}
+
+TEST_CASE("ground truth: at 10 Hz every trip and door cycle, office, every scenario and make") {
+  every_trip_at_10_hz("demo-office");
+}
+
+TEST_CASE("ground truth: at 10 Hz every trip and door cycle, tower, every scenario and make") {
+  every_trip_at_10_hz("residential-tower");
 }
 
 TEST_CASE("ground truth: at 2 Hz losses stay under 0.5 %") {
@@ -124,20 +136,34 @@ TEST_CASE("ground truth: at 2 Hz losses stay under 0.5 %") {
   CHECK(static_cast<double>(all.invented) < 0.005 * static_cast<double>(all.truth));
 }
 
-TEST_CASE("ground truth: a day of random faults, every trip at 10 Hz, under 0.5 % lost at 2 Hz") {
-  for (const auto* b : {"demo-office", "residential-tower"}) {
-    for (auto make :
-         {controller_make::as_is, controller_make::hostile, controller_make::no_landing_table}) {
-      CAPTURE(b);
-      CAPTURE(hoistway::test::to_string(make));
-      const auto fast = run(b, "random-faults", 7, 100, make, 86'400'000);
-      CHECK(fast.trips.truth > 300);
-      CHECK(fast.trips.lost + fast.trips.misplaced + fast.trips.invented == 0);
-      CHECK(fast.door_cycles.lost + fast.door_cycles.misplaced + fast.door_cycles.invented == 0);
-      const auto slow = run(b, "random-faults", 7, 500, make, 86'400'000);
-      CHECK(slow.trips.loss_share() < 0.005);
+// A day of random faults (door, leveling, safety chain, drive, entrapment) in one building.
+static void random_fault_day(const char* b) {
+  for (auto make : {controller_make::as_is, controller_make::hostile,
+                    controller_make::no_landing_table, controller_make::bare_lagging}) {
+    CAPTURE(b);
+    CAPTURE(hoistway::test::to_string(make));
+    const auto fast = run(b, "random-faults", 7, 100, make, 86'400'000);
+    const auto slow = run(b, "random-faults", 7, 500, make, 86'400'000);
+    CHECK(fast.trips.truth > 300);
+    CHECK(fast.door_cycles.lost + fast.door_cycles.misplaced + fast.door_cycles.invented == 0);
+    if (make == controller_make::bare_lagging) {
+      // No table anywhere and a lagging indication: stops are misplaced until every landing
+      // has been learned (a residential night teaches slowly). Measured: 1.2 % in the tower.
+      CHECK(fast.trips.loss_share() < 0.025);
+      CHECK(slow.trips.loss_share() < 0.025);
+      continue;
     }
+    CHECK(fast.trips.lost + fast.trips.misplaced + fast.trips.invented == 0);
+    CHECK(slow.trips.loss_share() < 0.005);
   }
+}
+
+TEST_CASE("ground truth: an office's day of random faults, every trip at 10 Hz, < 0.5 % at 2 Hz") {
+  random_fault_day("demo-office");
+}
+
+TEST_CASE("ground truth: a tower's day of random faults, every trip at 10 Hz, < 0.5 % at 2 Hz") {
+  random_fault_day("residential-tower");
 }
 
 TEST_CASE("ground truth: usage roll-ups take the controller's counters, and agree with them") {

@@ -112,7 +112,7 @@ class deriver {
 
   // The table to use for this read: the configured one, else the controller's if valid.
   void update_landings(const common::group_state& group);
-  void learn_landings(const common::group_state& group);
+  void learn_landings(const common::group_state& group, std::int64_t mono_ms);
 
   void derive_car(car_track& track, const common::car_state& now, std::int64_t mono_ms,
                   std::int64_t wall_ms, std::vector<derived>& out);
@@ -132,6 +132,7 @@ class deriver {
   struct learned_level {
     std::int32_t level_mm = 0;
     std::uint32_t sightings = 0;
+    std::int64_t last_mono = 0;
   };
   std::vector<learned_level> learned_;  // one per landing (group.floors, at most 256)
   landing_table learned_table_;
