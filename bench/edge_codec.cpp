@@ -6,7 +6,7 @@
 
 #include "hoistway/common/crypto.hpp"
 #include "hoistway/common/wire_codec.hpp"
-#include "hoistway/edge/cli_protocol.hpp"
+#include "hoistway/edge/cli/protocol.hpp"
 #include "record_mix.hpp"
 
 namespace hc = hoistway::common;

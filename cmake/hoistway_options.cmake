@@ -24,6 +24,23 @@ elseif(NOT HOISTWAY_SANITIZE STREQUAL "")
   message(FATAL_ERROR "HOISTWAY_SANITIZE must be '', 'address' or 'thread'")
 endif()
 
+# Fuzzing: every target gets libFuzzer's coverage (without its main) and ASan+UBSan, so the
+# library code the fuzz targets reach is instrumented; the targets themselves link the fuzzer.
+if(HOISTWAY_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang" OR CMAKE_CXX_COMPILER_VERSION VERSION_LESS 16)
+    message(FATAL_ERROR "HOISTWAY_FUZZ needs clang >= 16, not ${CMAKE_CXX_COMPILER_ID} "
+                        "${CMAKE_CXX_COMPILER_VERSION} (fuzz/README.md)")
+  endif()
+  if(NOT HOISTWAY_SANITIZE STREQUAL "")
+    message(FATAL_ERROR "HOISTWAY_FUZZ brings its own sanitizers: leave HOISTWAY_SANITIZE empty")
+  endif()
+  # libstdc++ 12 hides <expected> unless __cpp_concepts >= 202002L, which clang 16 supports but
+  # does not claim.
+  target_compile_options(hoistway_options INTERFACE -fsanitize=fuzzer-no-link,address,undefined
+                         -fno-omit-frame-pointer -D__cpp_concepts=202002L -Wno-macro-redefined)
+  target_link_options(hoistway_options INTERFACE -fsanitize=address,undefined)
+endif()
+
 # Third-party headers are included as system headers so that their warnings are not ours.
 function(hoistway_system_includes target)
   foreach(dep IN LISTS ARGN)

@@ -4,8 +4,11 @@
 
 #include <exception>
 
+#include "hoistway/common/exit_codes.hpp"
 #include "hoistway/edge/agent.hpp"
 #include "hoistway/edge/logging.hpp"
+
+namespace exit_code = hoistway::common::exit_code;
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -22,7 +25,7 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
-    return code == 0 ? 0 : 64;  // EX_USAGE
+    return code == 0 ? exit_code::ok : exit_code::usage;
   }
   try {
     hoistway::edge::setup_logging(
@@ -31,17 +34,17 @@ int main(int argc, char** argv) {
     auto config = hoistway::edge::agent_config::load(config_path);
     if (!config) {
       spdlog::error("configuration rejected:\n{}", config.error().message);
-      return 78;  // EX_CONFIG
+      return exit_code::config;
     }
     auto agent = hoistway::edge::agent::create(std::move(*config),
                                                std::make_shared<hoistway::common::system_clock>());
     if (!agent) {
       spdlog::error("cannot start: {}", agent.error().message);
-      return 74;  // EX_IOERR
+      return exit_code::io_error;
     }
     return (*agent)->run();
   } catch (const std::exception& e) {
     spdlog::critical("internal error: {}", e.what());
-    return 70;  // EX_SOFTWARE
+    return exit_code::software;
   }
 }

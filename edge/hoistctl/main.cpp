@@ -1,11 +1,11 @@
 // hoistctl: the technician's command line for the agent on this controller. Thin: arguments,
-// then one request over the agent's Unix socket (see hoistway/edge/hoistctl.hpp).
+// then one request over the agent's Unix socket (see hoistway/edge/cli/hoistctl.hpp).
 #include <CLI/CLI.hpp>
 
 #include <iostream>
 
 #include "hoistway/common/time.hpp"
-#include "hoistway/edge/hoistctl.hpp"
+#include "hoistway/edge/cli/hoistctl.hpp"
 
 namespace cli = hoistway::edge::cli;
 namespace ctl = hoistway::edge::ctl;

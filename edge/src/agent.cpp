@@ -20,15 +20,19 @@
 
 #include "hoistway/common/crypto.hpp"
 #include "hoistway/common/downlink.hpp"
+#include "hoistway/common/exit_codes.hpp"
 #include "hoistway/common/mqtt.hpp"
 #include "hoistway/common/presence.hpp"
 #include "hoistway/common/topics.hpp"
+#include "hoistway/common/version.hpp"
 #include "hoistway/common/wire_codec.hpp"
-#include "hoistway/edge/cli_server.hpp"
+#include "hoistway/edge/cli/server.hpp"
+#include "hoistway/edge/cli/views.hpp"
 #include "hoistway/edge/controller_client.hpp"
 #include "hoistway/edge/deriver.hpp"
 #include "hoistway/edge/outbox.hpp"
 #include "hoistway/edge/systemd.hpp"
+#include "hoistway/edge/uplink/window.hpp"
 
 namespace hoistway::edge {
 namespace {
@@ -37,40 +41,7 @@ namespace asio = boost::asio;
 namespace downlink = common::downlink;
 using nlohmann::json;
 
-std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
-json time_or_null(std::int64_t wall_ms) {
-  return wall_ms > 0 ? json(common::format_rfc3339(wall_ms)) : json(nullptr);
-}
-
-// Why a stored-ack was refused; each has its own counter (hoistctl status).
-enum class ack_rejection : std::uint8_t {
-  malformed,     // not a stored-ack
-  foreign,       // another device's
-  unsigned_ack,  // no MAC (a cloud from before acks were signed, or a forgery)
-  unknown_key,   // signed with a key id that is not this agent's
-  bad_mac,
-  beyond_sent,  // covers seqs this agent has not sent: it cannot be true
-};
-constexpr std::size_t ack_rejection_count = 6;
-
-std::string_view to_string(ack_rejection r) noexcept {
-  switch (r) {
-    case ack_rejection::malformed:
-      return "malformed";
-    case ack_rejection::foreign:
-      return "foreign";
-    case ack_rejection::unsigned_ack:
-      return "unsigned";
-    case ack_rejection::unknown_key:
-      return "unknown_key";
-    case ack_rejection::bad_mac:
-      return "bad_mac";
-    case ack_rejection::beyond_sent:
-      return "beyond_sent";
-  }
-  return "unknown";
-}
+using cli::dump;
 
 class agent_impl final : public agent {
  public:
@@ -80,6 +51,9 @@ class agent_impl final : public agent {
       : config_(std::move(config)),
         clock_(std::move(clock)),
         box_(std::move(box)),
+        window_({config_.device_id, config_.key_id, config_.key},
+                {config_.max_batch_records, config_.max_unacked_records, config_.ack_timeout},
+                box_.acked_through(), clock_),
         link_(std::move(link)),
         controller_(config_.controller_socket),
         deriver_(config_.derive),
@@ -94,7 +68,6 @@ class agent_impl final : public agent {
 
   int run() override {
     started_wall_ = clock_->wall_ms();
-    highest_sent_ = box_.acked_through();
     restore_replay_guard();
     spdlog::info("agent {} boot {} ({}) starting; outbox holds {} records", config_.device_id,
                  boot_, boot_id_, box_.depth());
@@ -120,7 +93,7 @@ class agent_impl final : public agent {
     });
     if (auto st = link_->connect(); !st) {
       spdlog::error("mqtt: {}", st.error().message);
-      return 69;  // EX_UNAVAILABLE
+      return common::exit_code::unavailable;
     }
     last_wall_ = clock_->wall_ms();
     last_mono_ = clock_->mono_ms();
@@ -267,7 +240,7 @@ class agent_impl final : public agent {
     if (auto st = box_.append(records); !st) {
       // The outbox is the agent's promise; without it we must not pretend to run.
       spdlog::critical("outbox append failed: {}", st.error().message);
-      exit_code_ = 74;  // EX_IOERR
+      exit_code_ = common::exit_code::io_error;
       shutdown();
       return false;
     }
@@ -286,16 +259,12 @@ class agent_impl final : public agent {
   // ---- MQTT -------------------------------------------------------------------------------------
   void on_connection(bool up, const std::string& cause) {
     if (!up) {
-      if (connected_) spdlog::warn("mqtt disconnected: {}", cause);
-      connected_ = false;
+      if (window_.is_connected()) spdlog::warn("mqtt disconnected: {}", cause);
+      window_.disconnected();
       return;
     }
     spdlog::info("mqtt connected to {}", config_.mqtt.server_uri);
-    connected_ = true;
-    connected_since_wall_ = clock_->wall_ms();
-    // Everything not yet acknowledged goes again, in order.
-    sent_through_ = box_.acked_through();
-    last_ack_progress_mono_ = clock_->mono_ms();
+    window_.connected();  // everything not yet acknowledged goes again, in order
     publish_birth();
     pump();
   }
@@ -304,7 +273,7 @@ class agent_impl final : public agent {
   // registered for it: presence.hpp).
   void publish_birth() {
     const auto stats = box_.stats();
-    const json details = {{"agent_version", agent_version},
+    const json details = {{"agent_version", common::version},
                           {"controller_id", group_.controller_id},
                           {"firmware", group_.firmware},
                           {"config_hash", config_.config_hash},
@@ -335,55 +304,22 @@ class agent_impl final : public agent {
       return;
     }
     if (m.topic != common::topics::ack(config_.device_id)) return;
-    auto ack = check_ack(m.payload);
-    if (!ack) {
-      const auto reason = ack.error();
-      ++acks_rejected_[static_cast<std::size_t>(reason)];
-      spdlog::warn("rejected a stored-ack: {} ({} rejected so far)", to_string(reason),
-                   acks_rejected_total());
+    auto stored_through = window_.take_ack(m.payload);
+    if (!stored_through) {
+      spdlog::warn("rejected a stored-ack: {} ({} rejected so far)",
+                   to_string(stored_through.error()), window_.acks_rejected_total());
       return;
     }
-    last_ack_wall_ = clock_->wall_ms();
-    if (ack->stored_through > box_.acked_through()) {
-      if (auto st = box_.acknowledge(ack->stored_through); !st) {
+    if (*stored_through > box_.acked_through()) {
+      if (auto st = box_.acknowledge(*stored_through); !st) {
         ++ack_failures_;
-        spdlog::warn("ack {}: {}", ack->stored_through, st.error().message);
+        spdlog::warn("ack {}: {}", *stored_through, st.error().message);
         return;
       }
-      last_ack_progress_mono_ = clock_->mono_ms();
-      sent_through_ = std::max(sent_through_, box_.acked_through());
+      window_.acknowledged(box_.acked_through());
       report_flush_progress();
     }
     pump();
-  }
-
-  // A stored-ack the agent may act on: one of its own, signed by the cloud with its key (the
-  // ack key derived from it), covering no seq it has not sent. Anything else deletes nothing.
-  std::expected<common::wire::stored_ack, ack_rejection> check_ack(
-      std::span<const std::uint8_t> payload) const {
-    auto ack = common::wire::decode_ack(payload);
-    if (!ack) return std::unexpected(ack_rejection::malformed);
-    if (ack->device_id != config_.device_id) return std::unexpected(ack_rejection::foreign);
-    if (ack->mac.empty()) return std::unexpected(ack_rejection::unsigned_ack);
-    if (ack->key_id != config_.key_id) return std::unexpected(ack_rejection::unknown_key);
-    if (!common::wire::verify_ack(*ack, config_.key))
-      return std::unexpected(ack_rejection::bad_mac);
-    if (ack->stored_through > highest_sent_) return std::unexpected(ack_rejection::beyond_sent);
-    return std::move(*ack);
-  }
-
-  std::uint64_t acks_rejected_total() const {
-    std::uint64_t total = 0;
-    for (const auto n : acks_rejected_) total += n;
-    return total;
-  }
-
-  json acks_rejected_by_reason() const {
-    json out = json::object();
-    for (std::size_t i = 0; i < ack_rejection_count; ++i) {
-      out[std::string(to_string(static_cast<ack_rejection>(i)))] = acks_rejected_[i];
-    }
-    return out;
   }
 
   // Fills the replay guard with the command ids accepted within the replay window before this
@@ -402,25 +338,18 @@ class agent_impl final : public agent {
   }
 
   void check_ack_timeout() {
-    if (!connected_ || sent_through_ <= box_.acked_through()) {
-      last_ack_progress_mono_ = clock_->mono_ms();
-      return;
-    }
-    if (clock_->mono_ms() - last_ack_progress_mono_ > config_.ack_timeout.count()) {
+    if (window_.check_ack_timeout()) {
       spdlog::warn("no stored-ack for {} ms: resending from seq {}", config_.ack_timeout.count(),
-                   box_.acked_through() + 1);
-      sent_through_ = box_.acked_through();
-      last_ack_progress_mono_ = clock_->mono_ms();
+                   window_.acked_through() + 1);
     }
   }
 
   // Publishes batches while the window allows.
   void pump() {
-    while (connected_ && !stopping_) {
-      const auto acked = box_.acked_through();
-      const auto in_flight = sent_through_ - acked;
-      if (in_flight >= config_.max_unacked_records) return;
-      auto records = box_.read_after(std::max(sent_through_, acked), config_.max_batch_records);
+    while (!stopping_) {
+      const auto next = window_.next_batch();
+      if (!next) return;
+      auto records = box_.read_after(next->after_seq, next->max_records);
       if (!records) {
         ++outbox_read_failures_;
         spdlog::error("outbox read failed: {}; publishing paused", records.error().message);
@@ -442,7 +371,7 @@ class agent_impl final : public agent {
         spdlog::error("outbox read failed: {}; publishing paused", previous.error().message);
         return;
       }
-      b.covers_from = *previous ? **previous + 1 : std::min(first, acked + 1);
+      b.covers_from = window_.covers_from(first, *previous);
       const auto last = records->back().seq;
       b.records = std::move(*records);
       const auto frame = common::wire::encode_frame(b, config_.key_id, config_.key);
@@ -453,8 +382,7 @@ class agent_impl final : public agent {
         spdlog::warn("publish: {}", st.error().message);
         return;
       }
-      sent_through_ = last;
-      highest_sent_ = std::max(highest_sent_, last);
+      window_.sent(last);
     }
   }
 
@@ -490,7 +418,7 @@ class agent_impl final : public agent {
       switch (cmd->kind) {
         case downlink::command_kind::ping:
           result = {{"pong", true},
-                    {"agent_version", agent_version},
+                    {"agent_version", common::version},
                     {"boot_id", boot_id_},
                     {"outbox_depth", box_.depth()}};
           break;
@@ -523,9 +451,7 @@ class agent_impl final : public agent {
     }
   }
 
-  double sample_hz() const {
-    return std::round(1'000'000.0 / static_cast<double>(sample_interval_.count())) / 1000.0;
-  }
+  double sample_hz() const { return cli::sample_hz(sample_interval_); }
 
   // ---- technician CLI -------------------------------------------------------------------------
   void on_cli(const cli::request& r, std::shared_ptr<cli_reply> reply) {
@@ -552,7 +478,7 @@ class agent_impl final : public agent {
         cli_flush(reply);
         break;
       case cli::command::config_show:
-        answer(reply, config_json());
+        answer(reply, cli::config_view(config_, sample_hz()));
         break;
       case cli::command::ping:
         answer(reply, {{"ok", true}, {"pong", true}});
@@ -573,83 +499,32 @@ class agent_impl final : public agent {
     reply->done();
   }
 
-  json outbox_age(const outbox_stats& stats) const {
-    if (!stats.oldest_wall_ms) return nullptr;
-    return static_cast<double>(clock_->wall_ms() - *stats.oldest_wall_ms) / 1000.0;
-  }
-
   json status_json() {
-    const auto stats = box_.stats();
-    json cars = json::array();
-    for (const auto& c : group_.cars) {
-      cars.push_back({{"car", c.car},
-                      {"floor", c.floor},
-                      {"direction", common::to_string(c.dir)},
-                      {"door", common::to_string(c.door)},
-                      {"mode", common::to_string(c.mode)},
-                      {"in_service", deriver_.in_service(c)},
-                      {"load_kg", c.load_kg},
-                      {"position_mm", c.position_mm},
-                      {"speed_mm_s", c.speed_mm_s},
-                      {"alarm", c.alarm},
-                      {"fault_codes", c.fault_codes}});
-    }
-    json cli_rejects = json::object();
-    for (std::size_t i = 0; i < cli::reject_reason_count; ++i) {
-      if (cli_rejected_[i] > 0)
-        cli_rejects[std::string(cli::to_string(static_cast<cli::reject_reason>(i)))] =
-            cli_rejected_[i];
-    }
-    json cmd_rejects = json::object();
-    for (std::size_t i = 0; i < downlink::reject_reason_count; ++i) {
-      if (commands_rejected_[i] > 0) {
-        cmd_rejects[std::string(downlink::to_string(static_cast<downlink::reject_reason>(i)))] =
-            commands_rejected_[i];
-      }
-    }
-    json visit = nullptr;
-    if (const auto& v = box_.visit()) {
-      visit = {{"visit_id", v->visit_id},
-               {"technician", v->technician},
-               {"car", v->car},
-               {"started_at", common::format_rfc3339(v->started_wall_ms)}};
-    }
-    return {{"ok", true},
-            {"device_id", config_.device_id},
-            {"agent_version", agent_version},
-            {"boot", boot_},
-            {"boot_id", boot_id_},
-            {"started_at", time_or_null(started_wall_)},
-            {"uptime_s", (clock_->wall_ms() - started_wall_) / 1000},
-            {"sample_hz", sample_hz()},
-            {"controller",
-             {{"reachable", controller_ok_ && last_read_wall_ > 0},
-              {"socket", config_.controller_socket},
-              {"controller_id", group_.controller_id},
-              {"firmware", group_.firmware},
-              {"last_read_at", time_or_null(last_read_wall_)},
-              {"errors", controller_errors_},
-              {"late_reads", late_reads_},
-              {"cars", cars}}},
-            {"broker",
-             {{"uri", config_.mqtt.server_uri},
-              {"connected", connected_},
-              {"connected_since", connected_ ? time_or_null(connected_since_wall_) : json(nullptr)},
-              {"last_ack_at", time_or_null(last_ack_wall_)},
-              {"acked_through", box_.acked_through()},
-              {"sent_through", sent_through_},
-              {"publish_failures", publish_failures_}}},
-            {"outbox",
-             {{"depth", stats.depth},
-              {"oldest_age_s", outbox_age(stats)},
-              {"next_seq", stats.next_seq},
-              {"dropped_samples", stats.dropped_samples}}},
-            {"visit", visit},
-            {"commands", {{"accepted", commands_accepted_}, {"rejected", cmd_rejects}}},
-            {"cli_rejected", cli_rejects},
-            {"acks_rejected", acks_rejected_total()},
-            {"acks_rejected_by_reason", acks_rejected_by_reason()},
-            {"outbox_read_failures", outbox_read_failures_}};
+    cli::controller_facts controller;
+    controller.reachable = controller_ok_ && last_read_wall_ > 0;
+    controller.last_read_wall_ms = last_read_wall_;
+    controller.errors = controller_errors_;
+    controller.late_reads = late_reads_;
+    controller.group = &group_;
+    for (const auto& c : group_.cars) controller.in_service.push_back(deriver_.in_service(c));
+    cli::status_facts facts;
+    facts.config = &config_;
+    facts.agent_version = common::version;
+    facts.boot = boot_;
+    facts.boot_id = boot_id_;
+    facts.now_wall_ms = clock_->wall_ms();
+    facts.started_wall_ms = started_wall_;
+    facts.sample_hz = sample_hz();
+    facts.controller = std::move(controller);
+    facts.uplink = &window_;
+    facts.publish_failures = publish_failures_;
+    facts.outbox_read_failures = outbox_read_failures_;
+    facts.outbox = box_.stats();
+    facts.visit = &box_.visit();
+    facts.commands_accepted = commands_accepted_;
+    facts.commands_rejected = commands_rejected_;
+    facts.cli_rejected = cli_rejected_;
+    return cli::status_view(facts);
   }
 
   void cli_events(const cli::request& r, const std::shared_ptr<cli_reply>& reply) {
@@ -756,22 +631,10 @@ class agent_impl final : public agent {
   }
 
   void cli_outbox(const std::shared_ptr<cli_reply>& reply) {
-    const auto stats = box_.stats();
-    json kinds = json::object();
-    if (auto by_kind = box_.depth_by_kind()) {
-      for (const auto& [kind, n] : *by_kind) kinds[kind] = n;
-    }
-    answer(reply, {{"ok", true},
-                   {"depth", stats.depth},
-                   {"cap", config_.outbox_max_records},
-                   {"samples", stats.samples},
-                   {"events", stats.events},
-                   {"by_kind", kinds},
-                   {"oldest_age_s", outbox_age(stats)},
-                   {"dropped_samples", stats.dropped_samples},
-                   {"unreported_dropped", box_.unreported_drops().dropped_samples},
-                   {"next_seq", stats.next_seq},
-                   {"acked_through", stats.acked_through}});
+    auto by_kind = box_.depth_by_kind();
+    answer(reply, cli::outbox_view(box_.stats(), config_.outbox_max_records,
+                                   by_kind ? *by_kind : decltype(by_kind)::value_type{},
+                                   box_.unreported_drops().dropped_samples, clock_->wall_ms()));
   }
 
   // Flush: done when the cloud has acknowledged everything committed before the request.
@@ -804,57 +667,18 @@ class agent_impl final : public agent {
     std::erase_if(flushers_, [&](flusher& f) {
       if (!f.reply->open()) return true;
       if (acked >= f.target) {
-        answer(f.reply, {{"ok", true}, {"flushed_through", f.target}, {"depth", box_.depth()}});
+        answer(f.reply, cli::flush_done(f.target, box_.depth()));
         return true;
       }
-      f.reply->send(dump(json{{"progress",
-                               {{"from", f.from},
-                                {"target", f.target},
-                                {"acked_through", acked},
-                                {"connected", connected_}}}}));
+      f.reply->send(dump(cli::flush_progress(f.from, f.target, acked, window_.is_connected())));
       return false;
     });
-  }
-
-  json config_json() const {
-    json tls = nullptr;
-    if (config_.mqtt.tls) {
-      tls = {{"ca_file", config_.mqtt.tls->ca_file},
-             {"cert_file", config_.mqtt.tls->cert_file},
-             {"key_file", config_.mqtt.tls->key_file}};
-    }
-    return {
-        {"ok", true},
-        {"path", config_.config_path},
-        {"config_hash", config_.config_hash},
-        {"config",
-         {{"device_id", config_.device_id},
-          {"controller", {{"socket", config_.controller_socket}, {"sample_hz", sample_hz()}}},
-          {"mqtt",
-           {{"uri", config_.mqtt.server_uri},
-            {"username", config_.mqtt.username},
-            {"password", config_.mqtt.password.empty() ? "" : "(set)"},
-            {"keep_alive_s", config_.mqtt.keep_alive.count()},
-            {"reconnect_min_ms", config_.mqtt.reconnect_min.count()},
-            {"reconnect_max_ms", config_.mqtt.reconnect_max.count()},
-            {"tls", tls}}},
-          {"security", {{"key_id", config_.key_id}, {"key_hex", "(redacted)"}}},
-          {"outbox", {{"path", config_.outbox_path}, {"max_records", config_.outbox_max_records}}},
-          {"publish",
-           {{"max_batch_records", config_.max_batch_records},
-            {"max_unacked_records", config_.max_unacked_records},
-            {"ack_timeout_s", config_.ack_timeout.count() / 1000}}},
-          {"events",
-           {{"snapshot_interval_s", config_.derive.snapshot_interval.count() / 1000},
-            {"entrapment_after_s", config_.derive.entrapment_after.count() / 1000},
-            {"rollup_interval_s", config_.derive.rollup_interval.count() / 1000}}},
-          {"cli", {{"socket", config_.cli_socket}, {"events_kept", config_.cli_events_kept}}},
-          {"commands", {{"max_age_s", config_.command_max_age.count()}}}}}};
   }
 
   agent_config config_;
   std::shared_ptr<common::clock> clock_;
   outbox box_;
+  uplink_window window_;  // what to publish next, resends, which acks to take
   std::unique_ptr<common::mqtt::link> link_;
   controller_client controller_;
   deriver deriver_;
@@ -883,22 +707,15 @@ class agent_impl final : public agent {
   bool replay_unknown_ = false;  // the accepted ids could not be read at start: refuse commands
 
   bool stopping_ = false;
-  bool connected_ = false;
   bool controller_ok_ = true;
   int exit_code_ = 0;
-  std::uint64_t sent_through_ = 0;
-  std::uint64_t highest_sent_ = 0;  // the highest seq published this boot (or acked before it)
-  std::int64_t last_ack_progress_mono_ = 0;
   std::int64_t last_wall_ = 0;
   std::int64_t last_mono_ = 0;
   std::int64_t started_wall_ = 0;
   std::int64_t last_read_wall_ = 0;
-  std::int64_t connected_since_wall_ = 0;
-  std::int64_t last_ack_wall_ = 0;
   std::optional<std::chrono::microseconds> watchdog_;
   std::int64_t last_watchdog_mono_ = 0;
   std::uint64_t controller_errors_ = 0;
-  std::array<std::uint64_t, ack_rejection_count> acks_rejected_{};
   std::uint64_t ack_failures_ = 0;          // acks that passed every check, outbox failed
   std::uint64_t outbox_read_failures_ = 0;  // reads that paused publishing
   std::uint64_t publish_failures_ = 0;
@@ -910,7 +727,8 @@ class agent_impl final : public agent {
 }  // namespace
 
 common::result<std::unique_ptr<agent>> agent::create(agent_config config,
-                                                     std::shared_ptr<common::clock> clock) {
+                                                     std::shared_ptr<common::clock> clock,
+                                                     const link_factory& make_link) {
   auto box = outbox::open({config.outbox_path, config.outbox_max_records});
   if (!box) return std::unexpected(box.error());
   auto boot = box->next_boot();
@@ -928,7 +746,7 @@ common::result<std::unique_ptr<agent>> agent::create(agent_config config,
                                    std::string(message.begin(), message.end()),
                                    common::mqtt::qos::at_least_once, common::mqtt::retain::yes};
   };
-  auto link = common::mqtt::link::create(config.mqtt);
+  auto link = make_link(config.mqtt);
   if (!link) return std::unexpected(link.error());
   return std::unique_ptr<agent>(std::make_unique<agent_impl>(
       std::move(config), std::move(clock), std::move(*box), std::move(*link), *boot,

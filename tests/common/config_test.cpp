@@ -3,6 +3,10 @@
 
 #include <doctest/doctest.h>
 
+#include "require_ok.hpp"
+
+#include "temp_dir.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -43,7 +47,7 @@ extra = 1
 
 toml::table parse_sample() {
   auto table = cfg::parse_text(sample, "cfg.toml");
-  REQUIRE_MESSAGE(table.has_value(), table.error().message);
+  REQUIRE_OK(table);
   return std::move(*table);
 }
 
@@ -70,22 +74,15 @@ TEST_CASE("parse_text reports a syntax error as name:LINE:COL") {
 }
 
 TEST_CASE("load_file reads a file and names a missing one") {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("hoistway-config-test-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  const auto path = (dir / "agent.toml").string();
-  {
-    std::ofstream out(path);
-    out << "name = \"x\"\n";
-  }
+  const hoistway::testing::temp_dir dir("hoistway-config-test");
+  const auto path = dir.write("agent.toml", "name = \"x\"\n");
   const auto loaded = cfg::load_file(path);
   REQUIRE(loaded.has_value());
   CHECK(loaded->get("name") != nullptr);
-  const auto missing = cfg::load_file((dir / "missing.toml").string());
+  const auto missing = cfg::load_file(dir.file("missing.toml"));
   REQUIRE_FALSE(missing.has_value());
   CHECK(missing.error().code == hc::errc::not_found);
   CHECK(contains(missing.error().message, "missing.toml"));
-  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("typed getters return values and fallbacks without errors") {
@@ -156,8 +153,8 @@ TEST_CASE("required_text") {
   CHECK(contains(r.errors()[1], "empty: must not be empty"));
 }
 
-// Regression (fixed): required_text on a non-string added "expected a string" and then also the false
-// "must not be empty".
+// Regression (fixed): required_text on a non-string added "expected a string" and then also the
+// false "must not be empty".
 TEST_CASE("required_text of a non-string reports one type error") {
   const auto table = parse_sample();
   cfg::reader r(table, "cfg.toml");

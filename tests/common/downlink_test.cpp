@@ -3,6 +3,8 @@
 
 #include <doctest/doctest.h>
 
+#include "require_ok.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <string>
@@ -186,7 +188,7 @@ TEST_CASE("command results: the cloud verifies what the agent signed") {
   const auto accepted = dl::sign(
       dl::result_body("c-7", "dev-1", now, std::nullopt, R"({"pong":true})"), 1, key, result_key);
   auto r = dl::verify_result(accepted, o);
-  REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error().detail));
+  REQUIRE_OK(r);
   CHECK(r->id == "c-7");
   CHECK(r->ok);
   CHECK(r->at_ms == now);

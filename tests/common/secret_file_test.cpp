@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+#include "require_ok.hpp"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -52,10 +54,10 @@ class umask_guard {
 TEST_CASE("secret_file: read gives the one line without surrounding white space") {
   temp_dir dir{"hoistway-secret-file"};
   auto a = secret_file::read(make(dir, "a", "s3cret pass\n", 0600));
-  REQUIRE_MESSAGE(a.has_value(), a.error().message);
+  REQUIRE_OK(a);
   CHECK(*a == "s3cret pass");
   auto b = secret_file::read(make(dir, "b", "  00ff\r\n\n", 0400));
-  REQUIRE_MESSAGE(b.has_value(), b.error().message);
+  REQUIRE_OK(b);
   CHECK(*b == "00ff");
 }
 
@@ -101,7 +103,7 @@ TEST_CASE("secret_file: write makes a 0600 file whatever the umask, and replaces
   }
   CHECK(mode_of(path) == 0600);
   auto first = secret_file::read(path);
-  REQUIRE_MESSAGE(first.has_value(), first.error().message);
+  REQUIRE_OK(first);
   CHECK(*first == "first");
 
   // An existing world-readable file is replaced, not rewritten in place under its old mode.
@@ -126,7 +128,7 @@ TEST_CASE("config reader: a secret comes inline or from its private file, never 
   namespace cfg = hoistway::common::config;
   const auto load = [](const std::string& text) {
     auto table = cfg::parse_text(text, "cfg.toml");
-    REQUIRE_MESSAGE(table.has_value(), table.error().message);
+    REQUIRE_OK(table);
     return std::move(*table);
   };
 

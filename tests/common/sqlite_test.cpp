@@ -3,6 +3,8 @@
 
 #include <doctest/doctest.h>
 
+#include "require_ok.hpp"
+
 #include "temp_dir.hpp"
 
 #include <atomic>
@@ -23,7 +25,7 @@ using temp_dir = hoistway::testing::temp_dir;
 
 sql::database open_db(const temp_dir& dir) {
   auto db = sql::database::open(dir.file("test.db"));
-  REQUIRE_MESSAGE(db.has_value(), db.error().message);
+  REQUIRE_OK(db);
   return std::move(*db);
 }
 
@@ -231,7 +233,7 @@ TEST_CASE("read-only open: a missing file fails, an existing one refuses writes"
     auto db = open_db(dir);
     REQUIRE(db.exec("CREATE TABLE t (x); INSERT INTO t VALUES (1);").has_value());
     auto reader = sql::database::open(dir.file("test.db"), {.mode = sql::access::read_only});
-    REQUIRE_MESSAGE(reader.has_value(), reader.error().message);
+    REQUIRE_OK(reader);
     CHECK(count_rows(*reader, "t") == 1);
     CHECK_FALSE(reader->exec("INSERT INTO t VALUES (2)").has_value());
   }

@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include "string_makers.hpp"
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>

@@ -3,6 +3,8 @@
 // receiver can acknowledge it without storing it; and of the text and meaning checks behind that.
 #include <doctest/doctest.h>
 
+#include "require_ok.hpp"
+
 #include <string>
 #include <vector>
 
@@ -45,7 +47,7 @@ TEST_CASE("hostile frames: every kind a device key can sign is refused, with its
   const auto envelope = wire::open_envelope(*good);
   REQUIRE(envelope.has_value());
   const auto batch = wire::decode_payload(*envelope, now);
-  REQUIRE_MESSAGE(batch.has_value(), batch.error().detail);
+  REQUIRE_OK(batch);
   CHECK(batch->records.front().seq == 7);
 }
 

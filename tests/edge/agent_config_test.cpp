@@ -4,7 +4,10 @@
 
 #include <doctest/doctest.h>
 
-#include <atomic>
+#include "require_ok.hpp"
+
+#include "temp_dir.hpp"
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -19,27 +22,7 @@ namespace {
 namespace fs = std::filesystem;
 using hoistway::edge::agent_config;
 
-class temp_file {
- public:
-  explicit temp_file(const std::string& text) {
-    static std::atomic<int> counter{0};
-    path_ =
-        (fs::temp_directory_path() / ("hoistway-agent-config-test-" + std::to_string(::getpid()) +
-                                      "-" + std::to_string(counter++) + ".toml"))
-            .string();
-    std::ofstream(path_) << text;
-  }
-  temp_file(const temp_file&) = delete;
-  temp_file& operator=(const temp_file&) = delete;
-  ~temp_file() {
-    std::error_code ec;
-    fs::remove(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using hoistway::testing::temp_file;
 
 const std::string key_hex(64, 'a');
 
@@ -67,7 +50,7 @@ std::vector<std::string> lines_of(const std::string& text) {
 TEST_CASE("agent_config: a minimal file gets the documented defaults") {
   temp_file f(minimal());
   auto c = agent_config::load(f.path());
-  REQUIRE_MESSAGE(c.has_value(), (c ? "" : c.error().message));
+  REQUIRE_OK(c);
   CHECK(c->device_id == "dev-1");
   CHECK(c->controller_socket == "/tmp/ctl.sock");
   CHECK(c->sample_interval == std::chrono::milliseconds(100));
@@ -97,7 +80,7 @@ TEST_CASE("agent_config: [[faults]] add and override codes; bad entries are name
                 "[[faults]]\ncode = 402\nseverity = \"critical\"\nblocks_service = true\n"
                 "[[faults]]\ncode = 9100\nseverity = \"minor\"\n");
     auto c = agent_config::load(f.path());
-    REQUIRE_MESSAGE(c.has_value(), (c ? "" : c.error().message));
+    REQUIRE_OK(c);
     CHECK(c->derive.faults.lookup(402).level == hoistway::common::severity::critical);
     CHECK(c->derive.faults.lookup(402).blocks_service);
     CHECK(c->derive.faults.knows(9100));
@@ -122,7 +105,7 @@ TEST_CASE("agent_config: every key of the example file is accepted") {
   const auto example = fs::path(HOISTWAY_SOURCE_DIR) / "config" / "agent.example.toml";
   REQUIRE(fs::exists(example));
   auto c = agent_config::load(example.string());
-  REQUIRE_MESSAGE(c.has_value(), (c ? "" : c.error().message));
+  REQUIRE_OK(c);
   CHECK(c->sample_interval == std::chrono::milliseconds(100));
 }
 
@@ -204,7 +187,7 @@ TEST_CASE("agent_config: TLS needs a CA file; client certificate optional") {
   temp_file ok(minimal() +
                "[mqtt]\nuri = \"ssl://broker:8883\"\n[mqtt.tls]\nca_file = \"ca.pem\"\n");
   auto c2 = agent_config::load(ok.path());
-  REQUIRE_MESSAGE(c2.has_value(), (c2 ? "" : c2.error().message));
+  REQUIRE_OK(c2);
   REQUIRE(c2->mqtt.tls.has_value());
   CHECK(c2->mqtt.tls->ca_file == "ca.pem");
   CHECK(c2->mqtt.tls->verify_server);
@@ -241,7 +224,7 @@ void check_refused(const key_file_case& c, const std::string& key, const std::st
 TEST_CASE("agent_config: [security] key_file reads the key from a private file") {
   key_file_case c(std::string(64, 'b') + "\n", 0600);
   auto loaded = agent_config::load(c.config.path());
-  REQUIRE_MESSAGE(loaded.has_value(), (loaded ? "" : loaded.error().message));
+  REQUIRE_OK(loaded);
   CHECK(loaded->key == std::vector<std::uint8_t>(32, 0xbb));
   CHECK(loaded->key_id == 3);
   // The config file itself holds no key.
@@ -311,7 +294,7 @@ TEST_CASE("agent_config: [mqtt] password_file reads the broker password from a p
     key_file_case c(key_hex, 0600,
                     "[mqtt]\nusername = \"dev-1\"\npassword_file = \"" + password.path() + "\"\n");
     auto loaded = agent_config::load(c.config.path());
-    REQUIRE_MESSAGE(loaded.has_value(), (loaded ? "" : loaded.error().message));
+    REQUIRE_OK(loaded);
     CHECK(loaded->mqtt.username == "dev-1");
     CHECK(loaded->mqtt.password == "the broker password");
   }

@@ -1,5 +1,5 @@
-// Tests of the technician CLI protocol parser (cli_protocol.hpp): every rejection reason.
-#include "hoistway/edge/cli_protocol.hpp"
+// Tests of the technician CLI protocol parser (cli/protocol.hpp): every rejection reason.
+#include "hoistway/edge/cli/protocol.hpp"
 
 #include <doctest/doctest.h>
 

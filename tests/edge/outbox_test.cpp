@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include "edge_string_makers.hpp"
 #include "temp_dir.hpp"
 
 #include <atomic>
@@ -34,13 +35,13 @@ hc::record event(std::int64_t t) {
 
 outbox open_box(const temp_dir& dir, std::uint64_t cap = 1000) {
   auto box = outbox::open({dir.file("outbox.db"), cap});
-  REQUIRE(box.has_value());
+  REQUIRE_OK(box);
   return std::move(*box);
 }
 
 std::vector<std::uint64_t> held_seqs(outbox& box) {
   auto records = box.read_after(0, 10'000);
-  REQUIRE(records.has_value());
+  REQUIRE_OK(records);
   std::vector<std::uint64_t> seqs;
   for (const auto& r : *records) seqs.push_back(r.seq);
   return seqs;
@@ -58,17 +59,17 @@ TEST_CASE("outbox: seqs start at 1, increase, and are assigned in order") {
   CHECK(records[2].seq == 3);
   CHECK(box.depth() == 3);
   auto read = box.read_after(0, 10);
-  REQUIRE(read.has_value());
+  REQUIRE_OK(read);
   REQUIRE(read->size() == 3);
   CHECK((*read)[1].body == records[1].body);
   CHECK((*read)[1].car == 1);
   CHECK((*read)[1].wall_ms == records[1].wall_ms);
   auto after = box.read_after(2, 10);
-  REQUIRE(after.has_value());
+  REQUIRE_OK(after);
   REQUIRE(after->size() == 1);
   CHECK(after->front().seq == 3);
   auto limited = box.read_after(0, 2);
-  REQUIRE(limited.has_value());
+  REQUIRE_OK(limited);
   CHECK(limited->size() == 2);
 }
 
@@ -145,7 +146,7 @@ TEST_CASE("outbox: a failed read is an error, never \"nothing held below\"") {
   {
     // Another process breaks the file under the agent: its reads now fail.
     auto other = hc::sqlite::database::open(dir.file("outbox.db"));
-    REQUIRE(other.has_value());
+    REQUIRE_OK(other);
     REQUIRE(other->exec("ALTER TABLE outbox RENAME TO outbox_gone").has_value());
   }
   const auto previous = box.previous_held(3);
@@ -163,16 +164,16 @@ TEST_CASE("outbox: accepted command ids survive a reopen, bounded by age and cou
   }
   auto box = open_box(dir);
   const auto since = box.accepted_commands(2'000, 10);
-  REQUIRE(since.has_value());
+  REQUIRE_OK(since);
   CHECK(*since ==
         std::vector<std::pair<std::string, std::int64_t>>{{"c-1", 5'000}, {"c-2", 6'000}});
   const auto newest = box.accepted_commands(0, 1);
-  REQUIRE(newest.has_value());
+  REQUIRE_OK(newest);
   CHECK(*newest == std::vector<std::pair<std::string, std::int64_t>>{{"c-2", 6'000}});
   // Remembering forgets what is older than the window.
   REQUIRE(box.remember_command("c-3", 7'000, 5'500));
   const auto all = box.accepted_commands(0, 10);
-  REQUIRE(all.has_value());
+  REQUIRE_OK(all);
   CHECK(all->size() == 2);
   CHECK(all->front().first == "c-2");
 }
@@ -201,7 +202,7 @@ TEST_CASE("outbox: the cap drops the oldest samples only, never events, and repo
     REQUIRE(box.append(next));
     CHECK(next[0].seq == 8);
     auto all = box.read_after(6, 10);
-    REQUIRE(all.has_value());
+    REQUIRE_OK(all);
     REQUIRE(all->size() == 2);
     CHECK(all->front().seq == 7);
     const auto* report = std::get_if<hc::outbox_drop>(&all->front().body);
@@ -285,12 +286,12 @@ TEST_CASE("outbox: events since a wall time, and depth by kind") {
   std::vector<hc::record> records{event(1), sample(2), event(3), sample(4), event(5)};
   REQUIRE(box.append(records));
   auto since = box.read_events_since(1'700'000'000'000 + 3, 10);
-  REQUIRE(since.has_value());
+  REQUIRE_OK(since);
   REQUIRE(since->size() == 2);
   CHECK((*since)[0].seq == 3);
   CHECK((*since)[1].seq == 5);
   auto kinds = box.depth_by_kind();
-  REQUIRE(kinds.has_value());
+  REQUIRE_OK(kinds);
   CHECK(*kinds ==
         std::vector<std::pair<std::string, std::uint64_t>>{{"fault", 3}, {"run_state", 2}});
 }
@@ -309,7 +310,7 @@ TEST_CASE("outbox: drops are reported on their own when there is room and nothin
   REQUIRE(box.report_drops(1'700'000'000'100, 100, 1));
   CHECK(box.unreported_drops().dropped_samples == 0);
   auto held = box.read_after(4, 10);
-  REQUIRE(held.has_value());
+  REQUIRE_OK(held);
   REQUIRE(held->size() == 3);
   CHECK(held->back().seq == 7);
   const auto* report = std::get_if<hc::outbox_drop>(&held->back().body);

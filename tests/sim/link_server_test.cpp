@@ -15,6 +15,7 @@
 #include "hoistway/sim/group_model.hpp"
 #include "hoistway/sim/link_server.hpp"
 #include "sim_test_util.hpp"
+#include "temp_dir.hpp"
 
 namespace asio = boost::asio;
 namespace codec = hoistway::common::link;
@@ -54,15 +55,13 @@ struct served_sim {
   std::thread thread;
 };
 
-std::filesystem::path temp_socket(const char* name) {
-  return std::filesystem::temp_directory_path() /
-         (std::string("hoistway-sim-test-") + name + "-" + std::to_string(::getpid()) + ".sock");
-}
+using hoistway::testing::temp_dir;
 
 }  // namespace
 
 TEST_CASE("link server answers read_state requests, several per connection and client") {
-  const auto path = temp_socket("ok");
+  temp_dir dir("hoistway-sim-test");
+  const std::filesystem::path path = dir.file("ok.sock");
   {
     served_sim sim(path);
     CHECK((std::filesystem::status(path).permissions() & std::filesystem::perms::all) ==
@@ -100,7 +99,8 @@ TEST_CASE("link server answers read_state requests, several per connection and c
 }
 
 TEST_CASE("link server rejects a malformed request with an error response and closes") {
-  const auto path = temp_socket("bad");
+  temp_dir dir("hoistway-sim-test");
+  const std::filesystem::path path = dir.file("bad.sock");
   served_sim sim(path);
   asio::io_context client_io;
   local_stream::socket s(client_io);
@@ -129,14 +129,14 @@ TEST_CASE("link server rejects a malformed request with an error response and cl
 }
 
 TEST_CASE("link server replaces a stale socket file but not a regular file") {
-  const auto path = temp_socket("stale");
+  temp_dir dir("hoistway-sim-test");
+  const std::filesystem::path path = dir.file("stale.sock");
   { served_sim first(path); }
   { served_sim second(path); }  // would fail to bind if the stale file were kept
-  const auto regular = temp_socket("regular");
+  const std::filesystem::path regular = dir.file("regular");
   { std::ofstream(regular) << "x"; }
   asio::io_context io;
   auto started = hoistway::sim::link_server::start(io, regular,
                                                    [] { return hoistway::common::group_state{}; });
   CHECK_FALSE(started);
-  std::filesystem::remove(regular);
 }

@@ -8,17 +8,11 @@
 
 #include "hoistway/sim/run.hpp"
 #include "sim_test_util.hpp"
+#include "temp_dir.hpp"
 
 using namespace hoistway::sim;
 
-namespace {
-
-std::filesystem::path temp_file(const std::string& name) {
-  return std::filesystem::temp_directory_path() /
-         ("hoistway-sim-run-" + std::to_string(::getpid()) + "-" + name);
-}
-
-}  // namespace
+using hoistway::testing::temp_dir;
 
 TEST_CASE("bad or missing files give exit codes 65 and 66") {
   run_options o;
@@ -26,14 +20,14 @@ TEST_CASE("bad or missing files give exit codes 65 and 66") {
   o.duration_ms = 60'000;
   o.building = "/nonexistent/building.toml";
   CHECK(run(o) == exit_code::no_input);
-  const auto bad = temp_file("bad.toml");
+  temp_dir dir("hoistway-sim-run");
+  const std::filesystem::path bad = dir.file("bad.toml");
   std::ofstream(bad) << "[building]\ncontroller_id = 7\n";
   o.building = bad;
   CHECK(run(o) == exit_code::data_error);
   o.building = test::source_dir() / "buildings" / "demo-office.toml";
   o.scenario = bad;
   CHECK(run(o) == exit_code::data_error);
-  std::filesystem::remove(bad);
   o.scenario.reset();
   o.trace = "/nonexistent/dir/trace.jsonl";
   CHECK(run(o) == exit_code::cant_create);
@@ -44,7 +38,8 @@ TEST_CASE("a max-speed run writes one JSON object per line for every event") {
   o.building = test::source_dir() / "buildings" / "demo-office.toml";
   o.scenario = test::source_dir() / "scenarios" / "earthquake.toml";
   o.speedup.reset();
-  o.trace = temp_file("trace.jsonl");
+  temp_dir dir("hoistway-sim-run");
+  o.trace = dir.file("trace.jsonl");
   REQUIRE(run(o) == exit_code::ok);
   std::ifstream in(*o.trace);
   std::string line;
@@ -62,7 +57,6 @@ TEST_CASE("a max-speed run writes one JSON object per line for every event") {
   }
   CHECK(lines > 100);
   CHECK(earthquake);
-  std::filesystem::remove(*o.trace);
 }
 
 TEST_CASE("a real-time run at a high speedup stops at its duration and removes its socket") {
@@ -70,7 +64,8 @@ TEST_CASE("a real-time run at a high speedup stops at its duration and removes i
   o.building = test::source_dir() / "buildings" / "demo-office.toml";
   o.speedup = 100'000.0;
   o.duration_ms = 3'600'000;  // 36 ms of wall time
-  o.socket = temp_file("rt.sock");
+  temp_dir dir("hoistway-sim-run");
+  o.socket = dir.file("rt.sock");
   CHECK(run(o) == exit_code::ok);
   CHECK_FALSE(std::filesystem::exists(*o.socket));
 }

@@ -50,6 +50,8 @@ inline constexpr std::uint64_t fnv_offset = 0xCBF29CE484222325ULL;
 
 #include <doctest/doctest.h>
 
+#include "require_ok.hpp"
+
 #include "hoistway/sim/group_model.hpp"
 #include "hoistway/sim/scenario.hpp"
 
@@ -57,14 +59,14 @@ namespace hoistway::sim::test {
 
 inline building_spec shipped_building(const std::string& name) {
   auto b = load_building(source_dir() / "buildings" / (name + ".toml"));
-  REQUIRE_MESSAGE(b, (b ? "" : b.error().message));
+  REQUIRE_OK(b);
   return *b;
 }
 
 inline scenario shipped_scenario(const std::filesystem::path& path, const building_spec& b) {
   auto s = load_scenario(path, static_cast<std::int16_t>(b.landings.size()),
                          static_cast<std::int16_t>(b.cars.size()));
-  REQUIRE_MESSAGE(s, (s ? "" : s.error().message));
+  REQUIRE_OK(s);
   return *s;
 }
 

@@ -10,16 +10,17 @@
 #include "hoistway/common/result.hpp"
 #include "hoistway/common/time.hpp"
 #include "hoistway/edge/agent_config.hpp"
+#include "hoistway/edge/uplink/link_factory.hpp"
 
 namespace hoistway::edge {
 
-inline constexpr std::string_view agent_version = "0.1.0";
-
 class agent {
  public:
-  // Opens the outbox and prepares the MQTT link; connects nothing yet.
-  static common::result<std::unique_ptr<agent>> create(agent_config config,
-                                                       std::shared_ptr<common::clock> clock);
+  // Opens the outbox and prepares the MQTT link (made by `make_link`: Paho's unless a test gives
+  // its own); connects nothing yet.
+  static common::result<std::unique_ptr<agent>> create(
+      agent_config config, std::shared_ptr<common::clock> clock,
+      const link_factory& make_link = paho_link_factory());
   virtual ~agent() = default;
   // Runs until stop() or SIGINT/SIGTERM. Returns the process exit code.
   virtual int run() = 0;

@@ -9,18 +9,14 @@
 #include <optional>
 #include <string>
 
+#include "hoistway/common/exit_codes.hpp"
+
 namespace hoistway::sim {
 
-// sysexits.h values, so scripts can tell usage errors from bad input files.
-namespace exit_code {
-inline constexpr int ok = 0;
-inline constexpr int usage = 64;        // EX_USAGE: bad command line
-inline constexpr int data_error = 65;   // EX_DATAERR: bad building or scenario file
-inline constexpr int no_input = 66;     // EX_NOINPUT: a building or scenario file cannot be read
-inline constexpr int software = 70;     // EX_SOFTWARE: internal error
-inline constexpr int os_error = 71;     // EX_OSERR: the socket cannot be served
-inline constexpr int cant_create = 73;  // EX_CANTCREAT: the trace file cannot be written
-}  // namespace exit_code
+// common/exit_codes.hpp, so scripts can tell usage errors from bad input files: usage, a bad
+// command line; data_error, a bad building or scenario file; no_input, one that cannot be read;
+// os_error, the socket cannot be served; cant_create, the trace file cannot be written.
+namespace exit_code = common::exit_code;
 
 struct run_options {
   std::filesystem::path building;

@@ -1,5 +1,5 @@
 // The technician CLI server on a Unix stream socket.
-#include "hoistway/edge/cli_server.hpp"
+#include "hoistway/edge/cli/server.hpp"
 
 #include <sys/socket.h>
 #include <sys/stat.h>

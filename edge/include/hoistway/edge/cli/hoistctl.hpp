@@ -9,22 +9,16 @@
 #include <string>
 #include <string_view>
 
-#include "hoistway/edge/cli_protocol.hpp"
+#include "hoistway/common/exit_codes.hpp"
+#include "hoistway/edge/cli/protocol.hpp"
 
 namespace hoistway::edge::ctl {
 
-// sysexits.h
-namespace exit_code {
-inline constexpr int ok = 0;
-inline constexpr int usage = 64;        // bad command line
-inline constexpr int data_error = 65;   // the agent refused the request's data or state
-inline constexpr int unavailable = 69;  // the agent is not reachable
-inline constexpr int software = 70;
-inline constexpr int io_error = 74;      // the agent failed to do it (its outbox)
-inline constexpr int temp_failure = 75;  // no answer in time (flush: not all acknowledged yet)
-inline constexpr int protocol = 76;      // an answer we do not understand
-inline constexpr int config = 78;        // agent.toml unreadable or invalid
-}  // namespace exit_code
+// common/exit_codes.hpp; for hoistctl: data_error, the agent refused the request's data or state;
+// unavailable, the agent is not reachable; io_error, the agent failed to do it (its outbox);
+// temp_failure, no answer in time (flush: not all acknowledged yet); protocol, an answer we do
+// not understand; config, agent.toml unreadable or invalid.
+namespace exit_code = common::exit_code;
 
 struct options {
   std::string socket;

@@ -1,5 +1,5 @@
 // The blocking CLI client.
-#include "hoistway/edge/cli_client.hpp"
+#include "hoistway/edge/cli/client.hpp"
 
 #include <poll.h>
 #include <sys/socket.h>

@@ -1,5 +1,5 @@
 // hoistctl: requests and rendering.
-#include "hoistway/edge/hoistctl.hpp"
+#include "hoistway/edge/cli/hoistctl.hpp"
 
 #include <unistd.h>
 
@@ -10,7 +10,7 @@
 
 #include "hoistway/common/config.hpp"
 #include "hoistway/common/time.hpp"
-#include "hoistway/edge/cli_client.hpp"
+#include "hoistway/edge/cli/client.hpp"
 
 namespace hoistway::edge::ctl {
 

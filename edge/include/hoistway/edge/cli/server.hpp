@@ -1,6 +1,6 @@
 // The agent's side of the technician CLI: a Unix stream socket (mode 0660) served on the agent's
 // io_context (Boost.Asio local::stream_protocol). Each connection reads request lines, parses
-// them (cli_protocol.hpp) and hands valid ones to the agent; invalid ones are answered with a
+// them (protocol.hpp) and hands valid ones to the agent; invalid ones are answered with a
 // reason and reported to the agent for counting. One write in flight per connection; a client
 // that does not read (a stalled `events --follow`) is disconnected once its queue is full.
 // Thread-safety: everything, including the replies, runs on the io_context's thread.
@@ -11,7 +11,7 @@
 #include <string>
 
 #include "hoistway/common/result.hpp"
-#include "hoistway/edge/cli_protocol.hpp"
+#include "hoistway/edge/cli/protocol.hpp"
 
 namespace boost::asio {
 class io_context;

@@ -1,5 +1,5 @@
 // The technician CLI protocol: request parsing and record JSON.
-#include "hoistway/edge/cli_protocol.hpp"
+#include "hoistway/edge/cli/protocol.hpp"
 
 #include <type_traits>
 

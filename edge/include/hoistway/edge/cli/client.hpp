@@ -1,5 +1,5 @@
 // hoistctl's side of the technician CLI protocol: a blocking client on the agent's Unix socket,
-// with deadlines (poll()). See cli_protocol.hpp for the lines exchanged.
+// with deadlines (poll()). See protocol.hpp for the lines exchanged.
 // Thread-safety: one thread owns a client.
 #pragma once
 
