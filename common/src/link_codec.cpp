@@ -50,6 +50,11 @@ std::vector<std::uint8_t> encode_response(const group_state& state) {
   cars.reserve(state.cars.size());
   for (const auto& car : state.cars) {
     auto faults = fbb.CreateVector(car.fault_codes);
+    flatbuffers::Offset<fb::CarCounters> counters;
+    if (car.counters) {
+      counters = fb::CreateCarCounters(fbb, car.counters->trips, car.counters->door_cycles,
+                                       car.counters->running_ms, car.counters->distance_mm);
+    }
     fb::CarStateBuilder b(fbb);
     b.add_car(car.car);
     b.add_position_mm(car.position_mm);
@@ -67,13 +72,16 @@ std::vector<std::uint8_t> encode_response(const group_state& state) {
     b.add_power_ok(car.power_ok);
     b.add_inspection_switch(car.inspection_switch);
     b.add_door_reopens(car.door_reopens);
+    if (car.counters) b.add_counters(counters);
     cars.push_back(b.Finish());
   }
   auto controller_id = fbb.CreateString(state.controller_id);
   auto firmware = fbb.CreateString(state.firmware);
   auto car_vec = fbb.CreateVector(cars);
+  flatbuffers::Offset<flatbuffers::Vector<std::int32_t>> levels;
+  if (!state.landing_levels_mm.empty()) levels = fbb.CreateVector(state.landing_levels_mm);
   auto group = fb::CreateGroupState(fbb, controller_id, firmware, state.sim_time_ms, state.floors,
-                                    car_vec);
+                                    car_vec, levels);
   fbb.Finish(fb::CreateResponse(fbb, true, 0, group), fb::ResponseIdentifier());
   return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
 }
@@ -87,7 +95,8 @@ std::vector<std::uint8_t> encode_error_response(std::string_view message) {
 
 result<group_state> decode_response(std::span<const std::uint8_t> bytes) {
   if (bytes.size() > max_message_bytes) return fail(errc::corrupt, "response too large");
-  if (bytes.size() < 8 || !flatbuffers::BufferHasIdentifier(bytes.data(), fb::ResponseIdentifier())) {
+  if (bytes.size() < 8 ||
+      !flatbuffers::BufferHasIdentifier(bytes.data(), fb::ResponseIdentifier())) {
     return fail(errc::corrupt, "response lacks the HWL1 identifier");
   }
   auto verifier = make_verifier(bytes);
@@ -96,8 +105,9 @@ result<group_state> decode_response(std::span<const std::uint8_t> bytes) {
   }
   const auto* response = fb::GetResponse(bytes.data());
   if (!response->ok()) {
-    return fail(errc::unavailable, std::string("controller error: ") +
-                                       (response->error() ? response->error()->str() : "unspecified"));
+    return fail(errc::unavailable,
+                std::string("controller error: ") +
+                    (response->error() ? response->error()->str() : "unspecified"));
   }
   const auto* in = response->state();
   if (in == nullptr) return fail(errc::corrupt, "response has no state");
@@ -106,6 +116,19 @@ result<group_state> decode_response(std::span<const std::uint8_t> bytes) {
   if (in->firmware()) out.firmware = in->firmware()->str();
   out.sim_time_ms = in->sim_time_ms();
   out.floors = in->floors();
+  if (const auto* levels = in->landing_levels_mm(); levels != nullptr && levels->size() > 0) {
+    // A landing table that cannot be true would misplace every trip: refuse the answer.
+    if (levels->size() > max_landings) return fail(errc::corrupt, "landing table too long");
+    if (out.floors > 0 && levels->size() != static_cast<std::size_t>(out.floors)) {
+      return fail(errc::corrupt, "landing table does not have one level per landing");
+    }
+    out.landing_levels_mm.assign(levels->begin(), levels->end());
+    for (std::size_t i = 1; i < out.landing_levels_mm.size(); ++i) {
+      if (out.landing_levels_mm[i] <= out.landing_levels_mm[i - 1]) {
+        return fail(errc::corrupt, "landing levels are not strictly ascending");
+      }
+    }
+  }
   if (in->cars()) {
     out.cars.reserve(in->cars()->size());
     for (const auto* car : *in->cars()) {
@@ -126,11 +149,15 @@ result<group_state> decode_response(std::span<const std::uint8_t> bytes) {
       c.mode = static_cast<car_mode>(car->mode());
       c.in_door_zone = car->in_door_zone();
       c.alarm = car->alarm();
-      if (car->fault_codes()) c.fault_codes.assign(car->fault_codes()->begin(), car->fault_codes()->end());
+      if (car->fault_codes())
+        c.fault_codes.assign(car->fault_codes()->begin(), car->fault_codes()->end());
       c.safety_chain_ok = car->safety_chain_ok();
       c.power_ok = car->power_ok();
       c.inspection_switch = car->inspection_switch();
       c.door_reopens = car->door_reopens();
+      if (const auto* k = car->counters()) {
+        c.counters = car_counters{k->trips(), k->door_cycles(), k->running_ms(), k->distance_mm()};
+      }
       out.cars.push_back(std::move(c));
     }
   }

@@ -24,10 +24,30 @@ common::result<agent_config> agent_config::load(const std::string& path) {
   }
 
   auto controller = root.child("controller");
-  controller.only({"socket", "sample_hz"});
+  controller.only({"socket", "sample_hz", "landing_levels_mm", "landing_window_mm"});
   c.controller_socket = controller.required_text("socket");
   const auto hz = controller.number("sample_hz", 10.0, 0.5, 100.0);
   c.sample_interval = std::chrono::milliseconds(static_cast<std::int64_t>(1000.0 / hz));
+  // The building's landing levels: trips are placed by the car's position against them. When
+  // absent, the controller's answer is used (or, failing that, levels learned on site).
+  if (const auto* node = root.table("controller").get("landing_levels_mm")) {
+    const auto* levels = node->as_array();
+    bool ok = levels != nullptr && !levels->empty() && levels->size() <= 256;
+    for (std::size_t i = 0; ok && i < levels->size(); ++i) {
+      const auto v = (*levels)[i].value<std::int64_t>();
+      ok = v && *v >= -1'000'000 && *v <= 2'000'000 &&
+           (i == 0 || *v > c.derive.landing_levels_mm.back());
+      if (ok) c.derive.landing_levels_mm.push_back(static_cast<std::int32_t>(*v));
+    }
+    if (!ok) {
+      c.derive.landing_levels_mm.clear();
+      controller.add_error("landing_levels_mm",
+                           "must be 1 to 256 strictly ascending integers (mm above the lowest "
+                           "landing, one per landing)");
+    }
+  }
+  c.derive.tracking.landing_window_mm =
+      static_cast<std::int32_t>(controller.integer("landing_window_mm", 75, 5, 1000));
 
   auto mqtt = root.child("mqtt");
   mqtt.only({"uri", "username", "password", "password_file", "keep_alive_s", "reconnect_min_ms",

@@ -9,6 +9,69 @@ namespace hoistway::edge {
 using common::car_mode;
 using common::door_state;
 
+deriver::deriver(deriver_options options)
+    : options_(std::move(options)),
+      configured_landings_(landing_table::from(options_.landing_levels_mm)) {
+  landings_ = configured_landings_;
+}
+
+void deriver::update_landings(const common::group_state& group) {
+  if (!configured_landings_.empty() || group.landing_levels_mm == answered_levels_) return;
+  answered_levels_ = group.landing_levels_mm;
+  landings_ = landing_table::from(answered_levels_);
+  if (landings_.empty() && !answered_levels_.empty()) ++landing_tables_rejected_;
+  if (landings_.empty()) landings_ = learned_table_;
+}
+
+// Neither the config nor the controller gives landing levels: learn them from cars standing
+// with their doors open in a landing's door zone (by then the floor indication has settled),
+// and use the table once every landing has been seen at the same level a few times.
+void deriver::learn_landings(const common::group_state& group, std::int64_t mono_ms) {
+  if (!configured_landings_.empty() || !answered_levels_.empty() || !learned_table_.empty()) {
+    return;
+  }
+  if (group.floors <= 0 || static_cast<std::size_t>(group.floors) > 256) return;
+  const auto floors = static_cast<std::size_t>(group.floors);
+  if (learned_.size() != floors) learned_.assign(floors, {});
+  constexpr std::uint32_t sightings_needed = 3;
+  constexpr std::int64_t sighting_gap_ms = 20'000;
+  for (const auto& car : group.cars) {
+    if (car.speed_mm_s != 0 || car.door != door_state::open || !car.in_door_zone || car.floor < 0 ||
+        static_cast<std::size_t>(car.floor) >= floors) {
+      continue;
+    }
+    auto& l = learned_[static_cast<std::size_t>(car.floor)];
+    if (l.sightings == 0 ||
+        std::abs(l.level_mm - car.position_mm) > options_.tracking.landing_window_mm) {
+      l = learned_level{car.position_mm, 1, mono_ms};  // first sight, or it disagrees: again
+    } else if (l.sightings < sightings_needed && mono_ms - l.last_mono >= sighting_gap_ms) {
+      ++l.sightings;  // another stop, not another read of the same one
+      l.last_mono = mono_ms;
+    }
+  }
+  if (std::ranges::any_of(learned_,
+                          [](const learned_level& l) { return l.sightings < sightings_needed; })) {
+    return;
+  }
+  std::vector<std::int32_t> levels;
+  levels.reserve(floors);
+  for (const auto& l : learned_) levels.push_back(l.level_mm);
+  learned_table_ = landing_table::from(levels);
+  if (learned_table_.empty()) {
+    learned_.assign(floors, {});  // not ascending: the indication misled us; learn again
+  } else {
+    landings_ = learned_table_;
+  }
+}
+
+std::vector<usage_reconciliation> deriver::reconciliation() const {
+  std::vector<usage_reconciliation> out(cars_.size());
+  for (std::size_t i = 0; i < cars_.size(); ++i) {
+    if (cars_[i]) out[i] = cars_[i]->reconciled;
+  }
+  return out;
+}
+
 bool deriver::in_service(const common::car_state& car) const {
   return (car.mode == car_mode::normal || car.mode == car_mode::parking) && car.power_ok &&
          car.safety_chain_ok && std::ranges::none_of(car.fault_codes, [this](std::uint16_t code) {
@@ -50,6 +113,7 @@ bool door_is_open(door_state d) { return d == door_state::opening || d == door_s
 std::vector<derived> deriver::observe(const common::group_state& group, std::int64_t mono_ms,
                                       std::int64_t wall_ms) {
   std::vector<derived> out;
+  update_landings(group);
   if (rollup_due_mono_ == 0) {
     // The first interval is partial: it ends at the next wall-clock multiple of the interval.
     const auto interval = std::max<std::int64_t>(1, options_.rollup_interval.count());
@@ -65,20 +129,65 @@ std::vector<derived> deriver::observe(const common::group_state& group, std::int
       slot = car_track{};
       slot->last = car;
       slot->last_snapshot_mono = mono_ms;
-      slot->moving = car.speed_mm_s != 0;
-      slot->trip_from = car.floor;
-      slot->trip_start_wall = wall_ms;
-      slot->trip_start_mono = mono_ms;
-      slot->trip_start_pos = car.position_mm;
+      slot->trips_seen = trip_tracker(options_.tracking);
+      slot->trips_seen.observe(car, landings_, mono_ms, wall_ms);
       slot->last_mono = mono_ms;
+      slot->last_door_mono = mono_ms;
+      slot->counters_start = car.counters;
+      slot->counters_last = car.counters;
       out.push_back({car.car, to_run_state(car, true)});
       continue;
     }
     derive_car(*slot, car, mono_ms, wall_ms, out);
   }
+  learn_landings(group, mono_ms);
   snapshot_due_ = false;
   if (mono_ms >= rollup_due_mono_) roll_up(mono_ms, wall_ms, out);
   return out;
+}
+
+void deriver::reconcile(car_track& track, std::int64_t elapsed_ms, common::usage_rollup& u) {
+  auto& r = track.reconciled;
+  ++r.rollups;
+  if (!track.counters_start || !track.counters_last) {
+    ++r.counters_missing;
+    return;
+  }
+  const auto& a = *track.counters_start;
+  const auto& b = *track.counters_last;
+  if (b.trips < a.trips || b.door_cycles < a.door_cycles || b.running_ms < a.running_ms ||
+      b.distance_mm < a.distance_mm) {
+    ++r.counters_reset;
+    return;
+  }
+  // Counters move when a run or door cycle ends, so an interval may hold one that began in the
+  // one before: allow a long run's worth of slack. Beyond it, the counters are not believed.
+  const auto elapsed = static_cast<std::uint64_t>(std::max<std::int64_t>(0, elapsed_ms));
+  constexpr std::uint64_t slack_ms = 600'000;
+  constexpr std::uint64_t fastest_mm_per_s = 20'000;  // no lift runs faster than 20 m/s
+  const auto trips = b.trips - a.trips;
+  const auto door_cycles = b.door_cycles - a.door_cycles;
+  const auto running_ms = b.running_ms - a.running_ms;
+  const auto distance_mm = b.distance_mm - a.distance_mm;
+  if (trips > elapsed / 500 + 2 || door_cycles > elapsed / 1000 + 2 ||
+      running_ms > elapsed + slack_ms ||
+      distance_mm > (elapsed + slack_ms) / 1000 * fastest_mm_per_s) {
+    ++r.counters_implausible;
+    return;
+  }
+  ++r.from_counters;
+  r.starts_diff += static_cast<std::int64_t>(trips) - std::int64_t{u.starts};
+  r.door_cycles_diff += static_cast<std::int64_t>(door_cycles) - std::int64_t{u.door_cycles};
+  r.running_ms_diff += static_cast<std::int64_t>(running_ms) - track.running_ms;
+  r.distance_mm_diff +=
+      static_cast<std::int64_t>(distance_mm) - static_cast<std::int64_t>(u.distance_mm);
+  const auto cap = [](std::uint64_t v) {
+    return static_cast<std::uint32_t>(std::min<std::uint64_t>(v, UINT32_MAX));
+  };
+  u.starts = cap(trips);
+  u.door_cycles = cap(door_cycles);
+  u.running_s = cap((running_ms + 500) / 1000);
+  u.distance_mm = distance_mm;
 }
 
 void deriver::roll_up(std::int64_t mono_ms, std::int64_t wall_ms, std::vector<derived>& out) {
@@ -86,6 +195,7 @@ void deriver::roll_up(std::int64_t mono_ms, std::int64_t wall_ms, std::vector<de
   for (std::size_t i = 0; i < cars_.size(); ++i) {
     auto& track = cars_[i];
     if (!track) continue;
+    track->distance_mm += track->trips_seen.take_distance_mm();
     common::usage_rollup u;
     u.interval_start_ms = rollup_start_wall_;
     u.interval_s = static_cast<std::uint32_t>(std::max<std::int64_t>(0, elapsed_s));
@@ -94,10 +204,12 @@ void deriver::roll_up(std::int64_t mono_ms, std::int64_t wall_ms, std::vector<de
     u.door_cycles = track->door_cycles;
     u.running_s = static_cast<std::uint32_t>((track->running_ms + 500) / 1000);
     u.distance_mm = track->distance_mm;
+    reconcile(*track, mono_ms - rollup_start_mono_, u);
     out.push_back({static_cast<std::uint8_t>(i), u});
     track->trips = track->starts = track->door_cycles = 0;
     track->running_ms = 0;
     track->distance_mm = 0;
+    track->counters_start = track->counters_last;
   }
   const auto interval = std::max<std::int64_t>(1, options_.rollup_interval.count());
   rollup_start_wall_ = wall_ms;
@@ -131,50 +243,59 @@ void deriver::derive_car(car_track& track, const common::car_state& now, std::in
     }
   }
 
-  // Usage: running time counts every interval in which the car moved at either end.
+  // Trips, runs, running time and distance: from position against the landing levels.
   const bool moving = now.speed_mm_s != 0;
-  if (moving || before.speed_mm_s != 0)
-    track.running_ms += std::max<std::int64_t>(0, mono_ms - track.last_mono);
-  track.distance_mm += static_cast<std::uint64_t>(std::abs(now.position_mm - before.position_mm));
   track.last_mono = mono_ms;
-
-  // Trips: from standing to moving and back to standing.
-  if (moving) {
-    if (!track.moving) {
-      ++track.starts;
-      track.moving = true;
-      track.trip_from = before.floor;
-      track.trip_start_wall = wall_ms;
-      track.trip_start_mono = mono_ms;
-      track.trip_start_pos = before.position_mm;
-      track.trip_peak_speed = 0;
-      track.trip_distance = 0;
-    }
-    track.trip_peak_speed =
-        std::max(track.trip_peak_speed, static_cast<std::uint32_t>(std::abs(now.speed_mm_s)));
-    track.trip_distance +=
-        static_cast<std::uint64_t>(std::abs(now.position_mm - before.position_mm));
-  } else if (track.moving) {
-    track.moving = false;
-    track.trip_distance +=
-        static_cast<std::uint64_t>(std::abs(now.position_mm - before.position_mm));
-    if (now.floor != track.trip_from) {
-      common::trip t;
-      t.from_floor = track.trip_from;
-      t.to_floor = now.floor;
-      t.start_ms = track.trip_start_wall;
-      t.end_ms = wall_ms;
-      t.duration_ms =
-          static_cast<std::uint32_t>(std::max<std::int64_t>(0, mono_ms - track.trip_start_mono));
-      t.peak_speed_mm_s = track.trip_peak_speed;
-      t.distance_mm =
-          static_cast<std::uint32_t>(std::min<std::uint64_t>(track.trip_distance, UINT32_MAX));
-      out.push_back({car, t});
-      ++track.trips;
-    }
+  if (now.counters) track.counters_last = now.counters;
+  const auto seen = track.trips_seen.observe(now, landings_, mono_ms, wall_ms);
+  if (seen.run_started) ++track.starts;
+  if (seen.run_ended) track.running_ms += seen.running_ms;
+  if (seen.trip) {
+    out.push_back({car, *seen.trip});
+    ++track.trips;
   }
 
   // Door cycles: from leaving "closed" to being closed again.
+  const auto read_gap_ms = mono_ms - track.last_door_mono;
+  track.last_door_mono = mono_ms;
+  if (now.door_reopens != 0) track.reopens_reported = true;
+  if (now.door == door_state::closing && before.door != door_state::closing) {
+    track.closing_since_mono = mono_ms;
+  }
+  const auto end_cycle = [&] {
+    track.door_cycle = false;
+    ++track.door_cycles;
+    // The landing the car rests at by position; the indication only when nothing better.
+    const auto floor = track.trips_seen.resting_landing().value_or(now.floor);
+    out.push_back({car, common::door_cycle{floor,
+                                           static_cast<std::uint32_t>(std::max<std::int64_t>(
+                                               0, mono_ms - track.door_open_mono)),
+                                           track.door_reopens}});
+  };
+  // Closed and opened again between two reads (a controller may start the next cycle in the
+  // same instant it ends one, e.g. when the door lock fails): seen as closing, then opening.
+  // A reopen makes the controller's reopen count grow; if it does not, the doors had closed.
+  // Before a controller has shown that it counts reopens, a closing that lasted as long as a
+  // full one did is taken to have closed (a reopen interrupts the closing earlier); before a
+  // full closing has been seen, it is taken for a reopen (by far the more common).
+  bool closed_unseen = false;
+  if (track.door_cycle && before.door == door_state::closing && door_is_open(now.door)) {
+    const bool count_says_closed = (track.reopens_reported || before.door_reopens > 0) &&
+                                   now.door_reopens <= before.door_reopens;
+    const bool time_says_closed =
+        !track.reopens_reported && track.full_close_ms > 0 &&
+        mono_ms - track.closing_since_mono >= track.full_close_ms - read_gap_ms;
+    if (count_says_closed || time_says_closed) {
+      closed_unseen = true;
+      end_cycle();
+      track.door_cycle = true;
+      track.door_open_mono = mono_ms;
+      track.door_reopens = 0;
+    }
+  }
+  if (before.door == door_state::closing && now.door == door_state::closed) {
+    track.full_close_ms = mono_ms - track.closing_since_mono;
+  }
   if (!track.door_cycle && before.door == door_state::closed && now.door != door_state::closed &&
       now.door != door_state::unknown) {
     track.door_cycle = true;
@@ -182,16 +303,11 @@ void deriver::derive_car(car_track& track, const common::car_state& now, std::in
     track.door_reopens = 0;
   }
   if (track.door_cycle) {
-    if (before.door == door_state::closing && door_is_open(now.door)) ++track.door_reopens;
-    track.door_reopens = std::max(track.door_reopens, now.door_reopens);
-    if (now.door == door_state::closed) {
-      track.door_cycle = false;
-      ++track.door_cycles;
-      out.push_back({car, common::door_cycle{now.floor,
-                                             static_cast<std::uint32_t>(std::max<std::int64_t>(
-                                                 0, mono_ms - track.door_open_mono)),
-                                             track.door_reopens}});
+    if (!closed_unseen && before.door == door_state::closing && door_is_open(now.door)) {
+      ++track.door_reopens;
     }
+    track.door_reopens = std::max(track.door_reopens, now.door_reopens);
+    if (now.door == door_state::closed) end_cycle();
   }
 
   // Entrapment: stopped outside the door zone with someone inside and doors closed, for long

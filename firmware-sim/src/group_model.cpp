@@ -292,6 +292,11 @@ common::car_state group_model::impl::car_state(const car_rt& c) const {
   s.power_ok = power_ok;
   s.inspection_switch = c.inspection_switch;
   s.door_reopens = c.reopens;
+  // The controller's own counters, as real controllers keep them for the maintenance menu.
+  s.counters = common::car_counters{
+      c.stats.trips, c.stats.door_cycles,
+      static_cast<std::uint64_t>(std::max<std::int64_t>(0, c.stats.running_ms)),
+      c.stats.distance_mm};
   return s;
 }
 
@@ -315,6 +320,8 @@ common::group_state group_model::state() const {
   s.firmware = impl_->building.firmware;
   s.sim_time_ms = impl_->now;
   s.floors = impl_->floor_count();
+  s.landing_levels_mm.reserve(impl_->building.landings.size());
+  for (const auto& l : impl_->building.landings) s.landing_levels_mm.push_back(l.level_mm);
   for (const auto& c : impl_->cars) s.cars.push_back(impl_->car_state(c));
   return s;
 }

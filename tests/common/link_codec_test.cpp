@@ -40,8 +40,14 @@ hc::group_state three_car_group() {
     car.power_ok = false;         // default is true
     car.inspection_switch = true;
     car.door_reopens = static_cast<std::uint16_t>(i + 2);
+    if (i != 1) {  // car 1's controller keeps no counters
+      car.counters =
+          hc::car_counters{1'000'000ULL + i, 2'000'000ULL, 86'400'000'000ULL, (1ULL << 40) + i};
+    }
     group.cars.push_back(car);
   }
+  for (std::int16_t f = 0; f < group.floors; ++f)
+    group.landing_levels_mm.push_back(f * 3'100 - 3'100);
   return group;
 }
 
@@ -220,4 +226,34 @@ TEST_CASE("strings with an embedded NUL survive the round trip") {
   REQUIRE(decoded.has_value());
   CHECK(decoded->controller_id == group.controller_id);
   CHECK(decoded->firmware == group.firmware);
+}
+
+TEST_CASE("a landing table that cannot be true is refused with its reason") {
+  auto group = three_car_group();
+  SUBCASE("not strictly ascending") {
+    group.landing_levels_mm[5] = group.landing_levels_mm[4];
+    const auto decoded = hlink::decode_response(hlink::encode_response(group));
+    REQUIRE_FALSE(decoded.has_value());
+    CHECK(decoded.error().message.find("ascending") != std::string::npos);
+  }
+  SUBCASE("not one level per landing") {
+    group.landing_levels_mm.pop_back();
+    const auto decoded = hlink::decode_response(hlink::encode_response(group));
+    REQUIRE_FALSE(decoded.has_value());
+    CHECK(decoded.error().message.find("one level per landing") != std::string::npos);
+  }
+  SUBCASE("longer than any building") {
+    group.floors = 0;  // no landing count to hold it against
+    group.landing_levels_mm.clear();
+    for (std::int32_t f = 0; f < 300; ++f) group.landing_levels_mm.push_back(f * 3'000);
+    const auto decoded = hlink::decode_response(hlink::encode_response(group));
+    REQUIRE_FALSE(decoded.has_value());
+    CHECK(decoded.error().message.find("too long") != std::string::npos);
+  }
+  SUBCASE("absent is fine") {
+    group.landing_levels_mm.clear();
+    const auto decoded = hlink::decode_response(hlink::encode_response(group));
+    REQUIRE(decoded.has_value());
+    CHECK(decoded->landing_levels_mm.empty());
+  }
 }

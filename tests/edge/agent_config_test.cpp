@@ -307,3 +307,31 @@ TEST_CASE("agent_config: [mqtt] password_file reads the broker password from a p
   key_file_case c(key_hex, 0600, "[mqtt]\npassword_file = \"" + password.path() + "\"\n");
   check_refused(c, "mqtt.password_file", "group or others may read or write it");
 }
+
+TEST_CASE("agent_config: [controller] landing_levels_mm must be strictly ascending integers") {
+  auto with_levels = [](const std::string& levels) {
+    std::string text = minimal();
+    const auto at = text.find("[security]");
+    text.insert(at, "landing_levels_mm = " + levels + "\nlanding_window_mm = 120\n");
+    return text;
+  };
+  {
+    temp_file f(with_levels("[0, 4500, 8100]"));
+    auto c = agent_config::load(f.path());
+    REQUIRE_MESSAGE(c.has_value(), (c ? "" : c.error().message));
+    CHECK(c->derive.landing_levels_mm == std::vector<std::int32_t>{0, 4500, 8100});
+    CHECK(c->derive.tracking.landing_window_mm == 120);
+  }
+  for (const auto* bad : {"[0, 4500, 4500]", "[0, \"3000\"]", "[]", "7", "[0, 9000, 4500]"}) {
+    CAPTURE(bad);
+    temp_file f(with_levels(bad));
+    auto c = agent_config::load(f.path());
+    REQUIRE_FALSE(c.has_value());
+    CHECK(c.error().message.find("landing_levels_mm") != std::string::npos);
+  }
+  temp_file f(minimal());
+  auto c = agent_config::load(f.path());
+  REQUIRE(c.has_value());
+  CHECK(c->derive.landing_levels_mm.empty());
+  CHECK(c->derive.tracking.landing_window_mm == 75);
+}

@@ -36,26 +36,50 @@ hc::group_state group_of(std::vector<hc::car_state> cars) {
   return g;
 }
 
-// Drives a deriver with one car's reads 100 ms apart.
+// Drives a deriver with one car's reads 100 ms apart; `levels` is the landing table the
+// controller answers (none by default).
 class drive {
  public:
-  explicit drive(deriver_options options = {}) : d_(options) {}
+  explicit drive(deriver_options options = {}, std::vector<std::int32_t> levels = {})
+      : d_(options), levels_(std::move(levels)) {}
   std::vector<derived> step(const hc::car_state& car, std::int64_t dt_ms = 100) {
-    mono_ += dt_ms;
-    return d_.observe(group_of({car}), mono_, wall0 + mono_);
+    return step_group({car}, dt_ms);
   }
   std::vector<derived> step_group(const std::vector<hc::car_state>& cars,
                                   std::int64_t dt_ms = 100) {
     mono_ += dt_ms;
-    return d_.observe(group_of(cars), mono_, wall0 + mono_);
+    auto g = group_of(cars);
+    g.landing_levels_mm = levels_;
+    return d_.observe(g, mono_, wall0 + mono_);
   }
   deriver& get() { return d_; }
   std::int64_t mono() const { return mono_; }
 
  private:
   deriver d_;
+  std::vector<std::int32_t> levels_;
   std::int64_t mono_ = 0;
 };
+
+// Ten landings 3 m apart, as standing() places cars.
+std::vector<std::int32_t> ten_landings() {
+  std::vector<std::int32_t> v;
+  for (int i = 0; i < 10; ++i) v.push_back(i * 3000);
+  return v;
+}
+
+// Moves `c` by `step_mm` per read for `reads` reads at `speed`, doors closed; returns the reads.
+std::vector<std::vector<derived>> run_car(drive& d, hc::car_state& c, std::int32_t step_mm,
+                                          int reads, std::int32_t speed) {
+  std::vector<std::vector<derived>> steps;
+  for (int i = 0; i < reads; ++i) {
+    c.position_mm += step_mm;
+    c.speed_mm_s = speed;
+    c.in_door_zone = false;
+    steps.push_back(d.step(c));
+  }
+  return steps;
+}
 
 template <typename T>
 std::vector<T> bodies(const std::vector<derived>& out) {
@@ -109,6 +133,13 @@ TEST_CASE("deriver: a trip from standing to standing, with peak speed and distan
   const auto start_mono = d.mono() - 400;
   c = standing(0, 3);
   steps.push_back(d.step(c));
+  const auto stop_mono = d.mono();
+  // No landing table: the floor indication is trusted once settled, here when the doors open.
+  CHECK(collect<hc::trip>(steps).empty());
+  c.door = hc::door_state::opening;
+  steps.push_back(d.step(c));
+  c.door = hc::door_state::open;
+  steps.push_back(d.step(c));
   auto trips = collect<hc::trip>(steps);
   REQUIRE(trips.size() == 1);
   CHECK(trips[0].from_floor == 0);
@@ -116,7 +147,7 @@ TEST_CASE("deriver: a trip from standing to standing, with peak speed and distan
   CHECK(trips[0].peak_speed_mm_s == 2500);
   CHECK(trips[0].distance_mm == 9000);
   CHECK(trips[0].start_ms == wall0 + start_mono);
-  CHECK(trips[0].end_ms == wall0 + d.mono());
+  CHECK(trips[0].end_ms == wall0 + stop_mono);
   CHECK(trips[0].duration_ms == 500);
   // Floor and direction changes were published as (non-snapshot) run states on the way.
   auto states = collect<hc::run_state>(steps);
@@ -455,4 +486,186 @@ TEST_CASE("deriver: usage roll-ups per car on wall-clock interval boundaries") {
   rollups = bodies<hc::usage_rollup>(d.step_group({a, standing(1, 4)}));
   REQUIRE(rollups.size() == 2);
   CHECK(rollups[0] == hc::usage_rollup{wall0 + 10'000, 10, 0, 0, 0, 0, 0});
+}
+
+TEST_CASE("deriver: with landing levels a trip ends at the landing the position says, at once") {
+  drive d({}, ten_landings());
+  d.step(standing(0, 1));
+  auto c = standing(0, 1);
+  auto steps = run_car(d, c, 1000, 6, 1500);  // 3000 -> 9000
+  // Stopped at landing 3 while the indication still shows 2 (it settles a moment later).
+  c.speed_mm_s = 0;
+  c.floor = 2;
+  c.in_door_zone = true;
+  steps.push_back(d.step(c));
+  auto trips = collect<hc::trip>(steps);
+  REQUIRE(trips.size() == 1);
+  CHECK(trips[0].from_floor == 1);
+  CHECK(trips[0].to_floor == 3);
+  CHECK(trips[0].distance_mm == 6000);
+}
+
+TEST_CASE("deriver: doors opening while the car still levels end the trip (advance opening)") {
+  drive d({}, ten_landings());
+  d.step(standing(0, 0));
+  auto c = standing(0, 0);
+  auto steps = run_car(d, c, 1490, 4, 1500);  // 0 -> 5960, 40 mm short of landing 2
+  c.speed_mm_s = 60;
+  c.position_mm = 5985;
+  c.door = hc::door_state::opening;
+  steps.push_back(d.step(c));
+  REQUIRE(collect<hc::trip>(steps).size() == 1);
+  CHECK(collect<hc::trip>(steps)[0].to_floor == 2);
+  // Still creeping in with the doors opening, then level: no second run, no second trip.
+  c.position_mm = 6000;
+  c.speed_mm_s = 0;
+  steps.push_back(d.step(c));
+  c.door = hc::door_state::open;
+  steps.push_back(d.step(c));
+  CHECK(collect<hc::trip>(steps).size() == 1);
+}
+
+TEST_CASE("deriver: a relevel is a start but no trip; a stop between landings joins the runs") {
+  deriver_options options;
+  options.rollup_interval = std::chrono::seconds(60);
+  drive d(options, ten_landings());
+  d.step(standing(0, 4));
+  auto c = standing(0, 4);
+  std::vector<std::vector<derived>> steps;
+  // Relevel: 40 mm down and back, doors closed.
+  c.position_mm -= 40;
+  c.speed_mm_s = -100;
+  steps.push_back(d.step(c));
+  c.speed_mm_s = 0;
+  steps.push_back(d.step(c));
+  c.position_mm += 40;
+  c.speed_mm_s = 100;
+  steps.push_back(d.step(c));
+  c.speed_mm_s = 0;
+  steps.push_back(d.step(c));
+  CHECK(collect<hc::trip>(steps).empty());
+  // An inspection-speed run that stops between landings, then on to landing 6.
+  auto more = run_car(d, c, 300, 5, 300);  // 12000 -> 13500
+  c.speed_mm_s = 0;
+  more.push_back(d.step(c));
+  CHECK(collect<hc::trip>(more).empty());
+  auto rest = run_car(d, c, 900, 5, 900);  // -> 18000, landing 6
+  c.speed_mm_s = 0;
+  rest.push_back(d.step(c));
+  auto trips = collect<hc::trip>(rest);
+  REQUIRE(trips.size() == 1);
+  CHECK(trips[0].from_floor == 4);
+  CHECK(trips[0].to_floor == 6);
+  CHECK(trips[0].distance_mm == 6000);
+  while (d.mono() % 60'000 != 0) rest.push_back(d.step(c));
+  auto rollups = collect<hc::usage_rollup>(rest);
+  REQUIRE(rollups.size() == 1);
+  CHECK(rollups[0].trips == 1);
+  CHECK(rollups[0].starts == 4);
+}
+
+TEST_CASE("deriver: a controller that reports no speed: rest is seen from the position") {
+  drive d({}, ten_landings());
+  d.step(standing(0, 0));
+  auto c = standing(0, 0);
+  auto steps = run_car(d, c, 1500, 4, 0);  // -> 6000, speed never reported
+  steps.push_back(d.step(c));              // position still: at rest
+  auto trips = collect<hc::trip>(steps);
+  REQUIRE(trips.size() == 1);
+  CHECK(trips[0].to_floor == 2);
+}
+
+TEST_CASE("deriver: a landing table that is not ascending is refused and counted") {
+  drive d({}, {0, 3000, 2000});
+  d.step(standing(0, 0));
+  CHECK(d.get().landing_tables_rejected() == 1);
+  CHECK(d.get().landings().empty());
+  d.step(standing(0, 0));
+  CHECK(d.get().landing_tables_rejected() == 1);  // the same answer is judged once
+}
+
+TEST_CASE("deriver: the configured landing table wins over the controller's") {
+  deriver_options options;
+  options.landing_levels_mm = {0, 4000, 8000};
+  drive d(options, ten_landings());
+  d.step(standing(0, 0));
+  CHECK(d.get().landings().levels() == std::vector<std::int32_t>{0, 4000, 8000});
+}
+
+TEST_CASE("deriver: landing levels are learned from doors open at a settled indication") {
+  drive d;
+  for (int visit = 0; visit < 3; ++visit) {
+    for (std::int16_t f = 0; f < 10; ++f) {
+      auto c = standing(0, f);
+      c.door = hc::door_state::open;
+      for (int read = 0; read < 5; ++read) d.step(c);  // one stop: five reads, one sighting
+      if (visit < 2) CHECK(d.get().landings().empty());
+      c.door = hc::door_state::closed;
+      d.step(c, 3'000);
+    }
+  }
+  auto c = standing(0, 0);
+  c.door = hc::door_state::open;
+  d.step(c);
+  CHECK(d.get().landings().levels() == ten_landings());
+}
+
+TEST_CASE("deriver: doors closed and reopened between two reads are two door cycles") {
+  drive d;
+  auto c = standing();
+  d.step(c);
+  std::vector<std::vector<derived>> steps;
+  c.door = hc::door_state::opening;
+  steps.push_back(d.step(c));
+  c.door = hc::door_state::closing;
+  c.door_reopens = 1;  // the controller counts reopens: a reopen makes the count grow
+  steps.push_back(d.step(c));
+  c.door = hc::door_state::opening;
+  c.door_reopens = 2;
+  steps.push_back(d.step(c));
+  CHECK(collect<hc::door_cycle>(steps).empty());
+  c.door = hc::door_state::closing;
+  steps.push_back(d.step(c));
+  c.door = hc::door_state::opening;  // closed (lock failed) and opened again: count starts anew
+  c.door_reopens = 0;
+  steps.push_back(d.step(c));
+  c.door = hc::door_state::closed;
+  steps.push_back(d.step(c));
+  auto cycles = collect<hc::door_cycle>(steps);
+  REQUIRE(cycles.size() == 2);
+  CHECK(cycles[0].reopens == 2);
+  CHECK(cycles[1].reopens == 0);
+}
+
+TEST_CASE("deriver: roll-ups take the controller's counters; a reset falls back and is counted") {
+  deriver_options options;
+  options.rollup_interval = std::chrono::seconds(10);
+  drive d(options);
+  auto c = standing();
+  c.counters = hc::car_counters{100, 50, 1'000'000, 5'000'000};
+  d.step(c);
+  std::vector<derived> out;
+  c.counters = hc::car_counters{103, 52, 1'004'000, 5'009'000};
+  while (d.mono() < 10'000) out = d.step(c);
+  auto rollups = bodies<hc::usage_rollup>(out);
+  REQUIRE(rollups.size() == 1);
+  CHECK(rollups[0].starts == 3);
+  CHECK(rollups[0].door_cycles == 2);
+  CHECK(rollups[0].running_s == 4);
+  CHECK(rollups[0].distance_mm == 9000);
+  auto rec = d.get().reconciliation();
+  REQUIRE(rec.size() == 1);
+  CHECK(rec[0].from_counters == 1);
+  CHECK(rec[0].starts_diff == 3);             // the reads showed no run: the counters saw three
+  c.counters = hc::car_counters{1, 0, 0, 0};  // a board swap: counting starts again
+  while (d.mono() < 20'000) out = d.step(c);
+  rollups = bodies<hc::usage_rollup>(out);
+  REQUIRE(rollups.size() == 1);
+  CHECK(rollups[0].starts == 0);
+  CHECK(d.get().reconciliation()[0].counters_reset == 1);
+  // Counters that grow faster than a car can are not believed.
+  c.counters = hc::car_counters{1'000'000, 0, 0, 0};
+  while (d.mono() < 30'000) out = d.step(c);
+  CHECK(bodies<hc::usage_rollup>(out).at(0).starts == 0);
+  CHECK(d.get().reconciliation()[0].counters_implausible == 1);
 }

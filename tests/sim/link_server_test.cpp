@@ -81,6 +81,17 @@ TEST_CASE("link server answers read_state requests, several per connection and c
         CHECK(response->cars.size() == 2);
         CHECK(response->floors == 10);
         CHECK(response->sim_time_ms == 60'000);
+        // The landing table and each car's own counters, as real controllers offer them.
+        CHECK(response->landing_levels_mm.size() == 10);
+        CHECK(response->landing_levels_mm[1] == 4'500);
+        for (std::size_t car = 0; car < response->cars.size(); ++car) {
+          const auto& c = response->cars[car];
+          REQUIRE(c.counters.has_value());
+          const auto& stats = sim.model.statistics().cars[car];
+          CHECK(c.counters->trips == stats.trips);
+          CHECK(c.counters->door_cycles == stats.door_cycles);
+          CHECK(c.counters->distance_mm == stats.distance_mm);
+        }
       }
     }
   }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,7 +13,13 @@ namespace hoistway::common {
 
 // Numeric values equal those of schemas/common.fbs: the codecs rely on it.
 enum class direction : std::uint8_t { none = 0, up = 1, down = 2 };
-enum class door_state : std::uint8_t { closed = 0, opening = 1, open = 2, closing = 3, unknown = 4 };
+enum class door_state : std::uint8_t {
+  closed = 0,
+  opening = 1,
+  open = 2,
+  closing = 3,
+  unknown = 4
+};
 enum class car_mode : std::uint8_t {
   normal = 0,
   inspection = 1,
@@ -30,6 +37,16 @@ std::string_view to_string(direction value) noexcept;
 std::string_view to_string(door_state value) noexcept;
 std::string_view to_string(car_mode value) noexcept;
 std::string_view to_string(severity value) noexcept;
+
+// A controller's own lifetime counters for a car (controller_link.fbs CarCounters).
+struct car_counters {
+  std::uint64_t trips = 0;  // runs between two stops, relevels and inspection runs included
+  std::uint64_t door_cycles = 0;
+  std::uint64_t running_ms = 0;
+  std::uint64_t distance_mm = 0;
+
+  bool operator==(const car_counters&) const = default;
+};
 
 // The car state a controller reports.
 struct car_state {
@@ -49,6 +66,7 @@ struct car_state {
   bool power_ok = true;
   bool inspection_switch = false;
   std::uint16_t door_reopens = 0;
+  std::optional<car_counters> counters;  // absent: the controller offers none
 
   bool operator==(const car_state&) const = default;
 };
@@ -60,6 +78,9 @@ struct group_state {
   std::int64_t sim_time_ms = 0;
   std::int16_t floors = 0;
   std::vector<car_state> cars;
+  // Sill level of each landing (index = floor) above the lowest, strictly ascending; empty when
+  // the controller does not say.
+  std::vector<std::int32_t> landing_levels_mm;
 
   bool operator==(const group_state&) const = default;
 };

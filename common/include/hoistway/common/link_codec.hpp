@@ -15,6 +15,8 @@ namespace hoistway::common::link {
 
 // Largest message either side accepts; a bigger length prefix is rejected before reading.
 inline constexpr std::size_t max_message_bytes = 64 * 1024;
+// Most landings a controller's landing table may list (the tallest buildings have ~160).
+inline constexpr std::size_t max_landings = 256;
 
 enum class request_kind : std::uint8_t { read_state = 0 };
 
