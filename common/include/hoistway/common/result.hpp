@@ -11,11 +11,11 @@ namespace hoistway::common {
 enum class errc {
   invalid_argument,  // the caller's input is malformed or out of range
   not_found,
-  io,                // a file, socket or database call failed
-  corrupt,           // bytes from outside failed validation
-  unauthenticated,   // a MAC or credential did not verify
-  unavailable,       // a peer (broker, controller) cannot be reached now
-  conflict,          // the operation clashes with the current state
+  io,               // a file, socket or database call failed
+  corrupt,          // bytes from outside failed validation
+  unauthenticated,  // a MAC or credential did not verify
+  unavailable,      // a peer (broker, controller) cannot be reached now
+  conflict,         // the operation clashes with the current state
   internal,
 };
 
