@@ -1,7 +1,9 @@
 // The MQTT link: the only module that uses Paho MQTT C++. Edge and cloud both speak MQTT through
 // it; Paho's exceptions end here and become transport errors.
 // Thread-safety: all methods may be called from any thread. Handlers run on Paho's callback
-// thread: they must only copy what they get and post it onto the owner's executor.
+// thread, and the connection handler also on the link's reconnect thread (a failed connect
+// attempt reports there), so it may run on both at once: handlers must only copy what they get
+// and post it onto the owner's executor.
 #pragma once
 
 #include <chrono>
