@@ -72,15 +72,8 @@ class truth_recorder {
   std::uint64_t returns_ = 0;
 };
 
-// A trip as a record of it says, on the controller's clock.
-struct seen_trip {
-  std::uint8_t car = 0;
-  std::int16_t from_floor = 0;
-  std::int16_t to_floor = 0;
-  std::int64_t start_ms = 0;
-  std::int64_t end_ms = 0;
-  std::uint64_t distance_mm = 0;
-};
+// A trip as a record of it says, on the controller's clock: the same fields as the true one.
+using seen_trip = true_trip;
 
 struct seen_door_cycle {
   std::uint8_t car = 0;
