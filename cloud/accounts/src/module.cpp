@@ -53,6 +53,9 @@ namespace {
 
 constexpr std::string_view eservice_prefix = "/api/v1/eservice/";
 constexpr std::string_view portal_prefix = "/api/v1/portal/";
+// Both sessions' cookies go to every /api/v1 route: the data routes (units, alerts, the stream)
+// take a signed-in session as well as an API key, so the browser never holds a key.
+constexpr std::string_view session_cookie_path = "/api/v1";
 constexpr const char* csrf_cookie = "hw_csrf";
 constexpr const char* eservice_cookie = "hw_eservice";
 constexpr const char* portal_cookie = "hw_portal";
@@ -696,8 +699,7 @@ class module_impl final : public module {
     const bool full = stage == session_stage::signed_in;
     const auto lifetime = full ? (remember ? cfg().remember_ms : cfg().session_ms) : cfg().step_ms;
     s.row = {kind, account_id, stage, remember, now() + lifetime};
-    const auto path = kind == session_kind::eservice ? "/api/v1/eservice" : "/api/v1/portal";
-    s.cookie = cookie(name, s.t.text, path,
+    s.cookie = cookie(name, s.t.text, session_cookie_path,
                       full && remember ? std::optional(lifetime / 1000) : std::nullopt);
     return s;
   }
@@ -872,7 +874,7 @@ class module_impl final : public module {
     if (setup)
       return with_cookie(reply(200, step_body(session_stage::security_setup, a)), setup->cookie);
     return with_cookie(reply(200, {{"next", "login"}}),
-                       clear_cookie(eservice_cookie, "/api/v1/eservice"));
+                       clear_cookie(eservice_cookie, session_cookie_path));
   }
 
   http_response questions(const call& c) {
@@ -924,7 +926,7 @@ class module_impl final : public module {
     }
     // As on the guide's screens: back to the login page, where the question is now asked.
     return with_cookie(reply(200, {{"next", "login"}}),
-                       clear_cookie(eservice_cookie, "/api/v1/eservice"));
+                       clear_cookie(eservice_cookie, session_cookie_path));
   }
 
   // The security answer's own lock (it needs the password to reach; a correct password never
@@ -1186,7 +1188,7 @@ class module_impl final : public module {
       }
     }
     return with_cookie(reply(200, {{"status", "signed_out"}}),
-                       clear_cookie(name, es ? "/api/v1/eservice" : "/api/v1/portal"));
+                       clear_cookie(name, session_cookie_path));
   }
 
   // ---- customer portal ---------------------------------------------------------------------
