@@ -583,3 +583,34 @@ TEST_CASE("ingest config: config/ingest.example.toml states the [http] defaults"
   CHECK(h.metrics_listen == d.metrics_listen);
   CHECK(h.metrics_token_file == d.metrics_token_file);
 }
+
+TEST_CASE("http server: every Set-Cookie is sent, and HEAD gets GET's headers without the body") {
+  auto server = serve({}, [](const hc::http_request& r) {
+    hc::http_response out = text("twelve bytes");
+    out.headers.emplace_back("Set-Cookie", "a=1; Path=/");
+    out.headers.emplace_back("Set-Cookie", "b=2; Path=/");
+    out.headers.emplace_back("Cache-Control", "no-cache");  // replaces the server's no-store
+    if (r.method == "HEAD") out.headers.emplace_back("X-Was", "head");
+    return out;
+  });
+  {
+    client c(server->port());
+    REQUIRE(c.send(get("/x")));
+    const auto answer = c.read_all();
+    CHECK(answer.find("Set-Cookie: a=1; Path=/\r\n") != std::string::npos);
+    CHECK(answer.find("Set-Cookie: b=2; Path=/\r\n") != std::string::npos);
+    CHECK(answer.find("Cache-Control: no-cache\r\n") != std::string::npos);
+    CHECK(answer.find("no-store") == std::string::npos);
+    CHECK(body_of(answer) == "twelve bytes");
+  }
+  {
+    client c(server->port());
+    REQUIRE(c.send("HEAD /x HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"));
+    const auto answer = c.read_all();
+    CHECK(status_of(answer) == 200);
+    CHECK(answer.find("X-Was: head") != std::string::npos);
+    CHECK(answer.find("Content-Length: 12\r\n") != std::string::npos);
+    CHECK(body_of(answer).empty());
+  }
+  server->stop();
+}

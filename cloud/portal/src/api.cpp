@@ -399,7 +399,14 @@ http_response api::unit_route(const http_request& request, const caller& /*who*/
     const bool html = query(request, "format") == "html" ||
                       (query(request, "format").empty() &&
                        request.header("accept").find("text/html") != std::string::npos);
-    if (html) return {200, "text/html; charset=utf-8", visit_report_html(**report), {}, nullptr};
+    // The printable report styles itself inline and runs no script.
+    if (html)
+      return {200,
+              "text/html; charset=utf-8",
+              visit_report_html(**report),
+              {{"Content-Security-Policy",
+                "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"}},
+              nullptr};
     return ok_json(**report);
   }
   if (!unit.monitored) {

@@ -262,7 +262,7 @@ class session : public std::enable_shared_from_this<session> {
   // Maps a read error to its answer or silence; true if the session goes on.
   bool read_failed(beast::error_code ec, http_reject timeout_reason);
   void queue_request();
-  void respond(http_response result, bool keep_alive, unsigned version);
+  void respond(http_response result, bool keep_alive, unsigned version, bool head);
   void reject(http_reject reason, unsigned status, std::string_view title);
   void write_response(bool keep_alive);
   void on_write(bool keep_alive, beast::error_code ec, std::size_t bytes);
@@ -611,8 +611,9 @@ void session::queue_request() {
 
   const auto lane = server_.lane_of(request);
   const auto queued = steady::now();
+  const bool head = request.method == "HEAD";
   const bool taken = server_.submit(lane, [self = shared_from_this(), request = std::move(request),
-                                           keep_alive, version, queued, lane]() mutable {
+                                           keep_alive, version, queued, lane, head]() mutable {
     auto& stats = self->server_.mutable_stats();
     const auto started = steady::now();
     const auto l = static_cast<std::size_t>(lane);
@@ -623,16 +624,15 @@ void session::queue_request() {
     stats.observe(std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - started));
     auto executor = self->stream_.get_executor();
     asio::post(executor,
-               [self = std::move(self), result = std::move(result), keep_alive, version]() mutable {
-                 self->respond(std::move(result), keep_alive, version);
-               });
+               [self = std::move(self), result = std::move(result), keep_alive, version,
+                head]() mutable { self->respond(std::move(result), keep_alive, version, head); });
   });
   if (!taken) return reject(http_reject::queue_full, 503, "Service Unavailable");
   ++server_.mutable_stats().requests;
 }
 
 // On the strand, with the worker's answer.
-void session::respond(http_response result, bool keep_alive, unsigned version) {
+void session::respond(http_response result, bool keep_alive, unsigned version, bool head) {
   if (!stream_.socket().is_open()) return;  // closed meanwhile (server stopping)
   if (result.stream && result.status == 200) return start_stream(std::move(result.stream), version);
   response_ = std::make_shared<bhttp::response<bhttp::string_body>>(
@@ -640,10 +640,19 @@ void session::respond(http_response result, bool keep_alive, unsigned version) {
   response_->set(bhttp::field::server, "hoistway");
   response_->set(bhttp::field::content_type, result.content_type);
   response_->set(bhttp::field::cache_control, "no-store");
-  for (const auto& [name, value] : result.headers) response_->set(name, value);
+  // A handler's header replaces the defaults above; Set-Cookie may come more than once.
+  for (const auto& [name, value] : result.headers) {
+    if (beast::iequals(name, "set-cookie"))
+      response_->insert(name, value);
+    else
+      response_->set(name, value);
+  }
   response_->keep_alive(keep_alive);
   response_->body() = std::move(result.body);
   response_->prepare_payload();
+  // HEAD: the headers GET would send (Content-Length included), no body (RFC 9110 §9.3.2).
+  // 304: no body either (the handler sends none).
+  if (head) response_->body().clear();
   write_response(keep_alive);
 }
 

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <condition_variable>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <stop_token>
@@ -16,6 +17,7 @@
 #include "hoistway/cloud/ingest/ingest.hpp"
 #include "hoistway/cloud/portal/api.hpp"
 #include "hoistway/cloud/portal/http.hpp"
+#include "hoistway/cloud/portal/web_assets.hpp"
 #include "hoistway/cloud/server/openapi_yaml.hpp"
 #include "hoistway/common/exit_codes.hpp"
 
@@ -144,14 +146,43 @@ int run_server(const server_config& config) {
     // Password hashing and mail queueing: a flood of these waits in the slow lane.
     ctx.slow_prefixes = {"/api/v1/eservice/", "/api/v1/portal/"};
   }
+  // The web pages, last: they answer every path the API does not own.
+  std::optional<std::filesystem::path> web_root;
+  if (!config.http.web_root.empty())
+    web_root = config.http.web_root;
+  else
+    web_root = web_assets::default_root();
+  if (web_root) {
+    auto pages = web_assets::load(*web_root);
+    if (!pages) {
+      // Named in the config and unusable: a configuration error. Found by default: served
+      // without pages, said once.
+      if (!config.http.web_root.empty()) {
+        spdlog::error("[http] web_root: {}", pages.error().message);
+        return ex::config;
+      }
+      spdlog::warn("web pages not served: {}", pages.error().message);
+    } else {
+      spdlog::info("web pages: {} files ({} bytes) from {}", (*pages)->file_count(),
+                   (*pages)->byte_count(), web_root->string());
+      ctx.modules.push_back([p = *pages](const http_request& r) { return p->handle(r); });
+    }
+  } else {
+    spdlog::warn(
+        "web pages not found beside the executable ([http] web_root names them): "
+        "serving the API alone");
+  }
   auto routes = std::make_shared<const api>(ctx);
   auto options = server_options(config.http);
   options.address = config.http_address;
   options.port = config.http_port;
   options.stats = http_stats;
   options.lane_of = [routes](const http_request& r) { return routes->lane_of(r); };
-  auto server =
-      http_server::create(options, [routes](const http_request& r) { return routes->handle(r); });
+  auto server = http_server::create(options, [routes](const http_request& r) {
+    auto response = routes->handle(r);
+    security_headers(response);
+    return response;
+  });
   if (!server) {
     spdlog::error("{}", server.error().message);
     return ex::unavailable;

@@ -39,7 +39,8 @@ common::result<server_config> server_config::load(const std::string& path) {
   http.only({"address", "port", "threads", "workers", "slow_workers", "queue", "max_connections",
              "max_connections_per_address", "max_body_bytes", "header_timeout_ms",
              "body_timeout_ms", "idle_timeout_ms", "write_timeout_ms", "max_streams",
-             "max_streams_per_key", "stream_check_ms", "metrics_listen", "metrics_token_file"});
+             "max_streams_per_key", "stream_check_ms", "metrics_listen", "metrics_token_file",
+             "web_root"});
   c.http_address = http.text("address", "127.0.0.1");
   c.http_port = static_cast<std::uint16_t>(http.integer("port", 8080, 0, 65535));
   {
@@ -84,6 +85,7 @@ common::result<server_config> server_config::load(const std::string& path) {
       }
     }
     h.metrics_token_file = http.text("metrics_token_file", "");
+    h.web_root = http.text("web_root", "");
   }
 
   auto store = root.child("store");

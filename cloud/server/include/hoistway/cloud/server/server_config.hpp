@@ -41,6 +41,9 @@ struct http_config {
   std::chrono::milliseconds stream_check{2'000};  // a stream re-checks its key this often
   std::string metrics_listen;                     // "host:port": /metrics there only; "" none
   std::string metrics_token_file;  // a file holding the bearer token /metrics then needs
+  // The built web pages (node web/build.mjs) served under /; "" finds them beside the executable
+  // (bin/../web, bin/../share/hoistway/web) or serves the API alone.
+  std::string web_root;
 };
 
 // The whole server's configuration: the ingest's (ingest_config) and, beside it, the API
