@@ -1,4 +1,5 @@
 // The app: picks the screen for the path. Each service keeps its routes beside its screens.
+import { accessRoutes } from "./access/routes";
 import { eserviceRoutes } from "./eservice/routes";
 import { portalRoutes } from "./portal/routes";
 import { Layout } from "./components/layout";
@@ -44,7 +45,7 @@ function NotFound() {
   );
 }
 
-const routes: Route[] = [{ pattern: "/", view: () => <Home /> }, ...eserviceRoutes, ...portalRoutes];
+const routes: Route[] = [{ pattern: "/", view: () => <Home /> }, ...eserviceRoutes, ...accessRoutes, ...portalRoutes];
 
 export function App() {
   const { path } = useLocation();
