@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "core.hpp"
+#include "hoistway/cloud/accounts/session_flow.hpp"
 #include "http_helpers.hpp"
 #include "protection.hpp"
-#include "hoistway/cloud/accounts/session_flow.hpp"
 
 namespace hoistway::cloud::accounts {
 
