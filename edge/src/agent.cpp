@@ -28,8 +28,10 @@
 #include "hoistway/common/wire_codec.hpp"
 #include "hoistway/edge/cli/server.hpp"
 #include "hoistway/edge/cli/views.hpp"
+#include "hoistway/edge/command_handler.hpp"
 #include "hoistway/edge/controller_client.hpp"
 #include "hoistway/edge/deriver.hpp"
+#include "hoistway/edge/flush_tracker.hpp"
 #include "hoistway/edge/outbox.hpp"
 #include "hoistway/edge/systemd.hpp"
 #include "hoistway/edge/uplink/window.hpp"
@@ -68,7 +70,20 @@ class agent_impl final : public agent {
 
   int run() override {
     started_wall_ = clock_->wall_ms();
-    restore_replay_guard();
+    commands_.emplace(
+        command_handler::identity{
+            config_.device_id, config_.key_id, config_.key,
+            std::chrono::duration_cast<std::chrono::milliseconds>(config_.command_max_age),
+            boot_id_},
+        box_,
+        command_handler::effects{
+            [this] { return box_.depth(); }, [this] { deriver_.request_snapshot(); },
+            [this](double hz) {
+              sample_interval_ =
+                  std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(1000.0 / hz)));
+              return sample_hz();
+            }},
+        started_wall_);
     spdlog::info("agent {} boot {} ({}) starting; outbox holds {} records", config_.device_id,
                  boot_, boot_id_, box_.depth());
     // The CLI is the technician's window, not the agent's purpose: if its socket cannot be
@@ -127,7 +142,7 @@ class agent_impl final : public agent {
     signals_.cancel();
     if (cli_) cli_->stop();
     followers_.clear();
-    flushers_.clear();
+    flushes_.clear();
   }
 
   // The sampling tick runs on the io_context; the controller read itself runs on `reader_`, so
@@ -322,21 +337,6 @@ class agent_impl final : public agent {
     pump();
   }
 
-  // Fills the replay guard with the command ids accepted within the replay window before this
-  // start, so a command replayed across a restart is refused too.
-  void restore_replay_guard() {
-    const auto window =
-        std::chrono::duration_cast<std::chrono::milliseconds>(config_.command_max_age).count();
-    auto ids = box_.accepted_commands(clock_->wall_ms() - 2 * window, 4096);
-    if (!ids) {
-      // Fail closed: without the ids, every command is refused until they read (see on_command).
-      spdlog::error("outbox: reading accepted command ids: {}", ids.error().message);
-      replay_unknown_ = true;
-      return;
-    }
-    for (const auto& [id, at] : *ids) replay_.restore(id, at);
-  }
-
   void check_ack_timeout() {
     if (window_.check_ack_timeout()) {
       spdlog::warn("no stored-ack for {} ms: resending from seq {}", config_.ack_timeout.count(),
@@ -389,60 +389,7 @@ class agent_impl final : public agent {
   // ---- down-link commands
   // -------------------------------------------------------------------------
   void on_command(const common::mqtt::message& m) {
-    const auto now = clock_->wall_ms();
-    downlink::verify_options options;
-    options.device_id = config_.device_id;
-    options.key_id = config_.key_id;
-    options.key = config_.key;
-    options.now_ms = now;
-    options.max_age_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(config_.command_max_age).count();
-    auto cmd = downlink::verify_command(m.payload, options);
-    std::optional<downlink::rejection> rejected;
-    std::string id;
-    json result = json::object();
-    if (!cmd) {
-      rejected = cmd.error();
-      id = cmd.error().id;
-    } else if (id = cmd->id; replay_unknown_) {
-      rejected = downlink::rejection{downlink::reject_reason::replayed,
-                                     "the ids accepted before this start could not be read", id};
-    } else if (!replay_.accept(cmd->id, now, options.max_age_ms)) {
-      rejected =
-          downlink::rejection{downlink::reject_reason::replayed, "command id already accepted", id};
-    } else if (auto kept = box_.remember_command(id, now, now - 2 * options.max_age_ms); !kept) {
-      // Run nothing the guard could not keep: after a restart it would run again on a replay.
-      rejected = downlink::rejection{downlink::reject_reason::replayed,
-                                     "cannot keep the command id: " + kept.error().message, id};
-    } else {
-      switch (cmd->kind) {
-        case downlink::command_kind::ping:
-          result = {{"pong", true},
-                    {"agent_version", common::version},
-                    {"boot_id", boot_id_},
-                    {"outbox_depth", box_.depth()}};
-          break;
-        case downlink::command_kind::request_snapshot:
-          deriver_.request_snapshot();
-          result = {{"snapshot", "requested"}};
-          break;
-        case downlink::command_kind::set_sampling_rate:
-          sample_interval_ = std::chrono::milliseconds(
-              static_cast<std::int64_t>(std::llround(1000.0 / cmd->sample_hz)));
-          result = {{"sample_hz", sample_hz()}};
-          break;
-      }
-      ++commands_accepted_;
-      spdlog::info("command {} ({}) done", downlink::to_string(cmd->kind), id);
-    }
-    if (rejected) {
-      ++commands_rejected_[static_cast<std::size_t>(rejected->reason)];
-      spdlog::warn("command rejected: {} ({})", downlink::to_string(rejected->reason),
-                   rejected->detail);
-    }
-    const auto body = downlink::result_body(id, config_.device_id, now, rejected, dump(result));
-    const auto message = downlink::sign(body, config_.key_id, config_.key,
-                                        common::crypto::key_purpose::command_result);
+    const auto message = commands_->handle(m.payload, clock_->wall_ms());
     if (auto st = link_->publish(common::topics::cmd_result(config_.device_id), message,
                                  common::mqtt::qos::at_least_once, common::mqtt::retain::no);
         !st) {
@@ -521,8 +468,10 @@ class agent_impl final : public agent {
     facts.outbox_read_failures = outbox_read_failures_;
     facts.outbox = box_.stats();
     facts.visit = &box_.visit();
-    facts.commands_accepted = commands_accepted_;
-    facts.commands_rejected = commands_rejected_;
+    if (commands_) {
+      facts.commands_accepted = commands_->accepted();
+      facts.commands_rejected = commands_->rejected();
+    }
     facts.cli_rejected = cli_rejected_;
     return cli::status_view(facts);
   }
@@ -638,18 +587,12 @@ class agent_impl final : public agent {
   }
 
   // Flush: done when the cloud has acknowledged everything committed before the request.
-  struct flusher {
-    std::shared_ptr<cli_reply> reply;
-    std::uint64_t from;
-    std::uint64_t target;
-  };
-
   void cli_flush(const std::shared_ptr<cli_reply>& reply) {
     const auto target = box_.stats().next_seq - 1;
-    flushers_.push_back({reply, box_.acked_through(), target});
+    flushes_.add(reply, box_.acked_through(), target);
     report_flush_progress();
     pump();
-    if (!flushers_.empty()) schedule_progress();
+    if (!flushes_.empty()) schedule_progress();
   }
 
   void schedule_progress() {
@@ -657,22 +600,13 @@ class agent_impl final : public agent {
     progress_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec || stopping_) return;
       report_flush_progress();
-      if (!flushers_.empty()) schedule_progress();
+      if (!flushes_.empty()) schedule_progress();
     });
   }
 
   void report_flush_progress() {
-    if (flushers_.empty()) return;
-    const auto acked = box_.acked_through();
-    std::erase_if(flushers_, [&](flusher& f) {
-      if (!f.reply->open()) return true;
-      if (acked >= f.target) {
-        answer(f.reply, cli::flush_done(f.target, box_.depth()));
-        return true;
-      }
-      f.reply->send(dump(cli::flush_progress(f.from, f.target, acked, window_.is_connected())));
-      return false;
-    });
+    if (flushes_.empty()) return;
+    flushes_.report(box_.acked_through(), box_.depth(), window_.is_connected());
   }
 
   agent_config config_;
@@ -702,9 +636,8 @@ class agent_impl final : public agent {
 
   std::deque<common::record> recent_;  // recent events (not samples), for the CLI
   std::vector<std::shared_ptr<cli_reply>> followers_;
-  std::vector<flusher> flushers_;
-  downlink::replay_guard replay_;
-  bool replay_unknown_ = false;  // the accepted ids could not be read at start: refuse commands
+  flush_tracker flushes_;                    // hoistctl flush requests waiting for acks
+  std::optional<command_handler> commands_;  // made in run(): it reads the accepted ids
 
   bool stopping_ = false;
   bool controller_ok_ = true;
@@ -719,9 +652,7 @@ class agent_impl final : public agent {
   std::uint64_t ack_failures_ = 0;          // acks that passed every check, outbox failed
   std::uint64_t outbox_read_failures_ = 0;  // reads that paused publishing
   std::uint64_t publish_failures_ = 0;
-  std::uint64_t commands_accepted_ = 0;
   std::array<std::uint64_t, cli::reject_reason_count> cli_rejected_{};
-  std::array<std::uint64_t, downlink::reject_reason_count> commands_rejected_{};
 };
 
 }  // namespace

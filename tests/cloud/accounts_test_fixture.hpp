@@ -1,7 +1,8 @@
 // A test installation of the accounts module: a store file with two customers, their buildings,
-// units and contracts; the module and the operator face on it, a manual clock, a cookie jar, and
-// the mail outbox read back from the database. Argon2id runs with the test profile, through a
-// hasher that counts its calls (each call is one Argon2id).
+// units and contracts (made through the registry, tests/support/tenancy.hpp); the module and the
+// operator face on it, a manual clock, a cookie jar, and the mail outbox read back from the
+// database. Argon2id runs with the test profile, through a hasher that counts its calls (each call
+// is one Argon2id).
 #pragma once
 
 #include <doctest/doctest.h>
@@ -22,6 +23,7 @@
 #include "hoistway/common/config.hpp"
 #include "hoistway/common/sqlite.hpp"
 #include "temp_dir.hpp"
+#include "tenancy.hpp"
 
 namespace accounts_test {
 
@@ -71,21 +73,16 @@ class fixture {
       : hasher(std::move(counter)) {
     path_ = dir_.file("cloud.db");
     {
-      auto st = hc::store::open(path_);
-      REQUIRE(st);
+      // C1 has U1 (monitored), U2 (never) and U4 (a contract that ended at 1000); C2 has U3.
+      hoistway::testing::tenancy t(path_, clock_);
+      t.customer("C1", "Sakura Building Co.").customer("C2", "Fuji Tower KK");
+      t.building("B1", "C1", "Sakura Building", "Tokyo")
+          .building("B2", "C2", "Fuji Tower", "Osaka");
+      t.device("d1").device("d2");
+      t.unit("U1", "d1", 0, "B1", "Sakura 1").unit("U2", "d1", 1, "B1", "Sakura 2");
+      t.unit("U4", "d1", 2, "B1", "Sakura 3").unit("U3", "d2", 0, "B2", "Fuji 1");
+      t.contract("U1", 0).contract("U3", 0).contract("U4", 0, 1000);
     }
-    auto db = hoistway::common::sqlite::database::open(path_);
-    REQUIRE(db);
-    REQUIRE(db->exec(R"sql(
-INSERT INTO customers VALUES ('C1', 'Sakura Building Co.', 0), ('C2', 'Fuji Tower KK', 0);
-INSERT INTO buildings(building_id, customer_id, name, address) VALUES ('B1', 'C1', 'Sakura Building', 'Tokyo'), ('B2', 'C2', 'Fuji Tower', 'Osaka');
-INSERT INTO devices(device_id, key_id, key) VALUES ('d1', 1, x'00'), ('d2', 1, x'00');
-INSERT INTO units(unit_id, device_id, car, building_id, name) VALUES
-  ('U1', 'd1', 0, 'B1', 'Sakura 1'), ('U2', 'd1', 1, 'B1', 'Sakura 2'), ('U4', 'd1', 2, 'B1', 'Sakura 3'),
-  ('U3', 'd2', 0, 'B2', 'Fuji 1');
-INSERT INTO contracts(unit_id, kind, starts_ms, ends_ms) VALUES
-  ('U1', 'monitoring', 0, NULL), ('U3', 'monitoring', 0, NULL), ('U4', 'monitoring', 0, 1000);
-)sql"));
     // The tests speak plain HTTP and plain SMTP, so they turn the TLS defaults off explicitly.
     std::string text =
         "smtp.url = \"smtp://127.0.0.1:9\"\nsmtp.require_tls = false\nresend_interval_s = 60\n"

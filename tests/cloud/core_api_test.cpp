@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "require_ok.hpp"
 #include "temp_dir.hpp"
+#include "tenancy.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -152,23 +153,12 @@ struct fixture {
   }
 
   void setup_registry() {
-    auto reg = hc::registry::open(path, clock);
-    REQUIRE_OK(reg);
-    REQUIRE(reg->add_customer("A", "Alpha"));
-    REQUIRE(reg->add_customer("B", "Beta"));
-    REQUIRE(reg->add_building("bA", "A", "Alpha Tower", ""));
-    REQUIRE(reg->add_building("bB", "B", "Beta Tower", ""));
-    REQUIRE(reg->add_device("dA"));
-    REQUIRE(reg->add_device("dB"));
-    REQUIRE(reg->add_unit("uA1", "dA", 0, "bA", "Alpha 1"));
-    REQUIRE(reg->add_unit("uA2", "dA", 1, "bA", "Alpha 2"));
-    REQUIRE(reg->add_unit("uB1", "dB", 0, "bB", "Beta 1"));
-    REQUIRE(reg->add_contract("uA1", t0 - 24 * hour, std::nullopt));
-    REQUIRE(reg->add_contract("uB1", t0 - 24 * hour, std::nullopt));
-    key_a = *reg->create_api_key("A", "a");
-    key_b = *reg->create_api_key("B", "b");
-    key_a_revoked = *reg->create_api_key("A", "old");
-    REQUIRE(reg->revoke_api_key(key_a_revoked.key_id));
+    hoistway::testing::tenancy t(path, clock);
+    hoistway::testing::two_customers(t, t0 - 24 * hour);
+    key_a = t.key("A", "a");
+    key_b = t.key("B", "b");
+    key_a_revoked = t.key("A", "old");
+    REQUIRE(t.registry().revoke_api_key(key_a_revoked.key_id));
   }
 
   void setup_records() {
@@ -1006,11 +996,10 @@ TEST_CASE("api: event streams are capped per key and in total: 429 with Retry-Af
 
 TEST_CASE("api: a revoked key ends its stream; an ended contract stops that unit's events") {
   fixture f;
-  auto reg = hc::registry::open(f.path, f.clock);
-  REQUIRE_OK(reg);
+  hoistway::testing::tenancy tenancy(f.path, f.clock);
   REQUIRE(f.key_a.key_id != f.key_b.key_id);
   // A second monitored unit of customer A, so one contract can end while the stream goes on.
-  REQUIRE(reg->add_contract("uA2", t0, std::nullopt));
+  tenancy.contract("uA2", t0);
   f.clock->advance(1000);
   REQUIRE(f.directory->refresh());
 
@@ -1030,7 +1019,7 @@ TEST_CASE("api: a revoked key ends its stream; an ended contract stops that unit
   CHECK(seen[1].id == second);
 
   // uA1's contract ends: the next take (an event, or the server's periodic one) drops it.
-  REQUIRE(reg->end_contracts("uA1", f.clock->wall_ms()));
+  REQUIRE(tenancy.registry().end_contracts("uA1", f.clock->wall_ms()));
   f.clock->advance(1000);
   REQUIRE(f.directory->refresh());
   f.bus->publish("uA1", hc::push_type::status, R"({"n":3})");
@@ -1048,7 +1037,7 @@ TEST_CASE("api: a revoked key ends its stream; an ended contract stops that unit
   CHECK(a.stream->take().empty());  // announced once, then silence for uA1
 
   // Key A is revoked: its stream says so and ends, with or without an event to carry it.
-  REQUIRE(reg->revoke_api_key(f.key_a.key_id));
+  REQUIRE(tenancy.registry().revoke_api_key(f.key_a.key_id));
   f.clock->advance(1000);
   REQUIRE(f.directory->refresh());
   const auto last = a.stream->take();

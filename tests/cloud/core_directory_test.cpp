@@ -8,12 +8,15 @@
 
 #include <unistd.h>
 #include "temp_dir.hpp"
+#include "tenancy.hpp"
 
 #include <atomic>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 
+#include "hoistway/cloud/accounts/account_store.hpp"
 #include "hoistway/cloud/registry/registry.hpp"
 #include "hoistway/common/time.hpp"
 
@@ -31,22 +34,13 @@ struct fixture {
   temp_dir dir;
   std::shared_ptr<common::manual_clock> clock = std::make_shared<common::manual_clock>();
   std::string path = dir.file("cloud.db");
-  hc::registry reg = open_registry();
+  hoistway::testing::tenancy tenancy{path, clock};
+  hc::registry& reg = tenancy.registry();
   hc::api_key_secret key_a, key_a_revoked, key_b;
   std::shared_ptr<hc::directory> dir_;
 
   fixture() {
-    REQUIRE(reg.add_customer("A", "Alpha"));
-    REQUIRE(reg.add_customer("B", "Beta"));
-    REQUIRE(reg.add_building("bA", "A", "Alpha Tower", ""));
-    REQUIRE(reg.add_building("bB", "B", "Beta Tower", ""));
-    REQUIRE(reg.add_device("dA"));
-    REQUIRE(reg.add_device("dB"));
-    REQUIRE(reg.add_unit("uA1", "dA", 0, "bA", "Alpha 1"));
-    REQUIRE(reg.add_unit("uA2", "dA", 1, "bA", "Alpha 2"));
-    REQUIRE(reg.add_unit("uB1", "dB", 0, "bB", "Beta 1"));
-    REQUIRE(reg.add_contract("uA1", clock->wall_ms() - 1000, std::nullopt));
-    REQUIRE(reg.add_contract("uB1", clock->wall_ms() - 1000, std::nullopt));
+    hoistway::testing::two_customers(tenancy, clock->wall_ms() - 1000);
     key_a = make_key("A");
     key_a_revoked = make_key("A");
     key_b = make_key("B");
@@ -56,16 +50,7 @@ struct fixture {
     dir_ = *d;
   }
 
-  hc::registry open_registry() {
-    auto r = hc::registry::open(path, clock);
-    REQUIRE_OK(r);
-    return std::move(*r);
-  }
-  hc::api_key_secret make_key(const std::string& customer) {
-    auto k = reg.create_api_key(customer, "test");
-    REQUIRE(k.has_value());
-    return *k;
-  }
+  hc::api_key_secret make_key(const std::string& customer) { return tenancy.key(customer); }
   hc::directory& d() { return *dir_; }
 };
 
@@ -189,4 +174,35 @@ TEST_CASE("directory: a contract that ends while the server runs ends monitoring
   CHECK(f.d().unit_of("A", "uA3").value().monitored);
   f.clock->advance(1000);  // the contract ended 500 ms ago; the snapshot is 1000 ms old
   CHECK_FALSE(f.d().unit_of("A", "uA3").value().monitored);
+}
+
+TEST_CASE("directory: the registry's and the accounts' unit lists say monitored as it does") {
+  fixture f;
+  const auto now = f.clock->wall_ms();
+  // Besides uA1 and uB1 (running) and uA2 (none): one that starts later, one ended, one running
+  // until later, one that ends exactly now (ended).
+  f.tenancy.unit("uA3", "dA", 2, "bA", "Alpha 3").contract("uA3", now + 10);
+  f.tenancy.unit("uA4", "dA", 3, "bA", "Alpha 4").contract("uA4", now - 100, now - 10);
+  f.tenancy.unit("uA5", "dA", 4, "bA", "Alpha 5").contract("uA5", now - 100, now + 100);
+  f.tenancy.unit("uA6", "dA", 5, "bA", "Alpha 6").contract("uA6", now - 100, now);
+  f.clock->advance(1000);
+  f.clock->jump_wall(-1000);  // the snapshot reloads (mono moved on) at the same wall time
+  REQUIRE(f.d().refresh());
+  const std::map<std::string, bool> expected{{"uA1", true},  {"uA2", false}, {"uA3", false},
+                                             {"uA4", false}, {"uA5", true},  {"uA6", false}};
+  std::map<std::string, bool> dir;
+  for (const auto& u : f.d().units_of("A")) dir[u.unit_id] = u.monitored;
+  CHECK(dir == expected);
+  std::map<std::string, bool> reg;
+  auto units = f.reg.units("A");
+  REQUIRE_OK(units);
+  for (const auto& u : *units) reg[u.unit_id] = u.monitored;
+  CHECK(reg == expected);
+  auto accounts = hoistway::cloud::accounts::account_store::open(f.path);
+  REQUIRE_OK(accounts);
+  auto listed = (*accounts)->customer_units("A", now);
+  REQUIRE_OK(listed);
+  std::map<std::string, bool> acc;
+  for (const auto& u : *listed) acc[u.unit_id] = u.monitored;
+  CHECK(acc == expected);
 }

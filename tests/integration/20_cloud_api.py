@@ -16,16 +16,14 @@ import hmac
 import json
 import os
 import signal
-import socket
 import sqlite3
 import struct
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Failure, check, run, wait_for  # noqa: E402
+from harness import Failure, SseStream, check, run, wait_for  # noqa: E402
 
 A_DEVICE, A_UNITS = "it-a", ["A-1", "A-2"]
 B_DEVICE, B_UNITS = "it-b", ["B-1", "B-2"]
@@ -79,48 +77,9 @@ def check_replay_stores_nothing(system, frame, what):
     check(len(records_of(system, A_DEVICE)) == count, f"{what} adds no row")
 
 
-class SseClient:
-    """A minimal EventSource: reads events from /api/v1/stream in a thread."""
-
-    def __init__(self, system, last_event_id=None):
-        self.events = []
-        self.sock = socket.create_connection(("127.0.0.1", system.http_port), timeout=30)
-        headers = f"Authorization: Bearer {system.tokens['it-customer']}\r\n"
-        if last_event_id is not None:
-            headers += f"Last-Event-ID: {last_event_id}\r\n"
-        self.sock.sendall(f"GET /api/v1/stream HTTP/1.1\r\nHost: x\r\n{headers}\r\n".encode())
-        self.thread = threading.Thread(target=self._read, daemon=True)
-        self.thread.start()
-
-    def _read(self):
-        buf = b""
-        try:
-            while True:
-                chunk = self.sock.recv(65536)
-                if not chunk:
-                    return
-                buf += chunk
-                while b"\n\n" in buf:
-                    block, buf = buf.split(b"\n\n", 1)
-                    event = {}
-                    for line in block.decode(errors="replace").splitlines():
-                        if line.startswith("id: "):
-                            event["id"] = int(line[4:])
-                        elif line.startswith("event: "):
-                            event["event"] = line[7:]
-                        elif line.startswith("data: "):
-                            event["data"] = json.loads(line[6:])
-                    if "id" in event:
-                        self.events.append(event)
-        except OSError:
-            return
-
-    def close(self):
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.sock.close()
+def sse_client(system, last_event_id=None):
+    """The API customer's stream (harness.SseStream), resumed from `last_event_id` if given."""
+    return SseStream(system.http_port, system.tokens["it-customer"], last_event_id, timeout=30)
 
 
 def scenario(system):
@@ -160,19 +119,19 @@ def scenario(system):
     check(code == 200, f"visits need no monitoring contract: {code}")
 
     # --- SSE: see changes, then resume without loss -----------------------------------------
-    first = SseClient(system)
-    wait_for("status events on the stream", lambda: len(first.events) >= 3, timeout=30)
-    check(all(e["data"]["unit_id"] in ("A-1", "A-2") for e in first.events),
+    first = sse_client(system)
+    wait_for("status events on the stream", lambda: len(first.numbered()) >= 3, timeout=30)
+    check(all(e["data"]["unit_id"] in ("A-1", "A-2") for e in first.numbered()),
           "the stream carries only the caller's units")
-    reference = SseClient(system, last_event_id=first.events[0]["id"])
+    reference = sse_client(system, last_event_id=first.numbered()[0]["id"])
     first.close()
-    last_seen = first.events[-1]["id"]
+    last_seen = first.numbered()[-1]["id"]
     time.sleep(3)  # events happen while the first client is away
-    resumed = SseClient(system, last_event_id=last_seen)
-    wait_for("the resumed client to catch up", lambda: len(resumed.events) >= 3, timeout=30)
+    resumed = sse_client(system, last_event_id=last_seen)
+    wait_for("the resumed client to catch up", lambda: len(resumed.numbered()) >= 3, timeout=30)
     time.sleep(1)
-    got = [e["id"] for e in resumed.events]
-    want = [e["id"] for e in reference.events if e["id"] > last_seen][:len(got)]
+    got = [e["id"] for e in resumed.numbered()]
+    want = [e["id"] for e in reference.numbered() if e["id"] > last_seen][:len(got)]
     check(got[:len(want)] == want and len(want) >= 3,
           f"the resumed stream must continue exactly after {last_seen}: {got[:5]} vs {want[:5]}")
     resumed.close()

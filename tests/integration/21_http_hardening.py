@@ -20,11 +20,10 @@ import json
 import os
 import socket
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Failure, check, run, wait_for  # noqa: E402
+from harness import Failure, SseStream, check, run, wait_for  # noqa: E402
 
 DEVICE, UNITS = "it-h", ["H-1", "H-2"]
 CUSTOMER = "it-customer"
@@ -75,74 +74,8 @@ def metric(port, name, labels="", source="127.0.0.1"):
     return 0.0
 
 
-class Stream:
-    """A minimal EventSource on a thread: keeps every event (with or without id), the status, and
-    whether the server ended the stream."""
-
-    def __init__(self, port, token):
-        self.events = []
-        self.status = None
-        self.headers = ""
-        self.ended = threading.Event()
-        self.lock = threading.Lock()
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=60)
-        self.sock.sendall(f"GET /api/v1/stream HTTP/1.1\r\nHost: x\r\n"
-                          f"Authorization: Bearer {token}\r\n\r\n".encode())
-        self.thread = threading.Thread(target=self._read, daemon=True)
-        self.thread.start()
-
-    def _read(self):
-        buf = b""
-        try:
-            while True:
-                chunk = self.sock.recv(65536)
-                if not chunk:
-                    break
-                buf += chunk
-                if self.status is None and b"\r\n\r\n" in buf:
-                    head, buf = buf.split(b"\r\n\r\n", 1)
-                    lines = head.decode(errors="replace").split("\r\n")
-                    self.headers = "\n".join(lines[1:])
-                    self.status = int(lines[0].split()[1])
-                # Chunk-size lines are hex digits alone on a line: drop them with the blank ones.
-                while b"\n\n" in buf:
-                    block, buf = buf.split(b"\n\n", 1)
-                    event = {}
-                    for line in block.decode(errors="replace").splitlines():
-                        if line.startswith("id: "):
-                            event["id"] = int(line[4:])
-                        elif line.startswith("event: "):
-                            event["event"] = line[7:]
-                        elif line.startswith("data: "):
-                            try:
-                                event["data"] = json.loads(line[6:])
-                            except ValueError:
-                                event["data"] = line[6:]
-                    if "event" in event:
-                        with self.lock:
-                            self.events.append(event)
-        except OSError:
-            pass
-        self.ended.set()
-
-    def snapshot(self):
-        with self.lock:
-            return list(self.events)
-
-    def of_unit(self, unit):
-        return [e for e in self.snapshot() if "id" in e and isinstance(e.get("data"), dict)
-                and e["data"].get("unit_id") == unit]
-
-    def close(self):
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.sock.close()
-
-
 def stream_status(port, token):
-    s = Stream(port, token)
+    s = SseStream(port, token)
     try:
         wait_for("the stream's answer", lambda: s.status is not None, timeout=10)
         return s.status
@@ -162,15 +95,15 @@ def key_id_of(token):
 
 def streams_and_caps(system, port):
     token = system.tokens[CUSTOMER]
-    first = Stream(port, token)
+    first = SseStream(port, token)
     wait_for("status events of both units on the stream",
              lambda: first.of_unit(UNITS[0]) and first.of_unit(UNITS[1]), timeout=90)
     check(first.status == 200, f"the stream answered {first.status}")
 
     # --- caps: max_streams_per_key = 3 ------------------------------------------------------------
-    more = [Stream(port, token) for _ in range(2)]
+    more = [SseStream(port, token) for _ in range(2)]
     wait_for("two more streams", lambda: all(s.status == 200 for s in more), timeout=10)
-    over = Stream(port, token)
+    over = SseStream(port, token)
     wait_for("the fourth stream's answer", lambda: over.status is not None, timeout=10)
     check(over.status == 429, f"the key's fourth stream answered {over.status}, not 429")
     check("Retry-After:" in over.headers, f"429 without Retry-After: {over.headers}")

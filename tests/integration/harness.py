@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -298,6 +299,81 @@ class System:
     def report(self):
         for p in self.processes:
             print(f"----- {p.name} ({' '.join(p.argv)}) -----\n{p.tail()}", file=sys.stderr)
+
+
+
+class SseStream:
+    """A minimal EventSource on /api/v1/stream, read in a thread: the HTTP status and headers,
+    every event as {"event", "id" (if any), "data" (JSON, else the text)}, and whether the server
+    ended the stream. `last_event_id` resumes, as a browser's EventSource does."""
+
+    def __init__(self, port, token, last_event_id=None, timeout=60):
+        self.events = []
+        self.status = None
+        self.headers = ""
+        self.ended = threading.Event()
+        self.lock = threading.Lock()
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        headers = f"Authorization: Bearer {token}\r\n"
+        if last_event_id is not None:
+            headers += f"Last-Event-ID: {last_event_id}\r\n"
+        self.sock.sendall(f"GET /api/v1/stream HTTP/1.1\r\nHost: x\r\n{headers}\r\n".encode())
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        buf = b""
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    break
+                buf += chunk
+                if self.status is None and b"\r\n\r\n" in buf:
+                    head, buf = buf.split(b"\r\n\r\n", 1)
+                    lines = head.decode(errors="replace").split("\r\n")
+                    self.headers = "\n".join(lines[1:])
+                    self.status = int(lines[0].split()[1])
+                # Chunk-size lines are hex digits alone on a line: drop them with the blank ones.
+                while b"\n\n" in buf:
+                    block, buf = buf.split(b"\n\n", 1)
+                    event = {}
+                    for line in block.decode(errors="replace").splitlines():
+                        if line.startswith("id: "):
+                            event["id"] = int(line[4:])
+                        elif line.startswith("event: "):
+                            event["event"] = line[7:]
+                        elif line.startswith("data: "):
+                            try:
+                                event["data"] = json.loads(line[6:])
+                            except ValueError:
+                                event["data"] = line[6:]
+                    if "event" in event:
+                        with self.lock:
+                            self.events.append(event)
+        except OSError:
+            pass
+        self.ended.set()
+
+    def snapshot(self):
+        """Every event so far (a copy)."""
+        with self.lock:
+            return list(self.events)
+
+    def numbered(self):
+        """The events with an id (the bus's status and alert records), in order."""
+        return [e for e in self.snapshot() if "id" in e]
+
+    def of_unit(self, unit):
+        return [e for e in self.numbered() if isinstance(e.get("data"), dict)
+                and e["data"].get("unit_id") == unit]
+
+    def close(self):
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
 
 
 def purpose_key(key_hex, purpose):

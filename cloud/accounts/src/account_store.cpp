@@ -1,6 +1,7 @@
 // The accounts' SQL.
 #include "hoistway/cloud/accounts/account_store.hpp"
 
+#include "hoistway/cloud/registry/directory.hpp"
 #include "hoistway/cloud/store/store.hpp"
 #include "hoistway/common/crypto.hpp"
 
@@ -983,10 +984,8 @@ common::result<std::vector<sales_request>> account_store::sales_requests() {
 common::result<std::vector<customer_unit>> account_store::customer_units(
     const std::string& customer_id, std::int64_t now_ms) {
   lock guard(mutex_);
-  auto s = db_.prepare(R"sql(
-SELECT u.unit_id, u.name, b.building_id, b.name,
-       EXISTS (SELECT 1 FROM contracts c WHERE c.unit_id = u.unit_id AND c.kind = 'monitoring'
-               AND c.starts_ms <= ?2 AND (c.ends_ms IS NULL OR c.ends_ms > ?2))
+  auto s = db_.prepare("SELECT u.unit_id, u.name, b.building_id, b.name, " +
+                       monitored_now_sql("u.unit_id", 2) + R"sql(
 FROM units u JOIN buildings b ON b.building_id = u.building_id
 WHERE b.customer_id = ?1 ORDER BY b.building_id, u.unit_id)sql");
   if (!s) return std::unexpected(s.error());

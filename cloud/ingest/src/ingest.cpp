@@ -43,8 +43,11 @@ constexpr command_sender::timing command_timing{std::chrono::milliseconds(250),
                                                 std::chrono::milliseconds(300'000)};
 // How often the WAL is copied back into the database file, beside the writer (checkpointer).
 constexpr std::chrono::milliseconds checkpoint_interval{100};
-// How long after a commit the writer gathers frames for the next one (group commit).
+// How long after a commit the writer gathers frames for the next one (group commit), by the
+// injected clock; the wait is cut into slices so that a clock that does not follow real time (a
+// test's manual clock) is looked at again.
 constexpr std::chrono::milliseconds batch_gather{10};
+constexpr std::chrono::milliseconds batch_gather_slice{5};
 // After the store fails, the batch is tried again after a pause that doubles up to the maximum.
 constexpr std::chrono::milliseconds store_retry_min{100};
 constexpr std::chrono::milliseconds store_retry_max{5'000};
@@ -238,12 +241,12 @@ class ingest_impl final : public ingest {
         // Group commit: a batch that is not full waits until batch_gather after the previous
         // commit, so a stream of small frames shares one durable commit and one ack per device
         // instead of paying both per frame (at most batch_gather of added latency).
-        const auto gather_until = last_commit_ + batch_gather;
-        if (!queue_.empty() && queue_.size() < config_.max_batch_frames && !stopped_ &&
-            std::chrono::steady_clock::now() < gather_until) {
-          ready_.wait_until(lock, gather_until, [this] {
-            return stopped_ || queue_.size() >= config_.max_batch_frames;
-          });
+        const auto gather_until_ms = last_commit_mono_ms_ + batch_gather.count();
+        while (!queue_.empty() && queue_.size() < config_.max_batch_frames && !stopped_) {
+          const auto left = gather_until_ms - clock_->mono_ms();
+          if (left <= 0) break;
+          ready_.wait_for(lock, std::min(std::chrono::milliseconds(left), batch_gather_slice),
+                          [this] { return stopped_ || queue_.size() >= config_.max_batch_frames; });
         }
         if (queue_.empty()) {
           lock.unlock();
@@ -401,7 +404,7 @@ class ingest_impl final : public ingest {
     for (std::size_t r = 0; r < counted.rejected.size(); ++r) {
       counters_.rejected[r] += counted.rejected[r];
     }
-    last_commit_ = std::chrono::steady_clock::now();
+    last_commit_mono_ms_ = clock_->mono_ms();
     for (const auto& device : counted.devices_heard) presence_.heard(device, now);
     // Only now, with the records durable, may the agents forget them (publish_acks()).
     for (const auto& a : *acks) {
@@ -690,7 +693,8 @@ class ingest_impl final : public ingest {
   std::int64_t dead_letter_window_mono_ = 0;
   std::size_t dead_letters_in_window_ = 0;
   std::int64_t last_dead_letter_prune_mono_ = 0;
-  std::chrono::steady_clock::time_point last_commit_{};  // for the group commit's gathering
+  // For the group commit's gathering (clock_'s mono time); the first batch does not wait.
+  std::int64_t last_commit_mono_ms_ = std::numeric_limits<std::int64_t>::min() / 2;
   std::optional<retention> retention_;
   bool sweeping_ = false;
   std::vector<pushed> pushes_;

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -156,6 +157,32 @@ bool local_peer(const http_request& r) {
          r.header("x-real-ip").empty();
 }
 
+// What the stream says about itself, beside the bus's records (named by push_type): the caller
+// may read no more (`end`), events were missed (`reset`), a unit left the stream
+// (`unit_removed`). cloud/openapi.yaml names the same.
+enum class stream_notice : std::uint8_t { end, reset, unit_removed };
+
+std::string_view to_string(stream_notice notice) noexcept {
+  switch (notice) {
+    case stream_notice::end:
+      return "end";
+    case stream_notice::reset:
+      return "reset";
+    case stream_notice::unit_removed:
+      return "unit_removed";
+  }
+  return "unknown";
+}
+
+// One Server-Sent Event of type `type` (a push_type or a stream_notice) with one line of data.
+template <typename Type>
+std::string sse_event(Type type, std::string_view data, std::optional<std::uint64_t> id = {}) {
+  std::string out;
+  if (id) out += "id: " + std::to_string(*id) + "\n";
+  out += "event: " + std::string(to_string(type)) + "\ndata: " + std::string(data) + "\n\n";
+  return out;
+}
+
 // The push stream of one caller: status and alert events of the units its customer has a
 // monitoring contract for, re-checked at every take() against the directory's cached snapshot
 // (take() runs on the connection's I/O strand: memory only).
@@ -191,10 +218,11 @@ class sse_stream final : public http_stream {
       finished_ = true;
       if (who_.is_session()) {
         ++counters_->streams_signed_out;
-        out += "event: end\ndata: {\"reason\":\"the session was signed out or expired\"}\n\n";
+        out +=
+            sse_event(stream_notice::end, R"({"reason":"the session was signed out or expired"})");
       } else {
         ++counters_->streams_revoked;
-        out += "event: end\ndata: {\"reason\":\"the API key was revoked\"}\n\n";
+        out += sse_event(stream_notice::end, R"({"reason":"the API key was revoked"})");
       }
       return out;
     }
@@ -206,12 +234,12 @@ class sse_stream final : public http_stream {
         &scanned);
     if (missed && resumed_) {
       // The client asked to resume from an event that has left the ring: tell it to reload.
-      out += "event: reset\ndata: {\"reason\":\"events were missed; reload the state\"}\n\n";
+      out +=
+          sse_event(stream_notice::reset, R"({"reason":"events were missed; reload the state"})");
     }
     resumed_ = false;
     for (const auto& e : events) {
-      out += "id: " + std::to_string(e.id) + "\nevent: " + std::string(to_string(e.type)) +
-             "\ndata: " + e.data + "\n\n";
+      out += sse_event(e.type, e.data, e.id);
     }
     cursor_ = scanned;
     return out;
@@ -228,9 +256,9 @@ class sse_stream final : public http_stream {
     for (const auto& gone : units_) {
       if (now.contains(gone)) continue;
       ++counters_->stream_units_ended;
-      out += "event: unit_removed\ndata: " +
-             json{{"unit_id", gone}, {"reason", "the unit has no monitoring contract now"}}.dump() +
-             "\n\n";
+      out += sse_event(
+          stream_notice::unit_removed,
+          json{{"unit_id", gone}, {"reason", "the unit has no monitoring contract now"}}.dump());
     }
     units_ = std::move(now);
     snapshot_ = std::move(snap);

@@ -11,6 +11,13 @@ namespace hoistway::cloud {
 
 namespace sqlite = common::sqlite;
 
+std::string monitored_now_sql(std::string_view unit_column, int now_param) {
+  const auto now = "?" + std::to_string(now_param);
+  return "EXISTS(SELECT 1 FROM contracts c WHERE c.unit_id = " + std::string(unit_column) +
+         " AND c.kind = 'monitoring' AND c.starts_ms <= " + now + " AND (c.ends_ms IS NULL OR " +
+         "c.ends_ms > " + now + "))";
+}
+
 common::result<std::shared_ptr<directory>> directory::open(const std::string& store_path,
                                                            std::shared_ptr<common::clock> clock,
                                                            std::chrono::milliseconds max_age) {
@@ -37,10 +44,9 @@ common::result<std::shared_ptr<const directory::snapshot>> directory::load() {
     next->keys[keys->column_text(0)] = {keys->column_text(1), keys->column_blob(2)};
   }
   auto units = db_.prepare(
-      "SELECT u.unit_id, COALESCE(b.customer_id, ''), COALESCE(u.building_id, ''), u.name, "
-      "EXISTS(SELECT 1 FROM contracts c WHERE c.unit_id = u.unit_id AND c.kind = 'monitoring' "
-      "AND c.starts_ms <= ?1 AND (c.ends_ms IS NULL OR c.ends_ms > ?1)) "
-      "FROM units u LEFT JOIN buildings b ON b.building_id = u.building_id");
+      "SELECT u.unit_id, COALESCE(b.customer_id, ''), COALESCE(u.building_id, ''), u.name, " +
+      monitored_now_sql("u.unit_id", 1) +
+      " FROM units u LEFT JOIN buildings b ON b.building_id = u.building_id");
   if (!units) return std::unexpected(units.error());
   units->bind(1, clock_->wall_ms());
   while (true) {

@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hoistway/cloud/registry/directory.hpp"
 #include "hoistway/cloud/registry/time_zone.hpp"
 #include "hoistway/cloud/store/store.hpp"
 #include "hoistway/common/crypto.hpp"
@@ -326,9 +327,9 @@ common::status registry::add_unit(const std::string& unit_id, const std::string&
 common::result<std::vector<unit_info>> registry::units(const std::string& customer_id) {
   auto stmt = db_.prepare(
       "SELECT u.unit_id, u.device_id, u.car, COALESCE(u.building_id, ''), u.name, "
-      "COALESCE(b.customer_id, ''), EXISTS(SELECT 1 FROM contracts c WHERE c.unit_id = u.unit_id "
-      "AND c.kind = 'monitoring' AND c.starts_ms <= ?2 AND (c.ends_ms IS NULL OR c.ends_ms > ?2)), "
-      "u.landings, u.floor_labels "
+      "COALESCE(b.customer_id, ''), " +
+      monitored_now_sql("u.unit_id", 2) +
+      ", u.landings, u.floor_labels "
       "FROM units u LEFT JOIN buildings b ON b.building_id = u.building_id "
       "WHERE ?1 = '' OR b.customer_id = ?1 ORDER BY u.unit_id");
   if (!stmt) return std::unexpected(stmt.error());

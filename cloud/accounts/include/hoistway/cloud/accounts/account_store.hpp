@@ -1,7 +1,8 @@
 // The accounts' tables in the cloud store's SQLite file (schema component "accounts"), on the
 // module's own connection: eService and portal accounts, sessions, verification codes, access
 // requests, the sales queue, persisted locks, the mail outbox and the audit log. It also reads
-// the store's tenancy tables (customers, buildings, units, contracts) and, if it exists, `visits`.
+// the store's tenancy tables (customers, buildings, units, contracts) and, if it exists, `visits`;
+// whether a unit is monitored now is the directory's one definition (monitored_now_sql).
 //
 // Secrets never reach this class in clear: passwords and answers arrive as Argon2id strings,
 // codes as salted SHA-256, session tokens as SHA-256.

@@ -28,8 +28,15 @@ struct unit_entry {
   std::string customer_id;  // empty: not placed in a customer's building
   std::string building_id;
   std::string name;
-  bool monitored = false;
+  bool monitored = false;  // monitored_now_sql() at the snapshot's load
 };
+
+// "Is this unit monitored now", the one definition: a monitoring contract of the unit in
+// `unit_column` has started by the wall time bound to parameter `?now_param` (ms) and not ended.
+// An SQL expression, for the reads that must answer it inside a query (the directory's snapshot,
+// hoistway-admin's unit list, the accounts' unit lists joined with building names); everything
+// else asks the directory (unit_entry::monitored, snapshot::monitored_for).
+std::string monitored_now_sql(std::string_view unit_column, int now_param);
 
 // How a caller proved who it is: an API key, or a browser's signed-in session (the accounts
 // module resolves the cookie). A portal session sees what an API key sees; an eService session
