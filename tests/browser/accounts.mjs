@@ -5,7 +5,7 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import assert from "node:assert/strict";
-import { assertAccessible, credentials, screenshot, viewports } from "./lib.mjs";
+import { assertAccessible, baseUrl, credentials, screenshot, viewports } from "./lib.mjs";
 
 const bin = process.env.HOISTWAY_BIN ?? "build/bin";
 
@@ -108,4 +108,34 @@ export async function fieldError(page, inputId) {
 export async function metRules(page, listId) {
   // The rule's words only (each li also holds a visually hidden "met" for screen readers).
   return page.locator(`#${listId} li.met`).evaluateAll((lis) => lis.map((li) => li.firstChild?.textContent ?? ""));
+}
+
+// An eService account that has signed in once (what the portal's access request needs), made
+// over the JSON API in its own request context: returns {email, password, answer}.
+export async function signedInEservice(request) {
+  const email = newEmail("portal");
+  const temp = await registerEservice(email);
+  const password = `Es${Date.now() % 1e9}x`;
+  const answer = "Pochi";
+  const screen = await (await request.get(`${baseUrl}/api/v1/eservice/login`)).json();
+  const post = async (path, data) => {
+    const r = await request.post(`${baseUrl}${path}`, {
+      data,
+      headers: { "X-CSRF-Token": screen.csrf_token, "Content-Type": "application/json" },
+    });
+    assert.ok(r.ok(), `${path}: ${r.status()} ${await r.text()}`);
+    return r.json();
+  };
+  await post("/api/v1/eservice/login", { email, password: temp });
+  await post("/api/v1/eservice/password", {
+    email,
+    current_password: temp,
+    new_password: password,
+    new_password_confirm: password,
+  });
+  await post("/api/v1/eservice/security-question", { question_id: "pet_name", answer });
+  const step = await post("/api/v1/eservice/login", { email, password });
+  assert.equal(step.next, "security_challenge");
+  assert.equal((await post("/api/v1/eservice/security-answer", { answer })).next, "top");
+  return { email, password, answer };
 }

@@ -311,7 +311,7 @@ export function RequestScreen() {
   const f = refusal?.fields ?? {};
   if (stage === "done") {
     return (
-      <Layout service={t("service")} title={t("done_title")}>
+      <Layout service={t("service")} title={t("done_title")} key="done">
         <div class="card">
           <FormOk text={t("done_text")} />
           <p>
@@ -325,7 +325,7 @@ export function RequestScreen() {
   }
   if (stage === "question") {
     return (
-      <Layout service={t("service")} title={t("question_title")}>
+      <Layout service={t("service")} title={t("question_title")} key="question">
         <p>{t("question_intro")}</p>
         <form class="form card" ref={formRef} onSubmit={sendRequest} noValidate>
           <FormError text={refusal?.form ?? ""} />
@@ -336,7 +336,14 @@ export function RequestScreen() {
           )}
           <Field id="rq-answer" label={question || t("answer")} required error={f.answer?.text} errorLang={f.answer?.lang}>
             {(aria) => (
-              <input {...aria} type="password" autoComplete="off" value={answer} onInput={(e) => setAnswer(e.currentTarget.value)} />
+              <input
+                {...aria}
+                type="password"
+                autoComplete="off"
+                maxLength={64}
+                value={answer}
+                onInput={(e) => setAnswer(e.currentTarget.value)}
+              />
             )}
           </Field>
           <div class="actions">
@@ -358,7 +365,7 @@ export function RequestScreen() {
   );
 
   return (
-    <Layout service={t("service")} title={t("request_title")}>
+    <Layout service={t("service")} title={t("request_title")} key="form">
       <p class="notice">{t("request_notice")}</p>
       <p>{t("request_needs_eservice")}</p>
       <form class="form card" ref={formRef} onSubmit={submitForm} noValidate>

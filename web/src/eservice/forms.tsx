@@ -33,10 +33,15 @@ export function Field(p: FieldProps) {
   const described = [hintId, p.extraId ?? "", errorId].filter(Boolean).join(" ") || undefined;
   return (
     <div class="field">
-      <label for={p.id}>
-        {p.label}
-        {p.required && <span class="required"> ({t("required")})</span>}
-      </label>
+      <div class="label-row">
+        <label for={p.id}>{p.label}</label>
+        {/* Said by aria-required on the input; shown here for the eye. */}
+        {p.required && (
+          <span class="required" aria-hidden="true">
+            ({t("required")})
+          </span>
+        )}
+      </div>
       {p.hint && (
         <div class="hint" id={hintId}>
           {p.hint}

@@ -244,10 +244,10 @@ export function TopScreen() {
                   const date = formatDateTime(r.started_ms);
                   return (
                     <tr key={r.visit_id}>
-                      <td>{date}</td>
-                      <td>{u?.building_name ?? ""}</td>
-                      <td>{u ? `${u.name || u.unit_id} (${u.unit_id})` : r.unit_id}</td>
-                      <td>{r.technician}</td>
+                      <td data-label={t("col_date")}>{date}</td>
+                      <td data-label={t("col_building")}>{u?.building_name ?? ""}</td>
+                      <td data-label={t("col_unit")}>{u ? `${u.name || u.unit_id} (${u.unit_id})` : r.unit_id}</td>
+                      <td data-label={t("col_technician")}>{r.technician}</td>
                       <td>
                         {r.ended_ms ? (
                           <span class="badge ok">
