@@ -176,7 +176,7 @@ function Policy(p: {
 type Stage = "form" | "question" | "done";
 
 export function RequestScreen() {
-  useLang();
+  const lang = useLang();
   const [screen, setScreen] = useState<Screen | null>(null);
   const [stage, setStage] = useState<Stage>("form");
   const [email, setEmail] = useState("");
@@ -195,6 +195,7 @@ export function RequestScreen() {
   const [privacy, setPrivacy] = useState(false);
   const [terms, setTerms] = useState(false);
   const [question, setQuestion] = useState("");
+  const [questionId, setQuestionId] = useState("");
   const [answer, setAnswer] = useState("");
   const [busy, setBusy] = useState(false);
   const [refusal, setRefusal] = useState<Refusal | null>(null);
@@ -203,6 +204,22 @@ export function RequestScreen() {
   const passwordRef = useRef<HTMLInputElement>(null);
   useFocusHeading(`request-${stage}`);
   useFocusError(refusal, formRef);
+
+  // The eService question in the page's language (the server words it in the account's).
+  useEffect(() => {
+    if (!questionId) return;
+    let live = true;
+    api
+      .get<{ questions: { id: string; text: string }[] }>(`/api/v1/eservice/security-questions?language=${lang}`)
+      .then((r) => {
+        const same = r.questions.find((q) => q.id === questionId);
+        if (live && same) setQuestion(same.text);
+      })
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, [lang, questionId]);
 
   useEffect(() => {
     api
@@ -260,7 +277,7 @@ export function RequestScreen() {
     }
     void run(
       async () => {
-        const r = await api.post<{ question?: { text: string } }>("/api/v1/portal/access-request/form", {
+        const r = await api.post<{ question?: { id: string; text: string } }>("/api/v1/portal/access-request/form", {
           password,
           password_confirm: again,
           company,
@@ -274,6 +291,7 @@ export function RequestScreen() {
           terms_of_use_version: screen?.terms_of_use_version ?? "",
         });
         setQuestion(r.question?.text ?? "");
+        setQuestionId(r.question?.id ?? "");
         setStage("question");
       },
       (x) => {

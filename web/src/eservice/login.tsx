@@ -42,7 +42,22 @@ export function LoginScreen() {
   }, []);
   useEffect(() => {
     if (question) answerRef.current?.focus();
-  }, [question]);
+  }, [question?.id]);
+  // The question in the page's language: the switch may change after the server asked it.
+  useEffect(() => {
+    if (!question) return;
+    let live = true;
+    api
+      .get<{ questions: Question[] }>(`/api/v1/eservice/security-questions?language=${lang}`)
+      .then((r) => {
+        const same = r.questions.find((q) => q.id === question.id);
+        if (live && same && same.text !== question.text) setQuestion(same);
+      })
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, [lang, question?.id]);
 
   const after = currentQuery().get("next") ?? "/eservice";
 
