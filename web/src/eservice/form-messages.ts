@@ -11,6 +11,8 @@ type Key =
   | "throttled"
   | "account_locked"
   | "answer_locked"
+  | "daily_limit"
+  | "hours"
   | "busy"
   | "csrf"
   | "session_ended"
@@ -29,6 +31,8 @@ export const formWords: Dictionary<Key> = {
     account_locked: "安全のため、このアカウントは一時的にロックされています。{s}後にもう一度お試しください。",
     answer_locked:
       "セキュリティパスワードの誤りが続いたため、一時的にロックされています。{s}後にお試しいただくか、リセットをご依頼ください。",
+    daily_limit: "本日の受付回数の上限に達しました。{s}後にもう一度お試しください。",
+    hours: "{n}時間",
     busy: "ただいま混み合っています。{s}後にもう一度お試しください。",
     csrf: "画面の有効期限が切れました。ページを再読み込みしてからもう一度お試しください。",
     session_ended: "操作の有効期限が切れました。もう一度ログインしてください。",
@@ -46,6 +50,8 @@ export const formWords: Dictionary<Key> = {
     account_locked: "For your safety this account is locked for now. Please try again in {s}.",
     answer_locked:
       "Too many wrong answers to the security question: it is locked for now. Try again in {s}, or ask for a reset.",
+    daily_limit: "Today's limit of these requests is reached. Please try again in {s}.",
+    hours: "{n} hours",
     busy: "The service is busy. Please try again in {s}.",
     csrf: "This page has expired. Please reload it and try again.",
     session_ended: "Your session has ended. Please sign in again.",

@@ -121,8 +121,11 @@ export function generalText(e: ApiError): string {
   const detail = e.detail.toLowerCase();
   if (e.status === 0) return t("error_network");
   if (e.status === 429) {
+    // The server's reasons (cloud/accounts' throttle), each in the page's words.
     if (detail.includes("security question")) return t("answer_locked", { s: waitText(wait) });
-    if (detail.includes("lock") || detail.includes("safety")) return t("account_locked", { s: waitText(wait) });
+    if (detail.includes("daily limit")) return t("daily_limit", { s: waitText(wait) });
+    if (!detail.includes("address") && detail.includes("failed attempts; try again later"))
+      return t("account_locked", { s: waitText(wait) });
     return t("throttled", { s: waitText(wait) });
   }
   if (e.status === 503) return t("busy", { s: waitText(wait) });
@@ -133,6 +136,7 @@ export function generalText(e: ApiError): string {
 
 // "90 seconds" / "15 minutes" in the current language.
 export function waitText(seconds: number): string {
+  if (seconds >= 7200) return t("hours", { n: Math.ceil(seconds / 3600) });
   if (seconds >= 120) return t("minutes", { n: Math.ceil(seconds / 60) });
   return t("seconds", { n: seconds });
 }
