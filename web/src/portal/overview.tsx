@@ -3,11 +3,11 @@
 // icon + words + colour and the time of its data in the building's time zone ("as of"), marked
 // stale in words when the unit is offline or silent longer than expected.
 import { memo } from "preact/compat";
-import { formatTime, translator, useLang } from "../lib/i18n";
+import { translator, useLang } from "../lib/i18n";
 import { PortalLayout, StreamBadge } from "./frame";
 import { type Building, type Group, type UnitInfo, freshness, fractional_floor, useBuildings, useNow, useUnitStatus } from "./live";
 import { portal } from "./messages";
-import { direction_icon, direction_word, door_word, duration_words, floor_label, mode_word, service_badge, service_of } from "./words";
+import { clock_time, direction_icon, direction_word, door_word, duration_words, floor_label, mode_word, service_badge, service_of } from "./words";
 
 const t = translator(portal);
 
@@ -19,7 +19,7 @@ export function AsOf(props: { unit_id: string; zone: string | null }) {
   const at = s?.last_seen_at && s.updated_at ? (Date.parse(s.last_seen_at) > Date.parse(s.updated_at) ? s.last_seen_at : s.updated_at) : s?.updated_at;
   return (
     <p class={f.stale ? "as-of stale" : "as-of"} data-stale={f.stale ? f.why ?? "yes" : "no"}>
-      <span>{at ? t("as_of", { time: formatTime(at, props.zone ?? undefined) }) : t("no_data_yet")}</span>
+      <span>{at ? t("as_of", { time: clock_time(at, props.zone) }) : t("no_data_yet")}</span>
       {f.stale && f.why !== "none" && (
         <strong class="badge stale">
           <span aria-hidden="true">⏸</span>{" "}
@@ -37,7 +37,7 @@ const CarTile = memo(function CarTile(props: { info: UnitInfo; zone: string | nu
   const svc = service_badge(service_of(s));
   const floor = floor_label(info.floor_labels, s?.floor);
   return (
-    <li class={`car-tile svc-${service_of(s)}`} data-unit={info.unit_id} data-floor={s?.floor ?? ""}>
+    <li class={`car-tile svc-${service_of(s)}`} data-unit={info.unit_id} data-floor={s?.floor ?? ""} data-updated={s?.updated_at ?? ""}>
       <h4 class="car-name">
         <a href={`/portal/units/${encodeURIComponent(info.unit_id)}`} aria-label={t("car_details", { name: info.name })}>
           {info.name}

@@ -1,6 +1,6 @@
 // Status words, icons and classes: every status is shown as icon + word + colour, never colour
 // alone. The icons are decorative (aria-hidden) because the word says it.
-import { translator } from "../lib/i18n";
+import { currentLang, translator } from "../lib/i18n";
 import { portal } from "./messages";
 import type { UnitStatus } from "./live";
 
@@ -54,4 +54,22 @@ export function duration_words(seconds: number): string {
   if (seconds < 3600) return `${Math.round(seconds / 60)}min`;
   if (seconds < 86400) return `${Math.floor(seconds / 3600)}h ${Math.round((seconds % 3600) / 60)}min`;
   return `${Math.floor(seconds / 86400)}d ${Math.round((seconds % 86400) / 3600)}h`;
+}
+
+// hh:mm:ss in a time zone, with one formatter per (language, zone): building an
+// Intl.DateTimeFormat costs far more than using one, and 200 tiles format every second.
+const time_formats = new Map<string, Intl.DateTimeFormat>();
+export function clock_time(iso: string, zone: string | null): string {
+  const lang = currentLang();
+  const key = `${lang}|${zone ?? ""}`;
+  let f = time_formats.get(key);
+  if (!f) {
+    try {
+      f = new Intl.DateTimeFormat(lang === "ja" ? "ja-JP" : "en-GB", { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false, timeZone: zone ?? undefined });
+    } catch {
+      f = new Intl.DateTimeFormat(lang === "ja" ? "ja-JP" : "en-GB", { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+    }
+    if (time_formats.size < 64) time_formats.set(key, f);
+  }
+  return f.format(new Date(iso));
 }
