@@ -6,7 +6,7 @@ import { useCallback, useEffect, useState } from "preact/hooks";
 import { api, ApiError } from "../lib/api";
 import { formatDateTime, translator, useLang } from "../lib/i18n";
 import { currentQuery, navigate } from "../lib/router";
-import { PortalLayout } from "./frame";
+import { PortalLayout, StreamBadge } from "./frame";
 import { type Alert, type AlertNotice, unit_info, useAlertNotices, useBuildings } from "./live";
 import { portal } from "./messages";
 import { kind_word, state_word } from "./words";
@@ -112,6 +112,10 @@ export function AlertsPage() {
   };
   return (
     <PortalLayout title={t("alerts_title")} wide>
+      <div class="overview-head">
+        <span />
+        <StreamBadge />
+      </div>
       <form class="filters" onSubmit={(e) => e.preventDefault()}>
         <fieldset class="segmented">
           <legend>{t("alerts_filter")}</legend>

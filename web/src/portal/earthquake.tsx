@@ -12,6 +12,8 @@ import { AsOf } from "./overview";
 import { floor_label, mode_word } from "./words";
 
 const t = translator(portal);
+// Units seen in seismic operation while the page was open (as good as an earthquake alert).
+const seen_shaken = new Set<string>();
 type Restoration = "stopped" | "awaiting" | "restored" | "not_affected";
 
 export function restoration(s: UnitStatus | undefined, affected: boolean): Restoration {
@@ -57,7 +59,11 @@ export function EarthquakePage() {
       </div>
       {buildings?.map((b) => {
         const units = b.groups.flatMap((g) => g.units);
-        const states = units.map((u) => restoration(status_of(u.unit_id), affected.has(u.unit_id) || status_of(u.unit_id)?.mode === "earthquake"));
+        const states = units.map((u) => {
+          const s = status_of(u.unit_id);
+          if (s?.mode === "earthquake" && seen_shaken.size < 10000) seen_shaken.add(u.unit_id);
+          return restoration(s, affected.has(u.unit_id) || seen_shaken.has(u.unit_id));
+        });
         const count = (r: Restoration) => states.filter((s) => s === r).length;
         return (
           <section class="card" key={b.building_id} aria-labelledby={`eq-${b.building_id}`}>

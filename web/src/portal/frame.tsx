@@ -3,7 +3,7 @@
 // (role="status" for ordinary changes, role="alert" for a new entrapment). Checks the session on
 // every portal page: without one, back to /portal/login.
 import type { ComponentChildren } from "preact";
-import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { useCallback, useEffect, useState } from "preact/hooks";
 import { Layout } from "../components/layout";
 import { api, ApiError } from "../lib/api";
 import { translator, useLang } from "../lib/i18n";
@@ -20,6 +20,7 @@ interface Account {
   first_name?: string;
 }
 let account: Account | null = null;
+let first_screen = true;
 
 function NavLink(props: { href: string; children: ComponentChildren }) {
   const { path } = useLocation();
@@ -94,15 +95,15 @@ export function PortalLayout(props: { title: string; wide?: boolean; children: C
       live = false;
     };
   }, []);
-  // Focus the new screen's heading (not on the first load: the page starts at the top anyway).
-  const first = useRef(true);
+  // A new screen (not the first page loaded): focus its main landmark, which opens with the
+  // heading, so a screen reader starts there. Once per screen, never on a live update.
   useEffect(() => {
-    if (first.current) {
-      first.current = false;
-      if (!document.referrer || document.referrer.endsWith("/portal/login")) return;
+    if (first_screen) {
+      first_screen = false;
+      return;
     }
     if (props.focusHeading !== false) document.getElementById("main")?.focus({ preventScroll: true });
-  }, [props.title]);
+  }, []);
 
   const sign_out = async () => {
     try {

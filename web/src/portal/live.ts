@@ -328,10 +328,14 @@ export function useLiveConnection() {
 // on every applied batch of statuses (pages that summarise many units).
 export function useLiveVersion(with_statuses = false): number {
   const [, force] = useState(0);
+  const shown = version;
+  const shown_applied = stats.applied;
   useEffect(() => {
     const l = () => force((n) => n + 1);
     global_listeners.add(l);
     if (with_statuses) status_listeners.add(l);
+    // Effects run after paint: a change in between found no listener here yet.
+    if (version !== shown || (with_statuses && stats.applied !== shown_applied)) l();
     return () => {
       global_listeners.delete(l);
       status_listeners.delete(l);
@@ -367,11 +371,14 @@ export function all_statuses(): UnitStatus[] {
 // One unit's status; re-renders only when that unit changes.
 export function useUnitStatus(unit_id: string): UnitStatus | undefined {
   const [, force] = useState(0);
+  const shown = statuses.get(unit_id);
   useEffect(() => {
     const l = () => force((n) => n + 1);
     let set = unit_listeners.get(unit_id);
     if (!set) unit_listeners.set(unit_id, (set = new Set()));
     set.add(l);
+    // Effects run after paint: a batch applied in between found no listener here yet.
+    if (statuses.get(unit_id) !== shown) l();
     return () => {
       set?.delete(l);
       if (set?.size === 0) unit_listeners.delete(unit_id);

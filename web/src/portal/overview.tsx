@@ -5,7 +5,7 @@
 import { memo } from "preact/compat";
 import { translator, useLang } from "../lib/i18n";
 import { PortalLayout, StreamBadge } from "./frame";
-import { type Building, type Group, type UnitInfo, freshness, fractional_floor, useBuildings, useNow, useUnitStatus } from "./live";
+import { type Building, type Group, type UnitInfo, freshness, status_of, fractional_floor, useBuildings, useNow, useUnitStatus } from "./live";
 import { portal } from "./messages";
 import { clock_time, direction_icon, direction_word, door_word, duration_words, floor_label, mode_word, service_badge, service_of } from "./words";
 
@@ -85,7 +85,7 @@ const ShaftCar = memo(function ShaftCar(props: { info: UnitInfo; column: number;
   const w = props.width - 12;
   const svc = service_of(s);
   if (f == null) return null;
-  const y = (props.landings - 1 - f) * props.row + 3;
+  const y = (props.landings - 1 - Math.min(Math.max(f, 0), props.landings - 1)) * props.row + 3;
   const h = props.row - 6;
   const door_open = s?.door === "open" || s?.door === "opening" || s?.door === "closing";
   return (
@@ -116,7 +116,11 @@ function landings_of(g: Group): number {
 function Hoistway(props: { group: Group }) {
   const { group } = props;
   let landings = landings_of(group);
-  if (landings === 0) landings = 10;
+  if (landings === 0) {
+    // Not in the registry: tall enough for every floor seen so far (at least 10).
+    landings = 10;
+    for (const u of group.units) landings = Math.max(landings, (status_of(u.unit_id)?.floor ?? 0) + 1);
+  }
   const row = landings > 30 ? 12 : landings > 15 ? 18 : 26;
   const width = 44;
   const labels = group.units.find((u) => u.floor_labels)?.floor_labels ?? null;

@@ -95,9 +95,7 @@ function TechnicianStatus(props: { unit_id: string; zone: string | null }) {
       <h2 id="tech-h">{t("technician_title")}</h2>
       {!tech || !tech.on_site ? (
         <p data-technician="none">
-          <span class="badge info">
-            <span aria-hidden="true">○</span> {t("technician_none")}
-          </span>
+          <span aria-hidden="true">○</span> {t("technician_none")}
         </p>
       ) : (
         <>
@@ -164,12 +162,14 @@ function Chart(props: { usage: Usage; which: (typeof series)[number]; bucket: "h
     const ys = props.usage.buckets.map(props.which.value);
     const width = Math.max(280, Math.min(560, el.clientWidth || 320));
     const zone = props.zone ?? undefined;
+    const step = props.bucket === "hour" ? 3600 : 86400;
     const plot = new uPlot(
       {
         width,
         height: 160,
         legend: { show: false },
-        scales: { x: { time: true } },
+        // Half a bucket either side, so the first and last bars are whole.
+        scales: { x: { time: true, range: (_u, min, max) => [min - step / 2, max + step / 2] } },
         tzDate: zone ? (ts) => uPlot.tzDate(new Date(ts * 1e3), zone) : undefined,
         axes: [{ stroke: "#4f5b67" }, { stroke: "#4f5b67", size: 48 }],
         series: [{}, { label: t(props.which.label), stroke: "#1f4e79", fill: "rgba(31,78,121,0.25)", paths: uPlot.paths.bars!({ size: [0.8, 40] }), points: { show: false } }],
@@ -178,7 +178,7 @@ function Chart(props: { usage: Usage; which: (typeof series)[number]; bucket: "h
       el,
     );
     return () => plot.destroy();
-  }, [props.usage, props.which, props.zone]);
+  }, [props.usage, props.which, props.zone, props.bucket]);
   const sum = props.usage.buckets.reduce((a, b) => a + props.which.value(b), 0);
   return (
     <figure class="chart">
