@@ -5,6 +5,7 @@
 // every screen passes axe in both languages at both widths (screenshots of each).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { assertAccessible, baseUrl, launch, openPage, screenshot, viewports } from "./lib.mjs";
 import { agentFloors, apiPost, signIn } from "./portal_account.mjs";
 
@@ -104,6 +105,24 @@ test("the unit page: live status, inspection work, usage, availability with unkn
   await page.locator(".chart canvas").first().waitFor();
   assert.match(await page.locator(".as-of").first().textContent(), /as of \d\d:\d\d:\d\d/);
   assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+test("a broken stream says so (reconnecting) and recovers by itself", async () => {
+  const page = await portalPage({ lang: "en" });
+  await page.goto(`${baseUrl}/portal`);
+  await page.locator('[data-stream="live"]').first().waitFor({ timeout: 10000 });
+  // The ingest of this test's own stack stops; its supervisor starts it again after 1 s.
+  const config = `${process.env.HOISTWAY_DEMO_RUN}/ingest.toml`;
+  const pid = execFileSync("pgrep", ["-f", "-x", `\\S*hoistway-ingest --config ${config}`], { encoding: "utf8" }).trim();
+  assert.match(pid, /^\d+$/, `one ingest of this stack: ${pid}`);
+  process.kill(Number(pid), "SIGTERM");
+  await page.locator('[data-stream="reconnecting"]').first().waitFor({ timeout: 10000 });
+  assert.match(await page.locator(".stream-state").first().textContent(), /Reconnecting/);
+  await page.locator('[data-stream="live"]').first().waitFor({ timeout: 30000 });
+  // Live again means data again: a tile's floor changes after the reconnect.
+  await page.waitForFunction(() => document.querySelectorAll(".car-tile[data-floor]").length === 4);
+  page.problems.length = 0; // the requests the restart failed
   await page.context().close();
 });
 

@@ -7,7 +7,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { assertAccessible, baseUrl, launch, openPage, screenshot, viewports } from "./lib.mjs";
-import { signIn } from "./portal_account.mjs";
+import { apiGet, signIn } from "./portal_account.mjs";
 
 let browser;
 before(async () => {
@@ -30,8 +30,7 @@ test("an entrapment is on screen within 2 s of the API having it, and announced"
   let apiAt = null;
   const deadline = Date.now() + 120000;
   while (Date.now() < deadline) {
-    const r = await page.request.get(`${baseUrl}/api/v1/alerts?state=open`);
-    const { alerts } = await r.json();
+    const { alerts } = await apiGet(page, "/api/v1/alerts?state=open");
     const a = alerts.find((x) => x.kind === "entrapment");
     if (a) {
       apiAt = Date.now();

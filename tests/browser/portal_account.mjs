@@ -26,6 +26,14 @@ export async function signIn(page) {
   return csrf_token;
 }
 
+// A read with the page's session (its cookies), as the page would make it.
+export async function apiGet(page, path) {
+  const headers = {};
+  const r = await page.request.get(`${baseUrl}${path}`, { headers });
+  assert.equal(r.status(), 200, `GET ${path}: ${r.status()} ${await r.text()}`);
+  return r.json();
+}
+
 // A write from the page's context (its cookies), e.g. signing out behind the page's back.
 export async function apiPost(page, path, data = {}) {
   const cookies = await page.context().cookies(baseUrl);
