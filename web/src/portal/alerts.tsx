@@ -295,7 +295,8 @@ export function AlertPage(props: { id: string }) {
             </span>{" "}
             <a href={`/portal/units/${encodeURIComponent(alert.unit_id)}`}>{unit_name(alert.unit_id)}</a>
           </p>
-          {alert.detail && <p>{alert.detail}</p>}
+          {/* The server words the detail in English. */}
+          {alert.detail && <p lang="en">{alert.detail}</p>}
           {alert.acknowledged_at && (
             <dl class="facts ack-facts">
               <div>
