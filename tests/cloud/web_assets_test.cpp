@@ -53,7 +53,8 @@ TEST_CASE("web assets: every page path gets the app's shell, never cached for lo
   built b;
   const auto assets = b.load();
   CHECK(assets->file_count() == 3);
-  for (const auto* path : {"/", "/portal/overview", "/eservice/reports/R-1", "/portal/units/A%2FB"}) {
+  for (const auto* path :
+       {"/", "/portal/overview", "/eservice/reports/R-1", "/portal/units/A%2FB"}) {
     const auto r = assets->handle(request(path));
     REQUIRE(r);
     CHECK(r->status == 200);
@@ -70,7 +71,8 @@ TEST_CASE("web assets: the API's paths are not the pages'") {
     CHECK_FALSE(assets->handle(request(path)));
 }
 
-TEST_CASE("web assets: content-named files are cached for good; a missing file is 404, not the shell") {
+TEST_CASE(
+    "web assets: content-named files are cached for good; a missing file is 404, not the shell") {
   built b;
   const auto assets = b.load();
   const auto js = assets->handle(request("/assets/app-ABC.js"));
@@ -92,7 +94,8 @@ TEST_CASE("web assets: gzip only for a client that takes it") {
   const auto assets = b.load();
   auto r = request("/assets/app-ABC.js");
   CHECK(assets->handle(r)->body == "console.log(1)");
-  for (const auto* accepted : {"gzip", "br, gzip, deflate", "gzip;q=0.5", "*", "deflate, gzip ;q=1"}) {
+  for (const auto* accepted :
+       {"gzip", "br, gzip, deflate", "gzip;q=0.5", "*", "deflate, gzip ;q=1"}) {
     r.headers["accept-encoding"] = accepted;
     const auto a = assets->handle(r);
     CAPTURE(accepted);
@@ -161,8 +164,10 @@ TEST_CASE("security headers: a strict CSP, no framing, no sniffing; a handler's 
   CHECK(header(r, "Strict-Transport-Security").empty());
 
   hc::http_response report;
-  report.headers.emplace_back("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
+  report.headers.emplace_back("Content-Security-Policy",
+                              "default-src 'none'; style-src 'unsafe-inline'");
   hc::security_headers(report, true);
-  CHECK(header(report, "Content-Security-Policy") == "default-src 'none'; style-src 'unsafe-inline'");
+  CHECK(header(report, "Content-Security-Policy") ==
+        "default-src 'none'; style-src 'unsafe-inline'");
   CHECK(header(report, "Strict-Transport-Security") == "max-age=31536000");
 }

@@ -109,7 +109,8 @@ common::result<std::shared_ptr<const web_assets>> web_assets::load(const fs::pat
     if (out->files_.size() + gzips.size() >= 2 * max_files)
       return common::fail(common::errc::invalid_argument, root.string() + " holds too many files");
     if (entry.file_size(ec) > max_file_bytes)
-      return common::fail(common::errc::invalid_argument, entry.path().string() + " is too large to serve");
+      return common::fail(common::errc::invalid_argument,
+                          entry.path().string() + " is too large to serve");
     auto bytes = read_file(entry.path());
     if (!bytes) return std::unexpected(bytes.error());
     auto url = "/" + fs::relative(entry.path(), root, ec).generic_string();
@@ -124,7 +125,8 @@ common::result<std::shared_ptr<const web_assets>> web_assets::load(const fs::pat
     f.body = std::move(*bytes);
     out->files_.emplace(std::move(url), std::move(f));
   }
-  if (ec) return common::fail(common::errc::io, "cannot list " + root.string() + ": " + ec.message());
+  if (ec)
+    return common::fail(common::errc::io, "cannot list " + root.string() + ": " + ec.message());
   if (out->files_.size() > max_files)
     return common::fail(common::errc::invalid_argument, root.string() + " holds too many files");
   for (auto& [url, gz] : gzips) {
@@ -148,7 +150,8 @@ std::optional<http_response> web_assets::handle(const http_request& request) con
   const file* f = nullptr;
   if (named_file || immutable) {
     // A name with "..", "//" or a "." segment is no file of ours (paths are decoded already).
-    if (request.path.find("/.") == std::string::npos && request.path.find("//") == std::string::npos)
+    if (request.path.find("/.") == std::string::npos &&
+        request.path.find("//") == std::string::npos)
       f = find(request.path);
     if (f == nullptr) return problem(404, "Not Found", "no file " + request.path);
   } else {
@@ -159,8 +162,8 @@ std::optional<http_response> web_assets::handle(const http_request& request) con
   http_response r;
   r.content_type = f->content_type;
   r.headers.emplace_back("ETag", f->etag);
-  r.headers.emplace_back("Cache-Control", immutable ? "public, max-age=31536000, immutable"
-                                                    : "no-cache");
+  r.headers.emplace_back("Cache-Control",
+                         immutable ? "public, max-age=31536000, immutable" : "no-cache");
   if (f->gzip) r.headers.emplace_back("Vary", "Accept-Encoding");
   if (request.header("if-none-match") == f->etag) {
     r.status = 304;
@@ -181,7 +184,8 @@ std::optional<fs::path> web_assets::default_root() {
   if (ec) return std::nullopt;
   const auto bin = exe.parent_path();
   for (const auto& candidate : {bin / ".." / "web", bin / ".." / "share" / "hoistway" / "web"}) {
-    if (fs::is_regular_file(candidate / "index.html", ec)) return fs::weakly_canonical(candidate, ec);
+    if (fs::is_regular_file(candidate / "index.html", ec))
+      return fs::weakly_canonical(candidate, ec);
   }
   return std::nullopt;
 }
