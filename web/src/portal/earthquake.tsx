@@ -1,12 +1,13 @@
 // The earthquake view (/portal/earthquake): per building, each car's place in the restoration
 // after seismic operation: stopped by seismic control → awaiting inspection → restored, live.
-// The state is derived on the page from what the API gives everywhere: the live mode and
-// in-service flag, and the earthquake alerts of the last 72 h (a car with one was affected).
+// The states and their times come from GET /api/v1/earthquake and the stream's `earthquake`
+// events; a server without that route: derived on the page from the live mode and in-service
+// flag and the earthquake alerts of the last 72 h (a car with one was affected).
 import { useCallback, useEffect, useState } from "preact/hooks";
 import { api } from "../lib/api";
 import { formatTime, translator, useLang } from "../lib/i18n";
 import { PortalLayout, StreamBadge } from "./frame";
-import { type Alert, type AlertNotice, type UnitStatus, status_of, useAlertNotices, useBuildings, useLiveVersion } from "./live";
+import { type Alert, type AlertNotice, type Restoration as ServerRestoration, type UnitStatus, put_restoration, restoration_of, status_of, useAlertNotices, useBuildings, useLiveVersion } from "./live";
 import { portal } from "./messages";
 import { AsOf } from "./overview";
 import { floor_label, mode_word } from "./words";
@@ -35,7 +36,15 @@ export function EarthquakePage() {
   useLiveVersion(true);
   const { buildings } = useBuildings();
   const [affected, setAffected] = useState<Map<string, string>>(new Map()); // unit → raised_at
+  const [server, setServer] = useState<boolean | null>(null); // the server tracks restorations
   useEffect(() => {
+    api.get<{ buildings: { cars: ServerRestoration[] }[] }>("/api/v1/earthquake?days=3").then(
+      (r) => {
+        for (const b of r.buildings) for (const c of b.cars) put_restoration(c);
+        setServer(true);
+      },
+      () => setServer(false),
+    );
     const from = new Date(Date.now() - 72 * 3600 * 1000);
     api.get<{ alerts: Alert[] }>(`/api/v1/alerts?${new URLSearchParams({ kind: "earthquake", limit: "1000" })}`).then(
       (r) => {
@@ -59,8 +68,12 @@ export function EarthquakePage() {
       </div>
       {buildings?.map((b) => {
         const units = b.groups.flatMap((g) => g.units);
-        const states = units.map((u) => {
+        const states = units.map((u): Restoration => {
           const s = status_of(u.unit_id);
+          if (server) {
+            const r = restoration_of(u.unit_id);
+            return !r ? "not_affected" : r.state === "seismic_stop" ? "stopped" : r.state === "awaiting_inspection" ? "awaiting" : "restored";
+          }
           if (s?.mode === "earthquake" && seen_shaken.size < 10000) seen_shaken.add(u.unit_id);
           return restoration(s, affected.has(u.unit_id) || seen_shaken.has(u.unit_id));
         });
@@ -78,7 +91,7 @@ export function EarthquakePage() {
               {units.map((u, i) => {
                 const r = states[i];
                 const s = status_of(u.unit_id);
-                const since = affected.get(u.unit_id);
+                const since = restoration_of(u.unit_id)?.stopped_at ?? affected.get(u.unit_id);
                 return (
                   <li key={u.unit_id} class={`eq-unit eq-${r}`} data-unit={u.unit_id} data-restoration={r}>
                     <h3>
@@ -90,6 +103,7 @@ export function EarthquakePage() {
                     <p class="hint">
                       {mode_word(s?.mode)} · {t("floor")} {floor_label(u.floor_labels, s?.floor)}
                       {since && ` · ${t("kind_earthquake")} ${formatTime(since, b.time_zone ?? undefined)}`}
+                      {restoration_of(u.unit_id)?.restored_at && ` · ${t("eq_restored")} ${formatTime(restoration_of(u.unit_id)?.restored_at ?? "", b.time_zone ?? undefined)}`}
                     </p>
                     <AsOf unit_id={u.unit_id} zone={b.time_zone} />
                   </li>

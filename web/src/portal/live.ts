@@ -76,6 +76,27 @@ export interface Alert {
   cleared_at?: string | null;
 }
 
+// One car's restoration after an earthquake operation (GET /api/v1/earthquake, the stream's
+// `earthquake` event).
+export interface Restoration {
+  unit_id: string;
+  name?: string;
+  state: "seismic_stop" | "awaiting_inspection" | "restored";
+  stopped_at: string;
+  awaiting_inspection_at: string | null;
+  restored_at: string | null;
+  updated_at: string;
+}
+const restorations = new Map<string, Restoration>(); // one per unit: bounded by the units
+export function restoration_of(unit_id: string): Restoration | undefined {
+  return restorations.get(unit_id);
+}
+export function put_restoration(r: Restoration) {
+  if (!r || typeof r.unit_id !== "string" || typeof r.state !== "string") return;
+  restorations.set(r.unit_id, r);
+  status_listeners.forEach((l) => l());
+}
+
 export type StreamState = "connecting" | "live" | "reconnecting";
 
 // How long silence is normal when the server does not say (the agents' snapshot period).
@@ -291,6 +312,10 @@ function open_stream() {
     if (!a || typeof a.alert_id !== "number") return;
     const is_new = remember_alert(a);
     alert_listeners.forEach((l) => l({ alert: a, is_new }));
+  });
+  es.addEventListener("earthquake", (e) => {
+    const r = parse(e as MessageEvent) as Restoration | null;
+    if (r) put_restoration(r);
   });
   es.addEventListener("reset", () => void load_buildings());
   es.addEventListener("unit_removed", () => void load_buildings());
