@@ -126,6 +126,30 @@ test("a broken stream says so (reconnecting) and recovers by itself", async () =
   await page.context().close();
 });
 
+test("a unit whose agent falls silent turns stale, in words, and recovers", async () => {
+  const page = await portalPage({ lang: "en" });
+  await page.goto(`${baseUrl}/portal`);
+  await page.locator('.car-tile[data-unit="TOWER-1"] .as-of[data-stale="no"]').waitFor({ timeout: 15000 });
+  // The tower's agent of this test's own stack stops (SIGSTOP: no exit, no restart).
+  const config = `${process.env.HOISTWAY_DEMO_RUN}/agent-demo-tower.toml`;
+  const pid = Number(execFileSync("pgrep", ["-f", "-x", `\\S*hoistway-agent --config ${config}`], { encoding: "utf8" }).trim());
+  assert.ok(pid > 0);
+  process.kill(pid, "SIGSTOP");
+  try {
+    // Silent past 1.5 expected intervals (60 s unless the server says otherwise), or offline.
+    await page.locator('.car-tile[data-unit="TOWER-1"] .as-of:is([data-stale="silent"], [data-stale="offline"])').waitFor({ timeout: 180000 });
+    const text = await page.locator('.car-tile[data-unit="TOWER-1"] .as-of').textContent();
+    assert.match(text, /this is not current/);
+    assert.equal(await page.locator('.car-tile[data-unit="OFFICE-1"] .as-of').getAttribute("data-stale"), "no", "the office still talks");
+    await assertAccessible(page, "overview with a stale unit");
+    await screenshot(page, "portal-overview-stale-en");
+  } finally {
+    process.kill(pid, "SIGCONT");
+  }
+  await page.locator('.car-tile[data-unit="TOWER-1"] .as-of[data-stale="no"]').waitFor({ timeout: 120000 });
+  await page.context().close();
+});
+
 test("signing out returns to the sign-in; so does a session ended elsewhere", async () => {
   const page = await portalPage({ lang: "en" });
   await page.goto(`${baseUrl}/portal`);

@@ -451,7 +451,8 @@ export function freshness(s: UnitStatus | undefined, now: number): Freshness {
   const newest = Math.max(Number.isNaN(seen) ? 0 : seen, Number.isNaN(updated) ? 0 : updated);
   const age_s = Math.max(0, Math.round((now - newest) / 1000));
   if (s.online === false) return { stale: true, why: "offline", age_s };
-  const limit = s.expected_interval_s ?? default_expected_interval_s;
+  // Half an interval of slack: a snapshot due now may be on its way (batching, the network).
+  const limit = (s.expected_interval_s ?? default_expected_interval_s) * 1.5;
   if (age_s > limit) return { stale: true, why: "silent", age_s };
   return { stale: false, why: null, age_s };
 }

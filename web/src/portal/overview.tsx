@@ -23,7 +23,7 @@ export function AsOf(props: { unit_id: string; zone: string | null }) {
       {f.stale && f.why !== "none" && (
         <strong class="badge stale">
           <span aria-hidden="true">⏸</span>{" "}
-          {f.why === "offline" ? t("stale_offline") : t("stale_silent", { age: duration_words(s?.expected_interval_s ?? 60) })}
+          {f.why === "offline" ? t("stale_offline") : t("stale_silent", { age: duration_words(f.age_s ?? 0) })}
         </strong>
       )}
     </p>
