@@ -25,8 +25,8 @@ export function restoration(s: UnitStatus | undefined, affected: boolean): Resto
 }
 
 const look: Record<Restoration, { cls: string; icon: string; key: "eq_stopped" | "eq_awaiting" | "eq_restored" | "eq_not_affected" }> = {
-  stopped: { cls: "bad", icon: "⏹", key: "eq_stopped" },
-  awaiting: { cls: "warn", icon: "🔍", key: "eq_awaiting" },
+  stopped: { cls: "bad", icon: "■", key: "eq_stopped" },
+  awaiting: { cls: "warn", icon: "⚒", key: "eq_awaiting" },
   restored: { cls: "ok", icon: "✓", key: "eq_restored" },
   not_affected: { cls: "info", icon: "–", key: "eq_not_affected" },
 };

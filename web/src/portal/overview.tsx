@@ -22,7 +22,7 @@ export function AsOf(props: { unit_id: string; zone: string | null }) {
       <span>{at ? t("as_of", { time: clock_time(at, props.zone) }) : t("no_data_yet")}</span>
       {f.stale && f.why !== "none" && (
         <strong class="badge stale">
-          <span aria-hidden="true">⏸</span>{" "}
+          <span aria-hidden="true">◷</span>{" "}
           {f.why === "offline" ? t("stale_offline") : t("stale_silent", { age: duration_words(f.age_s ?? 0) })}
         </strong>
       )}

@@ -100,7 +100,7 @@ function TechnicianStatus(props: { unit_id: string; zone: string | null }) {
       ) : (
         <>
           <p class="badge warn" data-technician="on_site">
-            <span aria-hidden="true">🔧</span> {tech.registered ? t("technician_on_site") : t("technician_unregistered")}
+            <span aria-hidden="true">⚒</span> {tech.registered ? t("technician_on_site") : t("technician_unregistered")}
           </p>
           <dl class="facts">
             {tech.technician && (
