@@ -150,6 +150,7 @@ struct building_options {
   std::string name;
   std::string address;
   std::string filter;
+  std::string time_zone;
 };
 
 void add_building_commands(CLI::App& app, context& ctx, building_options& o) {
@@ -159,15 +160,29 @@ void add_building_commands(CLI::App& app, context& ctx, building_options& o) {
   add->add_option("--customer", o.customer, "owning customer id")->required();
   add->add_option("--name", o.name, "display name")->required();
   add->add_option("--address", o.address, "postal address");
+  add->add_option("--time-zone", o.time_zone, "IANA time zone, e.g. Asia/Tokyo");
   add->callback([&ctx, &o] {
     if (!ctx.open()) return;
     if (auto st = ctx.reg->add_building(o.id, o.customer, o.name, o.address); !st)
       return ctx.failed(st.error());
+    if (!o.time_zone.empty()) {
+      if (auto st = ctx.reg->set_time_zone(o.id, o.time_zone); !st) return ctx.failed(st.error());
+    }
     ctx.ok({{"building_id", o.id},
             {"customer_id", o.customer},
             {"name", o.name},
-            {"address", o.address}},
+            {"address", o.address},
+            {"time_zone", o.time_zone}},
            "building " + o.id + " added");
+  });
+  auto* set = building->add_subcommand("set", "Change a building's time zone");
+  set->add_option("id", o.id, "building id")->required();
+  set->add_option("--time-zone", o.time_zone, "IANA time zone, e.g. Asia/Tokyo")->required();
+  set->callback([&ctx, &o] {
+    if (!ctx.open()) return;
+    if (auto st = ctx.reg->set_time_zone(o.id, o.time_zone); !st) return ctx.failed(st.error());
+    ctx.ok({{"building_id", o.id}, {"time_zone", o.time_zone}},
+           "building " + o.id + ": time zone " + o.time_zone);
   });
   auto* list = building->add_subcommand("list", "List buildings");
   list->add_option("--customer", o.filter, "only this customer's");
@@ -181,7 +196,8 @@ void add_building_commands(CLI::App& app, context& ctx, building_options& o) {
       out.push_back({{"building_id", b.building_id},
                      {"customer_id", b.customer_id},
                      {"name", b.name},
-                     {"address", b.address}});
+                     {"address", b.address},
+                     {"time_zone", b.time_zone}});
       text += b.building_id + "\t" + b.customer_id + "\t" + b.name + "\n";
     }
     ctx.ok({{"buildings", out}}, text.empty() ? "(no buildings)" : text.substr(0, text.size() - 1));
@@ -461,7 +477,23 @@ struct unit_options {
   std::string name;
   std::string customer;
   int car = 0;
+  int landings = 0;
+  std::string floor_labels;
 };
+
+// "B1,1,2" → {"B1", "1", "2"} (labels are checked by the registry).
+std::vector<std::string> split_labels(const std::string& text) {
+  std::vector<std::string> out;
+  if (text.empty()) return out;
+  std::size_t start = 0;
+  while (true) {
+    const auto comma = text.find(',', start);
+    out.push_back(text.substr(start, comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
 
 void add_unit_commands(CLI::App& app, context& ctx, unit_options& o) {
   auto* unit = app.add_subcommand("unit", "Units (elevator cars)")->require_subcommand(1);
@@ -473,6 +505,10 @@ void add_unit_commands(CLI::App& app, context& ctx, unit_options& o) {
       ->check(CLI::Range(0, 255));
   add->add_option("--building", o.building, "the building it stands in")->required();
   add->add_option("--name", o.name, "display name");
+  add->add_option("--landings", o.landings, "how many landings the car serves (1-256)")
+      ->check(CLI::Range(1, 256));
+  add->add_option("--floor-labels", o.floor_labels,
+                  "the landings' labels, lowest first, comma-separated: \"B1,1,2,3\"");
   add->callback([&ctx, &o] {
     if (!ctx.open()) return;
     if (auto st =
@@ -480,12 +516,31 @@ void add_unit_commands(CLI::App& app, context& ctx, unit_options& o) {
         !st) {
       return ctx.failed(st.error());
     }
+    if (o.landings > 0) {
+      if (auto st = ctx.reg->set_layout(o.id, {o.landings, split_labels(o.floor_labels)}); !st)
+        return ctx.failed(st.error());
+    }
     ctx.ok({{"unit_id", o.id},
             {"device_id", o.device},
             {"car", o.car},
             {"building_id", o.building},
             {"name", o.name}},
            "unit " + o.id + " added");
+  });
+  auto* set = unit->add_subcommand("set", "Change a unit's landings and floor labels");
+  set->add_option("id", o.id, "unit id")->required();
+  set->add_option("--landings", o.landings, "how many landings the car serves (1-256)")
+      ->required()
+      ->check(CLI::Range(1, 256));
+  set->add_option("--floor-labels", o.floor_labels,
+                  "the landings' labels, lowest first, comma-separated: \"B1,1,2,3\"");
+  set->callback([&ctx, &o] {
+    if (!ctx.open()) return;
+    const auto labels = split_labels(o.floor_labels);
+    if (auto st = ctx.reg->set_layout(o.id, {o.landings, labels}); !st)
+      return ctx.failed(st.error());
+    ctx.ok({{"unit_id", o.id}, {"landings", o.landings}, {"floor_labels", labels}},
+           "unit " + o.id + ": " + std::to_string(o.landings) + " landings");
   });
   auto* list = unit->add_subcommand("list", "List units");
   list->add_option("--customer", o.customer, "only this customer's");
@@ -502,7 +557,9 @@ void add_unit_commands(CLI::App& app, context& ctx, unit_options& o) {
                      {"building_id", u.building_id},
                      {"customer_id", u.customer_id},
                      {"name", u.name},
-                     {"monitored", u.monitored}});
+                     {"monitored", u.monitored},
+                     {"landings", u.landings},
+                     {"floor_labels", u.floor_labels}});
       text += u.unit_id + "\t" + u.device_id + "/" + std::to_string(u.car) + "\t" + u.building_id +
               "\t" + (u.monitored ? "monitored" : "not monitored") + "\n";
     }

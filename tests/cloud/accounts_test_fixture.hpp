@@ -78,7 +78,7 @@ class fixture {
     REQUIRE(db);
     REQUIRE(db->exec(R"sql(
 INSERT INTO customers VALUES ('C1', 'Sakura Building Co.', 0), ('C2', 'Fuji Tower KK', 0);
-INSERT INTO buildings VALUES ('B1', 'C1', 'Sakura Building', 'Tokyo'), ('B2', 'C2', 'Fuji Tower', 'Osaka');
+INSERT INTO buildings(building_id, customer_id, name, address) VALUES ('B1', 'C1', 'Sakura Building', 'Tokyo'), ('B2', 'C2', 'Fuji Tower', 'Osaka');
 INSERT INTO devices(device_id, key_id, key) VALUES ('d1', 1, x'00'), ('d2', 1, x'00');
 INSERT INTO units(unit_id, device_id, car, building_id, name) VALUES
   ('U1', 'd1', 0, 'B1', 'Sakura 1'), ('U2', 'd1', 1, 'B1', 'Sakura 2'), ('U4', 'd1', 2, 'B1', 'Sakura 3'),

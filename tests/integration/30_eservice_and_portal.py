@@ -163,7 +163,7 @@ def add_tenancy(db_path):
     with sqlite3.connect(db_path, timeout=10) as db:
         db.executescript("""
             INSERT INTO customers VALUES ('C-SAKURA', 'Sakura Building Co.', 0), ('C-FUJI', 'Fuji Tower KK', 0);
-            INSERT INTO buildings VALUES ('B-SAKURA', 'C-SAKURA', 'Sakura Building', 'Tokyo'),
+            INSERT INTO buildings(building_id, customer_id, name, address) VALUES ('B-SAKURA', 'C-SAKURA', 'Sakura Building', 'Tokyo'),
                                          ('B-FUJI', 'C-FUJI', 'Fuji Tower', 'Osaka');
             INSERT INTO devices(device_id, key_id, key) VALUES ('acc-dev-a', 1, x'00'), ('acc-dev-b', 1, x'00');
             INSERT INTO units(unit_id, device_id, car, building_id, name) VALUES

@@ -97,8 +97,67 @@ common::status projector::reload() {
     logged[last->column_text(0)] = {last->column_int(1) != 0,
                                     common::car_mode_named(last->column_text(2))};
   }
+  decltype(quake_) quake;
+  auto restoring =
+      db_->prepare("SELECT unit_id, state FROM earthquake_restoration WHERE state != 'restored'");
+  if (!restoring) return std::unexpected(restoring.error());
+  while (true) {
+    auto row = restoring->step();
+    if (!row) return std::unexpected(row.error());
+    if (*row == sqlite::step_result::done) break;
+    quake[restoring->column_text(0)] = restoring->column_text(1) == "seismic_stop"
+                                           ? restoration::seismic_stop
+                                           : restoration::awaiting_inspection;
+  }
   open_ = std::move(open_alerts);
   logged_ = std::move(logged);
+  quake_ = std::move(quake);
+  return {};
+}
+
+common::status projector::restoration_step(const std::string& unit_id, restoration next,
+                                           std::int64_t at_ms, std::vector<pushed>& out) {
+  std::string sql;
+  switch (next) {
+    case restoration::seismic_stop:
+      // A new earthquake operation starts a new restoration.
+      sql =
+          "INSERT INTO earthquake_restoration(unit_id, state, stopped_ms, updated_ms) "
+          "VALUES (?1, 'seismic_stop', ?2, ?2) ON CONFLICT(unit_id) DO UPDATE SET "
+          "state = 'seismic_stop', stopped_ms = ?2, awaiting_ms = NULL, restored_ms = NULL, "
+          "updated_ms = ?2";
+      break;
+    case restoration::awaiting_inspection:
+      sql =
+          "UPDATE earthquake_restoration SET state = 'awaiting_inspection', awaiting_ms = ?2, "
+          "updated_ms = ?2 WHERE unit_id = ?1";
+      break;
+    case restoration::restored:
+      sql =
+          "UPDATE earthquake_restoration SET state = 'restored', restored_ms = ?2, "
+          "awaiting_ms = COALESCE(awaiting_ms, ?2), updated_ms = ?2 WHERE unit_id = ?1";
+      break;
+  }
+  auto stmt = cached(sql);
+  if (!stmt) return std::unexpected(stmt.error());
+  if (auto st = (*stmt)->bind(1, unit_id).bind(2, at_ms).run(); !st) return st;
+  if (next == restoration::restored) {
+    quake_.erase(unit_id);
+  } else {
+    quake_[unit_id] = next;
+  }
+  auto read = cached(std::string(restoration_sql));
+  if (!read) return std::unexpected(read.error());
+  (*read)->bind(1, unit_id);
+  auto row = (*read)->step();
+  if (!row) {
+    (*read)->reset();
+    return std::unexpected(row.error());
+  }
+  if (*row == sqlite::step_result::row) {
+    out.push_back({unit_id, push_type::earthquake, restoration_json(**read)});
+  }
+  (*read)->reset();
   return {};
 }
 
@@ -145,7 +204,59 @@ common::status projector::raise(const std::string& unit_id, alert_kind kind, std
   }
   const auto id = db_->last_insert_rowid();
   open_[key] = id;
+  if (auto st = add_step(id, "detected", at_ms, json{{"detail", detail}}); !st) return st;
   return push_alert(id, out);
+}
+
+common::status projector::push_technician(const std::string& unit_id, std::vector<pushed>& out) {
+  auto stmt = cached(std::string(open_visit_sql));
+  if (!stmt) return std::unexpected(stmt.error());
+  (*stmt)->bind(1, unit_id);
+  auto row = (*stmt)->step();
+  if (!row) {
+    (*stmt)->reset();
+    return std::unexpected(row.error());
+  }
+  std::optional<open_visit> visit;
+  if (*row == sqlite::step_result::row) {
+    auto& r = **stmt;
+    visit = open_visit{r.column_text(0), r.column_text(1), r.column_int(2), r.column_int(3),
+                       r.column_int(4)};
+  }
+  (*stmt)->reset();
+  const auto logged = logged_.find(unit_id);
+  const bool inspection =
+      logged != logged_.end() && logged->second.mode == common::car_mode::inspection;
+  const auto since = inspection_since_.find(unit_id);
+  out.push_back({unit_id, push_type::technician,
+                 json{{"unit_id", unit_id},
+                      {"technician",
+                       technician_json(visit, inspection,
+                                       since == inspection_since_.end() ? 0 : since->second)}}});
+  return {};
+}
+
+common::status projector::add_step(std::int64_t alert_id, std::string_view step, std::int64_t at_ms,
+                                   const json& detail) {
+  // The step's number is the count so far; none past max_steps_per_alert (a unit whose visits
+  // come and go while an alert stays open must not grow its timeline without end).
+  auto stmt = cached(
+      "INSERT INTO alert_steps(alert_id, step_no, step, at_ms, detail) "
+      "SELECT ?1, COUNT(*) + 1, ?2, ?3, ?4 FROM alert_steps WHERE alert_id = ?1 "
+      "HAVING COUNT(*) < ?5");
+  if (!stmt) return std::unexpected(stmt.error());
+  if (auto st = (*stmt)
+                    ->bind(1, alert_id)
+                    .bind(2, step)
+                    .bind(3, at_ms)
+                    .bind(4, detail.dump())
+                    .bind(5, static_cast<std::int64_t>(max_steps_per_alert))
+                    .run();
+      !st) {
+    return st;
+  }
+  if (db_->changes() == 0) ++steps_suppressed_;
+  return {};
 }
 
 common::status projector::clear(const std::string& unit_id, alert_kind kind, std::uint16_t code,
@@ -158,6 +269,11 @@ common::status projector::clear(const std::string& unit_id, alert_kind kind, std
   if (auto st = (*stmt)->bind(1, it->second).bind(2, at_ms).run(); !st) return st;
   const auto id = it->second;
   open_.erase(it);
+  // An entrapment clears when the passengers are out: the release is its own step.
+  if (kind == alert_kind::entrapment) {
+    if (auto st = add_step(id, "released", at_ms, json::object()); !st) return st;
+  }
+  if (auto st = add_step(id, "cleared", at_ms, json::object()); !st) return st;
   return push_alert(id, out);
 }
 
@@ -184,7 +300,23 @@ common::status projector::apply(const std::string& device_id, const std::string&
     }
     const bool service_changed =
         previous == logged_.end() || previous->second.in_service != state->in_service;
+    const bool was_inspection =
+        previous != logged_.end() && previous->second.mode == common::car_mode::inspection;
+    const bool is_inspection = state->mode == common::car_mode::inspection;
     logged_.insert_or_assign(unit_id, now);
+    if (const auto q = quake_.find(unit_id);
+        q != quake_.end() && q->second == restoration::awaiting_inspection && state->in_service &&
+        state->mode == common::car_mode::normal) {
+      // Back in normal service after the earthquake operation: this car is restored.
+      if (auto st = restoration_step(unit_id, restoration::restored, rec.wall_ms, out); !st)
+        return st;
+    }
+    if (was_inspection != is_inspection) {
+      // A car into or out of inspection mode changes the unit's inspection work status.
+      if (is_inspection) inspection_since_[unit_id] = rec.wall_ms;
+      if (auto st = push_technician(unit_id, out); !st) return st;
+      if (!is_inspection) inspection_since_.erase(unit_id);
+    }
     if (!service_changed) return {};
     if (state->in_service) return clear(unit_id, alert_kind::out_of_service, 0, rec.wall_ms, out);
     return raise(unit_id, alert_kind::out_of_service, 0, "mode " + std::string(mode), rec.wall_ms,
@@ -211,19 +343,37 @@ common::status projector::apply(const std::string& device_id, const std::string&
           "INSERT OR IGNORE INTO visits(visit_id, unit_id, technician, started_ms) VALUES (?1, ?2, "
           "?3, ?4)");
       if (!stmt) return std::unexpected(stmt.error());
-      return (*stmt)
-          ->bind(1, v->visit_id)
-          .bind(2, unit_id)
-          .bind(3, v->technician)
-          .bind(4, rec.wall_ms)
-          .run();
+      if (auto st = (*stmt)
+                        ->bind(1, v->visit_id)
+                        .bind(2, unit_id)
+                        .bind(3, v->technician)
+                        .bind(4, rec.wall_ms)
+                        .run();
+          !st) {
+        return st;
+      }
+      if (auto st = push_technician(unit_id, out); !st) return st;
+      // A technician on site: a step of every alert the unit has open.
+      for (auto it = open_.lower_bound(std::make_tuple(unit_id, alert_kind{}, std::uint16_t{0}));
+           it != open_.end() && std::get<0>(it->first) == unit_id; ++it) {
+        if (auto st = add_step(it->second, "technician_on_site", rec.wall_ms,
+                               json{{"technician", v->technician}, {"visit_id", v->visit_id}});
+            !st) {
+          return st;
+        }
+        if (auto st = push_alert(it->second, out); !st) return st;
+      }
+      return {};
     }
     // Only the unit that started a visit may end it.
     auto stmt = cached(
         "UPDATE visits SET ended_ms = ?2 WHERE visit_id = ?1 AND unit_id = ?3 AND ended_ms IS "
         "NULL");
     if (!stmt) return std::unexpected(stmt.error());
-    return (*stmt)->bind(1, v->visit_id).bind(2, rec.wall_ms).bind(3, unit_id).run();
+    if (auto st = (*stmt)->bind(1, v->visit_id).bind(2, rec.wall_ms).bind(3, unit_id).run(); !st)
+      return st;
+    if (db_->changes() == 0) return {};
+    return push_technician(unit_id, out);
   }
   if (const auto* c = std::get_if<common::checklist_item>(&rec.body)) {
     // Only into a visit of the same unit: a device must not write another unit's report.
@@ -232,14 +382,19 @@ common::status projector::apply(const std::string& device_id, const std::string&
         "SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS(SELECT 1 FROM visits WHERE visit_id = ?1 AND "
         "unit_id = ?6)");
     if (!stmt) return std::unexpected(stmt.error());
-    return (*stmt)
-        ->bind(1, c->visit_id)
-        .bind(2, c->item)
-        .bind(3, c->ok)
-        .bind(4, c->note)
-        .bind(5, rec.wall_ms)
-        .bind(6, unit_id)
-        .run();
+    if (auto st = (*stmt)
+                      ->bind(1, c->visit_id)
+                      .bind(2, c->item)
+                      .bind(3, c->ok)
+                      .bind(4, c->note)
+                      .bind(5, rec.wall_ms)
+                      .bind(6, unit_id)
+                      .run();
+        !st) {
+      return st;
+    }
+    if (db_->changes() == 0) return {};
+    return push_technician(unit_id, out);
   }
   if (const auto* e = std::get_if<common::entrapment>(&rec.body)) {
     return e->started
@@ -256,6 +411,22 @@ common::status projector::apply(const std::string& device_id, const std::string&
                      : clear(unit_id, alert_kind::fault, f->code, rec.wall_ms, out);
   }
   if (const auto* q = std::get_if<common::earthquake_operation>(&rec.body)) {
+    // The car's restoration: stopped by seismic control; out of earthquake mode it is restored
+    // when back in normal service, else it awaits inspection (the next status rows decide).
+    if (q->started) {
+      if (auto st = restoration_step(unit_id, restoration::seismic_stop, rec.wall_ms, out); !st)
+        return st;
+    } else if (quake_.contains(unit_id)) {
+      const auto logged = logged_.find(unit_id);
+      const bool normal = logged != logged_.end() && logged->second.in_service &&
+                          logged->second.mode == common::car_mode::normal;
+      if (auto st = restoration_step(
+              unit_id, normal ? restoration::restored : restoration::awaiting_inspection,
+              rec.wall_ms, out);
+          !st) {
+        return st;
+      }
+    }
     return q->started ? raise(unit_id, alert_kind::earthquake, 0,
                               "earthquake operation at floor " + std::to_string(q->floor),
                               rec.wall_ms, out)

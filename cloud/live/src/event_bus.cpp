@@ -9,6 +9,10 @@ std::string_view to_string(push_type type) noexcept {
       return "status";
     case push_type::alert:
       return "alert";
+    case push_type::technician:
+      return "technician";
+    case push_type::earthquake:
+      return "earthquake";
   }
   return "unknown";
 }

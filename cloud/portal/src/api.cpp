@@ -2,12 +2,14 @@
 #include "hoistway/cloud/portal/api.hpp"
 
 #include <charconv>
+#include <map>
 #include <mutex>
 #include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "hoistway/cloud/registry/time_zone.hpp"
 #include "hoistway/common/crypto.hpp"
 #include "hoistway/common/record_json.hpp"
 
@@ -129,6 +131,22 @@ std::optional<int> parse_offset(const std::string& text) {
   return static_cast<int>((text[0] == '-' ? -1 : 1) * (*h * 60 + *m));
 }
 
+// The value of one cookie of the request ("" if it has none).
+std::string cookie_value(const http_request& r, std::string_view name) {
+  const auto header = r.header("cookie");
+  std::string_view rest(header);
+  while (!rest.empty()) {
+    const auto end = rest.find(';');
+    auto part = rest.substr(0, end);
+    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    const auto eq = part.find('=');
+    if (eq != std::string_view::npos && part.substr(0, eq) == name)
+      return std::string(part.substr(eq + 1));
+  }
+  return {};
+}
+
 // A loopback peer that is not relaying for someone else (a reverse proxy on the same host sets
 // one of these headers; without them the peer is a local process).
 bool local_peer(const http_request& r) {
@@ -145,8 +163,9 @@ class sse_stream final : public http_stream {
  public:
   sse_stream(std::shared_ptr<event_bus> bus, std::shared_ptr<directory> dir, caller who,
              std::shared_ptr<api_counters> counters, std::shared_ptr<void> slot,
-             std::uint64_t cursor, bool resumed)
-      : bus_(std::move(bus)),
+             std::uint64_t cursor, bool resumed, std::function<bool()> session_alive)
+      : session_alive_(std::move(session_alive)),
+        bus_(std::move(bus)),
         dir_(std::move(dir)),
         who_(std::move(who)),
         counters_(std::move(counters)),
@@ -166,11 +185,17 @@ class sse_stream final : public http_stream {
       out += "retry: 2000\n\n";
     }
     const auto snap = dir_->cached();
-    if (!snap->key_active(who_)) {
-      // Nothing more for a revoked key: the last words, and the server closes the connection.
+    if (who_.is_session() ? !session_alive_() : !snap->key_active(who_)) {
+      // Nothing more for a revoked key or an ended session: the last words, and the server
+      // closes the connection.
       finished_ = true;
-      ++counters_->streams_revoked;
-      out += "event: end\ndata: {\"reason\":\"the API key was revoked\"}\n\n";
+      if (who_.is_session()) {
+        ++counters_->streams_signed_out;
+        out += "event: end\ndata: {\"reason\":\"the session was signed out or expired\"}\n\n";
+      } else {
+        ++counters_->streams_revoked;
+        out += "event: end\ndata: {\"reason\":\"the API key was revoked\"}\n\n";
+      }
       return out;
     }
     if (snap != snapshot_) units_from(snap, out);
@@ -211,6 +236,7 @@ class sse_stream final : public http_stream {
     snapshot_ = std::move(snap);
   }
 
+  std::function<bool()> session_alive_;  // a session's stream: memory-only re-check
   std::shared_ptr<event_bus> bus_;
   std::shared_ptr<directory> dir_;
   caller who_;
@@ -251,6 +277,8 @@ std::span<const route_spec> api::routes() {
       {"GET", "/metrics"},
       {"GET", "/openapi.yaml"},
       {"GET", "/api/v1/units"},
+      {"GET", "/api/v1/buildings"},
+      {"GET", "/api/v1/earthquake"},
       {"GET", "/api/v1/units/{unit_id}/status"},
       {"GET", "/api/v1/units/{unit_id}/events"},
       {"GET", "/api/v1/units/{unit_id}/usage"},
@@ -258,6 +286,7 @@ std::span<const route_spec> api::routes() {
       {"GET", "/api/v1/units/{unit_id}/visits"},
       {"GET", "/api/v1/units/{unit_id}/visits/{visit_id}/report"},
       {"GET", "/api/v1/alerts"},
+      {"GET", "/api/v1/alerts/{alert_id}"},
       {"POST", "/api/v1/alerts/{alert_id}/ack"},
       {"GET", "/api/v1/stream"},
   };
@@ -277,12 +306,39 @@ http_response api::handle(const http_request& request) const {
     if (auto response = module(request)) return std::move(*response);
   }
   if (path.starts_with("/api/v1/")) {
+    // A request that sends a key is taken by its key; without one, by its session cookie.
+    const bool sends_key =
+        !request.header("authorization").empty() || !request.header("x-api-key").empty();
+    if (!sends_key && ctx_.session) {
+      auto session = ctx_.session(request);
+      switch (session.outcome) {
+        case session_check::signed_in:
+          return route_v1(request, session.who);
+        case session_check::refused: {
+          ++counters_->sessions_refused;
+          auto r =
+              problem(401, "Unauthorized",
+                      session.detail.empty() ? "the session is not signed in" : session.detail);
+          r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"hoistway\"");
+          return r;
+        }
+        case session_check::unavailable: {
+          ++counters_->sessions_unavailable;
+          auto r = problem(503, "Service Unavailable",
+                           "the session cannot be checked now; try again in a moment");
+          r.headers.emplace_back("Retry-After", "5");
+          return r;
+        }
+        case session_check::none:
+          break;
+      }
+    }
     auto who = ctx_.dir->authenticate(request.header("authorization"), request.header("x-api-key"));
     if (!who) {
       ++counters_->unauthenticated;
       auto r = problem(401, "Unauthorized",
                        who.error() == auth_failure::missing
-                           ? "send an API key: Authorization: Bearer hwk_…"
+                           ? "send an API key (Authorization: Bearer hwk_…) or sign in"
                            : "the API key is malformed, unknown or revoked");
       r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"hoistway\"");
       return r;
@@ -332,19 +388,61 @@ std::optional<http_response> api::refuse_metrics(const http_request& request, bo
                  "metrics_listen to read it from elsewhere");
 }
 
+http_response api::refuse_role(const caller& who) const {
+  ++counters_->role_refused;
+  return problem(403, "Forbidden",
+                 std::string("a ") + std::string(to_string(who.kind)) +
+                     " session does not see real-time data: sign in to the customer portal");
+}
+
+std::optional<http_response> api::refuse_csrf(const http_request& request,
+                                              const caller& who) const {
+  if (!who.is_session()) return std::nullopt;  // a key is not sent by a browser on its own
+  const auto header = request.header("x-csrf-token");
+  const auto cookie = cookie_value(request, "hw_csrf");
+  if (!header.empty() && cookie.size() == header.size() &&
+      common::crypto::constant_time_equal(common::crypto::as_bytes(header),
+                                          common::crypto::as_bytes(cookie))) {
+    return std::nullopt;
+  }
+  ++counters_->csrf_refused;
+  return problem(403, "Forbidden",
+                 "missing or wrong CSRF token: send the hw_csrf cookie's value in X-CSRF-Token");
+}
+
 http_response api::route_v1(const http_request& request, const caller& who) const {
   const std::string_view path = request.path;
+  // An eService session sees units, visits and reports; nothing real-time.
+  const bool real_time = who.kind != caller_kind::eservice_session;
   if (path == "/api/v1/units")
     return is_read(request) ? units(who) : method_not_allowed(read_methods);
-  if (path == "/api/v1/alerts")
-    return is_read(request) ? alerts(request, who) : method_not_allowed(read_methods);
-  if (path == "/api/v1/stream")
-    return is_read(request) ? stream(request, who) : method_not_allowed(read_methods);
+  if (path == "/api/v1/buildings")
+    return is_read(request) ? buildings(who) : method_not_allowed(read_methods);
+  if (path == "/api/v1/earthquake") {
+    if (!is_read(request)) return method_not_allowed(read_methods);
+    return real_time ? earthquake(request, who) : refuse_role(who);
+  }
+  if (path == "/api/v1/alerts") {
+    if (!is_read(request)) return method_not_allowed(read_methods);
+    return real_time ? alerts(request, who) : refuse_role(who);
+  }
+  if (path == "/api/v1/stream") {
+    if (!is_read(request)) return method_not_allowed(read_methods);
+    return real_time ? stream(request, who) : refuse_role(who);
+  }
   static constexpr std::string_view alerts_prefix = "/api/v1/alerts/";
   if (path.starts_with(alerts_prefix) && path.ends_with("/ack")) {
     if (request.method != "POST") return method_not_allowed("POST");
+    if (!real_time) return refuse_role(who);
+    if (auto refused = refuse_csrf(request, who)) return std::move(*refused);
     const auto id = path.substr(alerts_prefix.size(), path.size() - alerts_prefix.size() - 4);
-    return ack_alert(who, id);
+    return ack_alert(request, who, id);
+  }
+  if (path.starts_with(alerts_prefix) && path.size() > alerts_prefix.size() &&
+      path.find('/', alerts_prefix.size()) == std::string_view::npos) {
+    if (!is_read(request)) return method_not_allowed(read_methods);
+    if (!real_time) return refuse_role(who);
+    return alert(who, path.substr(alerts_prefix.size()));
   }
   static constexpr std::string_view units_prefix = "/api/v1/units/";
   if (path.starts_with(units_prefix)) {
@@ -364,24 +462,145 @@ http_response api::route_v1(const http_request& request, const caller& who) cons
   return problem(404, "Not Found", "no route for " + request.path);
 }
 
+common::result<json> api::unit_json(const unit_entry& entry, const caller& who,
+                                    std::int64_t now) const {
+  auto v = ctx_.view->unit(entry.unit_id, now)
+               .value_or(unit_view{entry.unit_id, {}, 0, {}, 0, 0, false});
+  const bool real_time = entry.monitored && who.kind != caller_kind::eservice_session;
+  if (!real_time) {
+    // Without a monitoring contract (or to an eService session) the unit is listed, but shows
+    // no real-time data.
+    v.state.reset();
+    v.device_online = false;
+    v.last_seen_ms = 0;
+  }
+  auto out = unit_status_json(v, &entry);
+  // How long silence is normal (the agents' snapshot period): a page marks a tile stale by itself
+  // when updated_at is older than this (and says so).
+  out["expected_interval_s"] = ctx_.expected_interval_s;
+  if (!real_time) {
+    out["technician"] = nullptr;
+    return out;
+  }
+  auto t = technician_of(v);
+  if (!t) return std::unexpected(t.error());
+  out["technician"] = std::move(*t);
+  return out;
+}
+
 http_response api::units(const caller& who) const {
   const auto now = ctx_.clock->wall_ms();
   json list = json::array();
   for (const auto& entry : ctx_.dir->units_of(who.customer_id)) {
-    auto v = ctx_.view->unit(entry.unit_id, now)
-                 .value_or(unit_view{entry.unit_id, {}, 0, {}, 0, 0, false});
-    if (!entry.monitored) {
-      // Without a monitoring contract the unit is listed, but shows no real-time data.
-      v.state.reset();
-      v.device_online = false;
-      v.last_seen_ms = 0;
-    }
-    list.push_back(unit_status_json(v, &entry));
+    auto out = unit_json(entry, who, now);
+    if (!out) return problem(500, "Internal Server Error", out.error().message);
+    list.push_back(std::move(*out));
   }
   return ok_json({{"units", list}});
 }
 
-http_response api::unit_route(const http_request& request, const caller& /*who*/,
+http_response api::buildings(const caller& who) const {
+  const auto now = ctx_.clock->wall_ms();
+  auto found = ctx_.db->buildings(who.customer_id);
+  if (!found) return problem(500, "Internal Server Error", found.error().message);
+  std::map<std::string, unit_entry> entries;
+  for (auto& e : ctx_.dir->units_of(who.customer_id)) entries.emplace(e.unit_id, std::move(e));
+  json list = json::array();
+  for (auto& b : *found) {
+    const auto zone = b["time_zone"].get<std::string>();
+    json offset_text;  // null: no time zone set (or the system does not know it any more)
+    json offset_minutes;
+    if (!zone.empty()) {
+      if (const auto minutes = utc_offset_minutes(zone, now)) {
+        offset_text = format_utc_offset(*minutes);
+        offset_minutes = *minutes;
+      }
+    }
+    json building = {
+        {"building_id", b["building_id"]}, {"name", b["name"]},
+        {"address", b["address"]},         {"time_zone", zone.empty() ? json() : json(zone)},
+        {"utc_offset", offset_text},       {"utc_offset_minutes", offset_minutes}};
+    // A group is the cars one controller (one device) dispatches together.
+    json groups = json::array();
+    for (auto& u : b["units"]) {
+      const auto id = u["unit_id"].get<std::string>();
+      const auto entry = entries.find(id);
+      if (entry == entries.end()) continue;  // not in the directory's snapshot yet
+      const auto device = u["device_id"].get<std::string>();
+      if (groups.empty() || groups.back()["group_id"] != device)
+        groups.push_back({{"group_id", device}, {"units", json::array()}});
+      auto status = unit_json(entry->second, who, now);
+      if (!status) return problem(500, "Internal Server Error", status.error().message);
+      const auto landings = u["landings"].get<std::int64_t>();
+      groups.back()["units"].push_back(
+          {{"unit_id", id},
+           {"name", u["name"]},
+           {"car", u["car"]},
+           {"landings", landings > 0 ? json(landings) : json()},
+           {"floor_labels", u["floor_labels"].empty() ? json() : u["floor_labels"]},
+           {"monitored", entry->second.monitored},
+           {"status", std::move(*status)}});
+    }
+    building["groups"] = std::move(groups);
+    list.push_back(std::move(building));
+  }
+  return ok_json({{"buildings", list}});
+}
+
+http_response api::earthquake(const http_request& request, const caller& who) const {
+  const auto now = ctx_.clock->wall_ms();
+  // Restorations whose seismic stop is within the last `days` (default 7, at most 400).
+  std::int64_t days = 7;
+  if (const auto text = query(request, "days"); !text.empty()) {
+    const auto n = parse_int(text);
+    if (!n || *n < 1 || *n > 400) {
+      ++counters_->bad_requests;
+      return problem(400, "Bad Request", "'days' must be 1 to 400");
+    }
+    days = *n;
+  }
+  std::map<std::string, unit_entry> entries;
+  std::vector<std::string> ids;
+  for (auto& e : ctx_.dir->units_of(who.customer_id)) {
+    if (!e.monitored) continue;
+    ids.push_back(e.unit_id);
+    entries.emplace(e.unit_id, std::move(e));
+  }
+  auto rows = ctx_.db->restorations(ids, now - days * 86'400'000);
+  if (!rows) return problem(500, "Internal Server Error", rows.error().message);
+  auto names = ctx_.db->buildings(who.customer_id);
+  if (!names) return problem(500, "Internal Server Error", names.error().message);
+  std::map<std::string, json> by_building;
+  bool active = false;
+  for (auto& car : *rows) {
+    const auto& entry = entries.at(car["unit_id"].get<std::string>());
+    car["name"] = entry.name;
+    const auto state = car["state"].get<std::string>();
+    active = active || state != "restored";
+    auto& b = by_building[entry.building_id];
+    if (b.is_null()) {
+      b = {{"building_id", entry.building_id},
+           {"name", ""},
+           {"counts", {{"seismic_stop", 0}, {"awaiting_inspection", 0}, {"restored", 0}}},
+           {"cars", json::array()}};
+      for (const auto& n : *names) {
+        if (n["building_id"] == entry.building_id) b["name"] = n["name"];
+      }
+    }
+    b["counts"][state] = b["counts"][state].get<std::int64_t>() + 1;
+    b["cars"].push_back(std::move(car));
+  }
+  json buildings = json::array();
+  for (auto& [id, b] : by_building) buildings.push_back(std::move(b));
+  return ok_json({{"active", active}, {"buildings", buildings}});
+}
+
+common::result<json> api::technician_of(const unit_view& v) const {
+  const bool inspection = v.state && v.state->mode == common::car_mode::inspection;
+  return ctx_.db->technician(v.unit_id, inspection);
+}
+
+http_response api::unit_route(const http_request& request, const caller& who,
                               const unit_entry& unit, std::string_view rest) const {
   const auto now = ctx_.clock->wall_ms();
   static constexpr std::string_view visits_prefix = "visits/";
@@ -409,13 +628,14 @@ http_response api::unit_route(const http_request& request, const caller& /*who*/
               nullptr};
     return ok_json(**report);
   }
+  if (who.kind == caller_kind::eservice_session) return refuse_role(who);
   if (!unit.monitored) {
     return problem(403, "Forbidden", "unit " + unit.unit_id + " has no monitoring contract");
   }
   if (rest == "status") {
-    auto v = ctx_.view->unit(unit.unit_id, now)
-                 .value_or(unit_view{unit.unit_id, {}, 0, {}, 0, 0, false});
-    return ok_json(unit_status_json(v, &unit));
+    auto out = unit_json(unit, who, now);
+    if (!out) return problem(500, "Internal Server Error", out.error().message);
+    return ok_json(*out);
   }
   auto range = parse_range(request, now, 86'400'000);
   if (!range) {
@@ -474,38 +694,119 @@ http_response api::unit_route(const http_request& request, const caller& /*who*/
   return problem(404, "Not Found", "no route for " + request.path);
 }
 
-http_response api::alerts(const http_request& request, const caller& who) const {
-  const auto state = query(request, "state");
-  if (!state.empty() && state != "open" && state != "raised" && state != "acknowledged" &&
-      state != "cleared") {
-    ++counters_->bad_requests;
-    return problem(400, "Bad Request", "'state' is open, raised, acknowledged or cleared");
-  }
-  const auto limit = parse_limit(request);
-  if (!limit) {
-    ++counters_->bad_requests;
-    return problem(400, "Bad Request", "'limit' must be 1 to 1000");
-  }
+std::vector<std::string> api::monitored_units(const caller& who) const {
   std::vector<std::string> ids;
   for (const auto& u : ctx_.dir->units_of(who.customer_id)) {
     if (u.monitored) ids.push_back(u.unit_id);
   }
-  auto list = ctx_.db->alerts(ids, state, *limit);
-  if (!list) return problem(500, "Internal Server Error", list.error().message);
+  return ids;
+}
+
+http_response api::alerts(const http_request& request, const caller& who) const {
+  auto bad = [this](std::string_view detail) {
+    ++counters_->bad_requests;
+    return problem(400, "Bad Request", detail);
+  };
+  queries::alert_filter filter;
+  filter.state = query(request, "state");
+  if (!filter.state.empty() && filter.state != "open" && filter.state != "raised" &&
+      filter.state != "acknowledged" && filter.state != "cleared") {
+    return bad("'state' is open, raised, acknowledged or cleared");
+  }
+  filter.kind = query(request, "kind");
+  if (!filter.kind.empty() && filter.kind != "entrapment" && filter.kind != "out_of_service" &&
+      filter.kind != "fault" && filter.kind != "earthquake" && filter.kind != "device_offline") {
+    return bad("'kind' is entrapment, out_of_service, fault, earthquake or device_offline");
+  }
+  const auto limit = parse_limit(request);
+  if (!limit) return bad("'limit' must be 1 to 1000");
+  filter.limit = *limit;
+  if (!query(request, "from").empty() || !query(request, "to").empty()) {
+    auto range = parse_range(request, ctx_.clock->wall_ms(), 86'400'000);
+    if (!range) return bad(range.error());
+    filter.range = *range;
+  }
+  filter.cursor = query(request, "cursor");
+  if (filter.cursor.size() > 64) return bad("'cursor' is not a cursor this API gave");
+  std::vector<std::string> ids;
+  const auto unit = query(request, "unit_id");
+  if (!unit.empty()) {
+    const auto entry = ctx_.dir->unit_of(who.customer_id, unit);
+    if (!entry) {
+      ++counters_->not_found;
+      return problem(404, "Not Found", "no unit " + unit);
+    }
+    if (entry->monitored) ids.push_back(unit);
+  } else {
+    ids = monitored_units(who);
+  }
+  auto list = ctx_.db->alerts(ids, filter);
+  if (!list) {
+    if (list.error().code == common::errc::invalid_argument) return bad(list.error().message);
+    return problem(500, "Internal Server Error", list.error().message);
+  }
   return ok_json(*list);
 }
 
-http_response api::ack_alert(const caller& who, std::string_view id) const {
+http_response api::alert(const caller& who, std::string_view id) const {
   const auto alert_id = parse_int(std::string(id));
   if (!alert_id) {
     ++counters_->not_found;
     return problem(404, "Not Found", "no alert " + std::string(id));
   }
-  std::vector<std::string> ids;
-  for (const auto& u : ctx_.dir->units_of(who.customer_id)) {
-    if (u.monitored) ids.push_back(u.unit_id);
+  auto found = ctx_.db->alert(monitored_units(who), *alert_id);
+  if (!found) return problem(500, "Internal Server Error", found.error().message);
+  if (!*found) {
+    ++counters_->not_found;
+    return problem(404, "Not Found", "no alert " + std::string(id));
   }
-  auto acked = ctx_.db->acknowledge_alert(ids, *alert_id, who.key_id);
+  return ok_json(**found);
+}
+
+namespace {
+
+// A comment is for people: at most 500 characters of valid UTF-8, no control characters but
+// line breaks and tabs. Empty if none was sent; the reason if it is refused.
+std::expected<std::string, std::string> ack_comment(const http_request& request) {
+  if (request.body.empty()) return std::string();
+  const auto body = json::parse(request.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object())
+    return std::unexpected("the body must be one JSON object");
+  const auto it = body.find("comment");
+  if (it == body.end() || it->is_null()) return std::string();
+  if (!it->is_string()) return std::unexpected("'comment' must be a string");
+  const auto& text = it->get_ref<const std::string&>();
+  // nlohmann's parser has checked the UTF-8 already; count characters, refuse controls.
+  std::size_t chars = 0;
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c & 0xC0U) != 0x80U) ++chars;
+    if ((c < 0x20U && ch != '\n' && ch != '\t' && ch != '\r') || c == 0x7FU)
+      return std::unexpected("'comment' holds a control character");
+  }
+  if (chars > 500) return std::unexpected("'comment' may be at most 500 characters");
+  return text;
+}
+
+}  // namespace
+
+http_response api::ack_alert(const http_request& request, const caller& who,
+                             std::string_view id) const {
+  const auto alert_id = parse_int(std::string(id));
+  if (!alert_id) {
+    ++counters_->not_found;
+    return problem(404, "Not Found", "no alert " + std::string(id));
+  }
+  auto comment = ack_comment(request);
+  if (!comment) {
+    ++counters_->bad_requests;
+    return problem(400, "Bad Request", comment.error());
+  }
+  queries::acknowledger by;
+  by.kind = std::string(to_string(who.kind));
+  by.by = who.is_session() ? who.name : who.key_id;
+  by.email = who.email;
+  auto acked = ctx_.db->acknowledge_alert(monitored_units(who), *alert_id, by, *comment);
   if (!acked) {
     if (acked.error().code == common::errc::conflict)
       return problem(409, "Conflict", acked.error().message);
@@ -549,7 +850,8 @@ http_response api::stream(const http_request& request, const caller& who) const 
     const std::size_t open = it == slots_->per_key.end() ? 0 : it->second;
     if (open >= ctx_.max_streams_per_key) {
       ++counters_->streams_refused_per_key;
-      return too_many("this API key has " + std::to_string(ctx_.max_streams_per_key) +
+      return too_many(std::string(who.is_session() ? "this session" : "this API key") + " has " +
+                      std::to_string(ctx_.max_streams_per_key) +
                       " event streams open, its maximum: close one first");
     }
     ++slots_->per_key[who.key_id];
@@ -564,8 +866,18 @@ http_response api::stream(const http_request& request, const caller& who) const 
   });
   http_response r;
   r.content_type = "text/event-stream";
+  std::function<bool()> alive;
+  if (who.is_session()) {
+    if (ctx_.watch_session) alive = ctx_.watch_session(who);
+    if (!alive) {
+      // No watcher: the session still ends its stream when it expires.
+      alive = [clock = ctx_.clock, until = who.session_expires_ms] {
+        return clock->wall_ms() < until;
+      };
+    }
+  }
   r.stream = std::make_shared<sse_stream>(ctx_.bus, ctx_.dir, who, counters_, std::move(slot),
-                                          cursor, resumed);
+                                          cursor, resumed, std::move(alive));
   return r;
 }
 
@@ -767,6 +1079,19 @@ http_response api::metrics() const {
   metric("hoistway_api_stream_units_ended_total", "counter",
          "Units dropped from open event streams because their monitoring contract ended.",
          counters_->stream_units_ended);
+  metric("hoistway_api_sessions_refused_total", "counter",
+         "API requests whose session cookie named no signed-in session (401).",
+         counters_->sessions_refused);
+  metric("hoistway_api_sessions_unavailable_total", "counter",
+         "API requests whose session could not be checked (store error; 503).",
+         counters_->sessions_unavailable);
+  metric("hoistway_api_csrf_refused_total", "counter",
+         "Writes by a session without its CSRF token (403).", counters_->csrf_refused);
+  metric("hoistway_api_role_refused_total", "counter",
+         "Real-time routes refused to an eService session (403).", counters_->role_refused);
+  metric("hoistway_api_streams_signed_out_total", "counter",
+         "Event streams ended because their session was signed out or expired.",
+         counters_->streams_signed_out);
   for (const auto& section : ctx_.metrics_sections) out += section();
   return {200, "text/plain; version=0.0.4", out, {}, nullptr};
 }

@@ -303,27 +303,207 @@ common::result<std::optional<json>> queries::visit_report(const std::string& uni
 }
 
 common::result<json> queries::alerts(const std::vector<std::string>& unit_ids,
-                                     const std::string& state, std::size_t limit) {
+                                     const alert_filter& filter) {
+  // Cursor "<raised_ms>.<alert_id>": the last alert of the previous page (newest first).
+  std::int64_t before_ms = INT64_MAX;
+  std::int64_t before_id = INT64_MAX;
+  if (!filter.cursor.empty()) {
+    const auto dot = filter.cursor.find('.');
+    try {
+      if (dot == std::string::npos) throw std::invalid_argument("cursor");
+      std::size_t used = 0;
+      before_ms = std::stoll(filter.cursor.substr(0, dot), &used);
+      if (used != dot) throw std::invalid_argument("cursor");
+      before_id = std::stoll(filter.cursor.substr(dot + 1), &used);
+      if (used != filter.cursor.size() - dot - 1) throw std::invalid_argument("cursor");
+    } catch (const std::exception&) {
+      return fail(errc::invalid_argument, "'cursor' is not a cursor this API gave");
+    }
+  }
   std::lock_guard lock(mutex_);
   json units = unit_ids;
   auto stmt = db_.prepare("SELECT " + std::string(alert_columns) +
                           " FROM alerts WHERE unit_id IN (SELECT value FROM json_each(?1)) "
                           "AND (?2 = '' OR (?2 = 'open' AND state != 'cleared') OR state = ?2) "
+                          "AND (?4 = '' OR kind = ?4) AND raised_ms >= ?5 AND raised_ms < ?6 "
+                          "AND (raised_ms < ?7 OR (raised_ms = ?7 AND alert_id < ?8)) "
                           "ORDER BY raised_ms DESC, alert_id DESC LIMIT ?3");
   if (!stmt) return std::unexpected(stmt.error());
-  stmt->bind(1, units.dump()).bind(2, state).bind(3, static_cast<std::int64_t>(limit));
+  stmt->bind(1, units.dump())
+      .bind(2, filter.state)
+      .bind(3, static_cast<std::int64_t>(filter.limit + 1))
+      .bind(4, filter.kind)
+      .bind(5, filter.range ? filter.range->from_ms : INT64_MIN)
+      .bind(6, filter.range ? filter.range->to_ms : INT64_MAX)
+      .bind(7, before_ms)
+      .bind(8, before_id);
+  json list = json::array();
+  std::optional<std::string> next;
+  while (true) {
+    auto row = stmt->step();
+    if (!row) return std::unexpected(row.error());
+    if (*row == sqlite::step_result::done) break;
+    if (list.size() == filter.limit) {
+      // One more than the page: there is a next page, after the page's last alert.
+      const auto& last = list.back();
+      next =
+          std::to_string(common::parse_rfc3339(last["raised_at"].get<std::string>()).value_or(0)) +
+          "." + std::to_string(last["alert_id"].get<std::int64_t>());
+      break;
+    }
+    list.push_back(alert_json(*stmt));
+  }
+  stmt->reset();
+  return json{{"alerts", list}, {"next_cursor", next ? json(*next) : json()}};
+}
+
+common::result<json> queries::buildings(const std::string& customer_id) {
+  std::lock_guard lock(mutex_);
+  auto stmt = db_.prepare(
+      "SELECT b.building_id, b.name, b.address, b.time_zone, u.unit_id, u.device_id, u.car, "
+      "u.name, u.landings, u.floor_labels FROM buildings b "
+      "LEFT JOIN units u ON u.building_id = b.building_id "
+      "WHERE b.customer_id = ?1 ORDER BY b.building_id, u.device_id, u.car");
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->bind(1, customer_id);
   json list = json::array();
   while (true) {
     auto row = stmt->step();
     if (!row) return std::unexpected(row.error());
     if (*row == sqlite::step_result::done) break;
-    list.push_back(alert_json(*stmt));
+    const auto id = stmt->column_text(0);
+    if (list.empty() || list.back()["building_id"] != id) {
+      list.push_back({{"building_id", id},
+                      {"name", stmt->column_text(1)},
+                      {"address", stmt->column_text(2)},
+                      {"time_zone", stmt->column_text(3)},
+                      {"units", json::array()}});
+    }
+    if (stmt->is_null(4)) continue;  // a building without units
+    json labels = json::array();
+    if (const auto text = stmt->column_text(9); !text.empty()) {
+      labels = json::parse(text, nullptr, false);
+      if (!labels.is_array()) labels = json::array();
+    }
+    list.back()["units"].push_back({{"unit_id", stmt->column_text(4)},
+                                    {"device_id", stmt->column_text(5)},
+                                    {"car", stmt->column_int(6)},
+                                    {"name", stmt->column_text(7)},
+                                    {"landings", stmt->column_int(8)},
+                                    {"floor_labels", labels}});
   }
-  return json{{"alerts", list}};
+  stmt->reset();
+  return list;
+}
+
+common::result<json> queries::restorations(const std::vector<std::string>& unit_ids,
+                                           std::int64_t since_ms) {
+  std::lock_guard lock(mutex_);
+  json units = unit_ids;
+  auto stmt = db_.prepare(
+      "SELECT unit_id, state, stopped_ms, awaiting_ms, restored_ms, updated_ms FROM "
+      "earthquake_restoration WHERE unit_id IN (SELECT value FROM json_each(?1)) AND "
+      "stopped_ms >= ?2 ORDER BY unit_id");
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->bind(1, units.dump()).bind(2, since_ms);
+  json list = json::array();
+  while (true) {
+    auto row = stmt->step();
+    if (!row) return std::unexpected(row.error());
+    if (*row == sqlite::step_result::done) break;
+    list.push_back(restoration_json(*stmt));
+  }
+  stmt->reset();
+  return list;
+}
+
+common::result<json> queries::technician(const std::string& unit_id, bool in_inspection) {
+  std::lock_guard lock(mutex_);
+  auto stmt = db_.prepare(open_visit_sql);
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->bind(1, unit_id);
+  auto row = stmt->step();
+  if (!row) return std::unexpected(row.error());
+  std::optional<open_visit> visit;
+  if (*row == sqlite::step_result::row) {
+    visit = open_visit{stmt->column_text(0), stmt->column_text(1), stmt->column_int(2),
+                       stmt->column_int(3), stmt->column_int(4)};
+  }
+  stmt->reset();
+  std::int64_t since = 0;
+  if (in_inspection && !visit) {
+    // The first inspection row after the last row in another mode.
+    auto first = db_.prepare(
+        "SELECT MIN(wall_ms) FROM status_log WHERE unit_id = ?1 AND mode = 'inspection' AND "
+        "wall_ms > COALESCE((SELECT MAX(wall_ms) FROM status_log WHERE unit_id = ?1 AND mode != "
+        "'inspection'), -1)");
+    if (!first) return std::unexpected(first.error());
+    first->bind(1, unit_id);
+    auto r = first->step();
+    if (!r) return std::unexpected(r.error());
+    if (*r == sqlite::step_result::row && !first->is_null(0)) since = first->column_int(0);
+    first->reset();
+  }
+  return technician_json(visit, in_inspection, since);
+}
+
+namespace {
+
+// The timeline of an alert written before alert_steps existed: what its columns say.
+json timeline_from_columns(const json& alert) {
+  json out = json::array();
+  out.push_back({{"step", "detected"}, {"at", alert["raised_at"]}, {"detail", alert["detail"]}});
+  if (!alert["acknowledged_at"].is_null()) {
+    out.push_back({{"step", "acknowledged"},
+                   {"at", alert["acknowledged_at"]},
+                   {"by", alert["acknowledged_by"]}});
+  }
+  if (!alert["cleared_at"].is_null()) {
+    if (alert["kind"] == "entrapment")
+      out.push_back({{"step", "released"}, {"at", alert["cleared_at"]}});
+    out.push_back({{"step", "cleared"}, {"at", alert["cleared_at"]}});
+  }
+  return out;
+}
+
+}  // namespace
+
+common::result<std::optional<json>> queries::alert(const std::vector<std::string>& unit_ids,
+                                                   std::int64_t alert_id) {
+  std::lock_guard lock(mutex_);
+  auto read =
+      db_.prepare("SELECT " + std::string(alert_columns) + " FROM alerts WHERE alert_id = ?1");
+  if (!read) return std::unexpected(read.error());
+  read->bind(1, alert_id);
+  auto row = read->step();
+  if (!row) return std::unexpected(row.error());
+  if (*row != sqlite::step_result::row ||
+      std::find(unit_ids.begin(), unit_ids.end(), read->column_text(1)) == unit_ids.end()) {
+    return std::optional<json>();
+  }
+  auto out = alert_json(*read);
+  read->reset();
+  auto steps = db_.prepare(
+      "SELECT step, at_ms, detail FROM alert_steps WHERE alert_id = ?1 ORDER BY step_no");
+  if (!steps) return std::unexpected(steps.error());
+  steps->bind(1, alert_id);
+  json timeline = json::array();
+  while (true) {
+    auto s = steps->step();
+    if (!s) return std::unexpected(s.error());
+    if (*s == sqlite::step_result::done) break;
+    json step = parse_body(steps->column_text(2));
+    step["step"] = steps->column_text(0);
+    step["at"] = common::format_rfc3339(steps->column_int(1));
+    timeline.push_back(std::move(step));
+  }
+  out["timeline"] = timeline.empty() ? timeline_from_columns(out) : std::move(timeline);
+  return std::optional<json>(std::move(out));
 }
 
 common::result<std::optional<json>> queries::acknowledge_alert(
-    const std::vector<std::string>& unit_ids, std::int64_t alert_id, const std::string& by) {
+    const std::vector<std::string>& unit_ids, std::int64_t alert_id, const acknowledger& who,
+    const std::string& comment) {
   std::lock_guard lock(mutex_);
   auto tx = sqlite::transaction::begin(db_);
   if (!tx) return std::unexpected(tx.error());
@@ -338,17 +518,39 @@ common::result<std::optional<json>> queries::acknowledge_alert(
     return std::optional<json>();
   }
   const auto state = read->column_text(4);
+  read->reset();
   if (state == "cleared") return fail(errc::conflict, "the alert is already cleared");
   if (state == "raised") {
+    const auto now = clock_->wall_ms();
     auto update = db_.prepare(
-        "UPDATE alerts SET state = 'acknowledged', acknowledged_ms = ?2, acknowledged_by = ?3 "
+        "UPDATE alerts SET state = 'acknowledged', acknowledged_ms = ?2, acknowledged_by = ?3, "
+        "acknowledged_by_kind = ?4, acknowledged_email = ?5, acknowledged_comment = ?6 "
         "WHERE alert_id = ?1 AND state = 'raised'");
     if (!update) return std::unexpected(update.error());
-    if (auto st = update->bind(1, alert_id).bind(2, clock_->wall_ms()).bind(3, by).run(); !st) {
-      return std::unexpected(st.error());
+    update->bind(1, alert_id).bind(2, now).bind(3, who.by).bind(4, who.kind);
+    if (who.email.empty()) {
+      update->bind_null(5);
+    } else {
+      update->bind(5, who.email);
     }
+    if (comment.empty()) {
+      update->bind_null(6);
+    } else {
+      update->bind(6, comment);
+    }
+    if (auto st = update->run(); !st) return std::unexpected(st.error());
+    // The timeline's step, in the same transaction (bounded like the projector's steps).
+    json detail = {{"by", who.by}, {"by_kind", who.kind}};
+    if (!who.email.empty()) detail["email"] = who.email;
+    if (!comment.empty()) detail["comment"] = comment;
+    auto step = db_.prepare(
+        "INSERT INTO alert_steps(alert_id, step_no, step, at_ms, detail) "
+        "SELECT ?1, COUNT(*) + 1, 'acknowledged', ?2, ?3 FROM alert_steps WHERE alert_id = ?1 "
+        "HAVING COUNT(*) < 16");
+    if (!step) return std::unexpected(step.error());
+    if (auto st = step->bind(1, alert_id).bind(2, now).bind(3, detail.dump()).run(); !st)
+      return std::unexpected(st.error());
   }
-  read->reset();
   read->bind(1, alert_id);
   if (auto again = read->step(); !again) return std::unexpected(again.error());
   auto out = alert_json(*read);

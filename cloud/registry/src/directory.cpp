@@ -54,6 +54,18 @@ common::result<std::shared_ptr<const directory::snapshot>> directory::load() {
   return std::shared_ptr<const snapshot>(std::move(next));
 }
 
+std::string_view to_string(caller_kind kind) noexcept {
+  switch (kind) {
+    case caller_kind::api_key:
+      return "api_key";
+    case caller_kind::portal_session:
+      return "portal";
+    case caller_kind::eservice_session:
+      return "eservice";
+  }
+  return "api_key";
+}
+
 bool directory::snapshot::key_active(const caller& who) const {
   const auto it = keys.find(who.key_id);
   return it != keys.end() && it->second.customer_id == who.customer_id;
@@ -125,7 +137,10 @@ std::expected<caller, auth_failure> directory::authenticate(const std::string& a
       !common::crypto::constant_time_equal(digest, it->second.secret_sha256)) {
     return std::unexpected(auth_failure::unknown_or_revoked);
   }
-  return caller{it->second.customer_id, parsed->key_id};
+  caller who;
+  who.customer_id = it->second.customer_id;
+  who.key_id = parsed->key_id;
+  return who;
 }
 
 std::optional<unit_entry> directory::unit_of(const std::string& customer_id,

@@ -1,6 +1,9 @@
 // The operator's registry on the cloud store.
 #include "hoistway/cloud/registry/registry.hpp"
 
+#include <nlohmann/json.hpp>
+
+#include "hoistway/cloud/registry/time_zone.hpp"
 #include "hoistway/cloud/store/store.hpp"
 #include "hoistway/common/crypto.hpp"
 #include "hoistway/common/secret_file.hpp"
@@ -12,6 +15,17 @@ using common::errc;
 using common::fail;
 namespace crypto = common::crypto;
 namespace sqlite = common::sqlite;
+
+std::vector<std::string> floor_labels_from(const std::string& json_text) {
+  std::vector<std::string> out;
+  if (json_text.empty()) return out;
+  const auto j = nlohmann::json::parse(json_text, nullptr, false);
+  if (!j.is_array()) return out;
+  for (const auto& label : j) {
+    if (label.is_string()) out.push_back(label.get<std::string>());
+  }
+  return out;
+}
 
 namespace {
 
@@ -143,13 +157,50 @@ common::status registry::add_building(const std::string& building_id,
 
 common::result<std::vector<building_info>> registry::buildings(const std::string& customer_id) {
   auto stmt = db_.prepare(
-      "SELECT building_id, customer_id, name, address FROM buildings "
+      "SELECT building_id, customer_id, name, address, time_zone FROM buildings "
       "WHERE ?1 = '' OR customer_id = ?1 ORDER BY building_id");
   if (!stmt) return std::unexpected(stmt.error());
   stmt->bind(1, customer_id);
   return collect<building_info>(*stmt, [](sqlite::statement& s) {
-    return building_info{s.column_text(0), s.column_text(1), s.column_text(2), s.column_text(3)};
+    return building_info{s.column_text(0), s.column_text(1), s.column_text(2), s.column_text(3),
+                         s.column_text(4)};
   });
+}
+
+common::status registry::set_time_zone(const std::string& building_id,
+                                       const std::string& time_zone) {
+  if (!valid_time_zone(time_zone)) {
+    return fail(errc::invalid_argument,
+                "'" + time_zone + "' is not a time zone this system knows (e.g. Asia/Tokyo)");
+  }
+  auto stmt = db_.prepare("UPDATE buildings SET time_zone = ?2 WHERE building_id = ?1");
+  if (!stmt) return std::unexpected(stmt.error());
+  if (auto st = stmt->bind(1, building_id).bind(2, time_zone).run(); !st) return st;
+  if (db_.changes() == 0) return fail(errc::not_found, "no building " + building_id);
+  return {};
+}
+
+common::status registry::set_layout(const std::string& unit_id, const unit_layout& layout) {
+  if (layout.landings < 1 || layout.landings > 256)
+    return fail(errc::invalid_argument, "a unit serves 1 to 256 landings");
+  if (!layout.floor_labels.empty() &&
+      layout.floor_labels.size() != static_cast<std::size_t>(layout.landings)) {
+    return fail(errc::invalid_argument, "give one floor label per landing (" +
+                                            std::to_string(layout.landings) + "), lowest first");
+  }
+  for (const auto& label : layout.floor_labels) {
+    if (auto st = check_text("floor label", label, true); !st) return st;
+    if (label.size() > 8 || label.find(',') != std::string::npos)
+      return fail(errc::invalid_argument, "a floor label is 1 to 8 characters, no comma");
+  }
+  const auto labels =
+      layout.floor_labels.empty() ? std::string() : nlohmann::json(layout.floor_labels).dump();
+  auto stmt = db_.prepare("UPDATE units SET landings = ?2, floor_labels = ?3 WHERE unit_id = ?1");
+  if (!stmt) return std::unexpected(stmt.error());
+  if (auto st = stmt->bind(1, unit_id).bind(2, layout.landings).bind(3, labels).run(); !st)
+    return st;
+  if (db_.changes() == 0) return fail(errc::not_found, "no unit " + unit_id);
+  return {};
 }
 
 common::result<device_secrets> registry::add_device(const std::string& device_id,
@@ -276,16 +327,24 @@ common::result<std::vector<unit_info>> registry::units(const std::string& custom
   auto stmt = db_.prepare(
       "SELECT u.unit_id, u.device_id, u.car, COALESCE(u.building_id, ''), u.name, "
       "COALESCE(b.customer_id, ''), EXISTS(SELECT 1 FROM contracts c WHERE c.unit_id = u.unit_id "
-      "AND c.kind = 'monitoring' AND c.starts_ms <= ?2 AND (c.ends_ms IS NULL OR c.ends_ms > ?2)) "
+      "AND c.kind = 'monitoring' AND c.starts_ms <= ?2 AND (c.ends_ms IS NULL OR c.ends_ms > ?2)), "
+      "u.landings, u.floor_labels "
       "FROM units u LEFT JOIN buildings b ON b.building_id = u.building_id "
       "WHERE ?1 = '' OR b.customer_id = ?1 ORDER BY u.unit_id");
   if (!stmt) return std::unexpected(stmt.error());
   stmt->bind(1, customer_id).bind(2, clock_->wall_ms());
   return collect<unit_info>(*stmt, [](sqlite::statement& s) {
-    return unit_info{
-        s.column_text(0),    s.column_text(1), static_cast<std::uint8_t>(s.column_int(2)),
-        s.column_text(3),    s.column_text(4), s.column_text(5),
-        s.column_int(6) != 0};
+    unit_info u;
+    u.unit_id = s.column_text(0);
+    u.device_id = s.column_text(1);
+    u.car = static_cast<std::uint8_t>(s.column_int(2));
+    u.building_id = s.column_text(3);
+    u.name = s.column_text(4);
+    u.customer_id = s.column_text(5);
+    u.monitored = s.column_int(6) != 0;
+    u.landings = static_cast<int>(s.column_int(7));
+    u.floor_labels = floor_labels_from(s.column_text(8));
+    return u;
   });
 }
 

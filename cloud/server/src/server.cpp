@@ -107,6 +107,16 @@ int run_server(const server_config& config) {
     }
     accounts_module = std::move(*m);
   }
+  // Browser sessions on the data routes (the portal pages hold no API key).
+  std::shared_ptr<accounts::session_auth> sessions;
+  if (config.accounts) {
+    auto s = accounts::session_auth::open(config.store_path, clock);
+    if (!s) {
+      spdlog::error("accounts: sessions: {}", s.error().message);
+      return ex::io_error;
+    }
+    sessions = std::move(*s);
+  }
   auto dir = directory::open(config.store_path, clock);
   auto reads = queries::open(config.store_path, clock);
   if (!dir || !reads) {
@@ -145,6 +155,11 @@ int run_server(const server_config& config) {
     ctx.metrics_sections.push_back([m = accounts_module] { return m->metrics_text(); });
     // Password hashing and mail queueing: a flood of these waits in the slow lane.
     ctx.slow_prefixes = {"/api/v1/eservice/", "/api/v1/portal/"};
+  }
+  if (sessions) {
+    ctx.session = [sessions](const http_request& r) { return sessions->resolve(r); };
+    ctx.watch_session = [sessions](const caller& who) { return sessions->watch(who); };
+    ctx.metrics_sections.push_back([sessions] { return sessions->metrics_text(); });
   }
   // The web pages, last: they answer every path the API does not own.
   std::optional<std::filesystem::path> web_root;
@@ -220,11 +235,13 @@ int run_server(const server_config& config) {
   }
   // Event streams re-check keys and contracts against the directory's cached snapshot (they may
   // not read the store on the I/O thread): this keeps it about a second old with no requests.
-  std::jthread refresher([d = *dir](std::stop_token stop) {
+  // Streams of sessions are re-checked the same way (a signed-out session ends its stream).
+  std::jthread refresher([d = *dir, sessions](std::stop_token stop) {
     std::mutex m;
     std::condition_variable_any cv;
     while (!stop.stop_requested()) {
       (void)d->refresh();  // a failure is logged there; the previous snapshot serves meanwhile
+      if (sessions) sessions->recheck();
       std::unique_lock lock(m);
       cv.wait_for(lock, stop, std::chrono::seconds(1), [] { return false; });
     }

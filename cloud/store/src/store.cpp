@@ -173,6 +173,39 @@ CREATE INDEX events_unit_time ON events(unit_id, wall_ms, seq);
     R"sql(
 ALTER TABLE devices ADD COLUMN late_records INTEGER NOT NULL DEFAULT 0;
 )sql",
+    // 7: alerts as people use them (issue 15). Who acknowledged (an API key's id, or a portal
+    // account's name and e-mail) and their comment; each alert's timeline (detected →
+    // acknowledged → technician on site → released → cleared), one row per step, written in the
+    // transaction of the change it records, at most projector::max_steps_per_alert per alert.
+    R"sql(
+ALTER TABLE alerts ADD COLUMN acknowledged_by_kind TEXT;
+ALTER TABLE alerts ADD COLUMN acknowledged_email TEXT;
+ALTER TABLE alerts ADD COLUMN acknowledged_comment TEXT;
+CREATE TABLE alert_steps(
+  alert_id INTEGER NOT NULL,
+  step_no INTEGER NOT NULL,
+  step TEXT NOT NULL,
+  at_ms INTEGER NOT NULL,
+  detail TEXT NOT NULL DEFAULT '{}',
+  PRIMARY KEY(alert_id, step_no)) WITHOUT ROWID;
+CREATE INDEX alerts_kind ON alerts(kind, raised_ms);
+)sql",
+    // 8: what the portal's overview draws (issue 15): a building's time zone (an IANA name,
+    // '' = not set), a unit's landing count (0 = not set) and floor labels (a JSON array of
+    // strings, lowest landing first; '' = not set); and each unit's last earthquake
+    // restoration (seismic_stop → awaiting_inspection → restored), one row per unit.
+    R"sql(
+ALTER TABLE buildings ADD COLUMN time_zone TEXT NOT NULL DEFAULT '';
+ALTER TABLE units ADD COLUMN landings INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE units ADD COLUMN floor_labels TEXT NOT NULL DEFAULT '';
+CREATE TABLE earthquake_restoration(
+  unit_id TEXT PRIMARY KEY,
+  state TEXT NOT NULL CHECK (state IN ('seismic_stop', 'awaiting_inspection', 'restored')),
+  stopped_ms INTEGER NOT NULL,
+  awaiting_ms INTEGER,
+  restored_ms INTEGER,
+  updated_ms INTEGER NOT NULL);
+)sql",
 };
 
 }  // namespace

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,6 +33,7 @@
 #include <toml++/toml.h>
 
 #include "hoistway/cloud/accounts/account_store.hpp"
+#include "hoistway/cloud/portal/api.hpp"
 #include "hoistway/cloud/portal/http.hpp"
 #include "hoistway/common/result.hpp"
 #include "hoistway/common/time.hpp"
@@ -88,6 +90,34 @@ class operator_actions {
   virtual common::result<std::size_t> send_pending() = 0;
   // The customer-portal access requests waiting for the sales contact (oldest first).
   virtual common::result<std::vector<sales_request>> sales_requests() = 0;
+};
+
+// Browser sessions on the /api/v1 data routes (session_auth.cpp): the portal's api_context
+// gets resolve() and watch() as functions, so the portal room never links this one.
+// resolve() takes the hw_portal cookie first, then hw_eservice, and answers signed_in only for a
+// fully signed-in (past the security answer), unexpired session: one indexed read on a
+// connection of its own, no password hashing (it runs on the fast lane). A portal session's
+// caller is its customer's with the account's name and e-mail; an eService session's the same
+// with caller_kind::eservice_session. watch() gives an event stream a memory-only check; the
+// server calls recheck() every second, which reads each watched session again (at most
+// max_watched at once: the streams' caps bound them), so a signed-out or expired session ends
+// its stream within about a second.
+//
+// Thread-safety: every member may be called from any thread at once; the check watch() returns
+// only reads memory (for the I/O strand).
+class session_auth {
+ public:
+  static common::result<std::shared_ptr<session_auth>> open(const std::string& store_path,
+                                                            std::shared_ptr<common::clock> clock,
+                                                            std::size_t max_watched = 4096);
+  virtual ~session_auth() = default;
+  virtual session_lookup resolve(const http_request& request) = 0;
+  virtual std::function<bool()> watch(const caller& who) = 0;
+  virtual void recheck() = 0;
+  // Sessions resolved and refused by reason, for /metrics (Prometheus text):
+  // hoistway_sessions_resolved_total{kind}, hoistway_sessions_refused_total{reason},
+  // hoistway_sessions_watched.
+  virtual std::string metrics_text() const = 0;
 };
 
 }  // namespace hoistway::cloud::accounts

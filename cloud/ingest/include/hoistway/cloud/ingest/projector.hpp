@@ -1,9 +1,9 @@
 // Projects stored records into what the portal reads: the events table (by unit and time), the
 // status log (for availability), technician visits with their checklists, and alerts with their
-// lifecycle (raised → acknowledged → cleared). Runs on the ingest writer thread inside its
-// transaction, for records stored for the first time only (intake.hpp), so a replay projects
-// nothing twice. Run states are not pushed from here: the writer pushes each unit's newest
-// status once per transaction.
+// lifecycle (raised → acknowledged → cleared) and each alert's timeline of steps. Runs on the
+// ingest writer thread inside its transaction, for records stored for the first time only
+// (intake.hpp), so a replay projects nothing twice. Run states are not pushed from here: the writer
+// pushes each unit's newest status once per transaction.
 //
 // Thread-safety: writer thread only.
 #pragma once
@@ -60,6 +60,11 @@ class projector {
   // open set without end. Faults raised past it are counted (alerts_suppressed), not alerted.
   static constexpr std::size_t max_open_faults_per_unit = 64;
   std::uint64_t alerts_suppressed() const { return alerts_suppressed_; }
+  // Steps of one alert's timeline (alert_steps), at most: detected, acknowledged, released,
+  // cleared and a technician on site per visit while it is open. Steps past it are counted
+  // (steps_suppressed), not stored.
+  static constexpr std::size_t max_steps_per_alert = 16;
+  std::uint64_t steps_suppressed() const { return steps_suppressed_; }
 
  private:
   explicit projector(common::sqlite::database& db) : db_(&db) {}
@@ -68,6 +73,15 @@ class projector {
   common::status clear(const std::string& unit_id, alert_kind kind, std::uint16_t code,
                        std::int64_t at_ms, std::vector<pushed>& out);
   common::status push_alert(std::int64_t alert_id, std::vector<pushed>& out);
+  // A car's earthquake restoration moves on (earthquake_restoration, pushed to the stream).
+  enum class restoration { seismic_stop, awaiting_inspection, restored };
+  common::status restoration_step(const std::string& unit_id, restoration next, std::int64_t at_ms,
+                                  std::vector<pushed>& out);
+  // Pushes the unit's inspection work status (its open visit, inspection mode) to the stream.
+  common::status push_technician(const std::string& unit_id, std::vector<pushed>& out);
+  // Appends a step to the alert's timeline (alert_steps), in the caller's transaction.
+  common::status add_step(std::int64_t alert_id, std::string_view step, std::int64_t at_ms,
+                          const nlohmann::json& detail);
   // Prepared once, reused (reset) on every call; for the rarer statements.
   common::result<common::sqlite::statement*> cached(const std::string& sql);
 
@@ -83,8 +97,13 @@ class projector {
     bool operator==(const logged_status&) const = default;
   };
   std::unordered_map<std::string, logged_status> logged_;  // per unit, its last status-log row
+  // Units in an earthquake restoration not yet restored (one per unit at most).
+  std::unordered_map<std::string, restoration> quake_;
+  // Units in inspection mode: when they entered it (seen by this process; one per unit).
+  std::unordered_map<std::string, std::int64_t> inspection_since_;
   std::map<std::string, common::sqlite::statement> statements_;
   std::uint64_t alerts_suppressed_ = 0;
+  std::uint64_t steps_suppressed_ = 0;
 };
 
 }  // namespace hoistway::cloud

@@ -19,7 +19,9 @@
 namespace hoistway::cloud {
 
 // What an event says of its unit; to_string is the stream's `event:` name.
-enum class push_type : std::uint8_t { status, alert };
+// technician: a unit's inspection work status changed ({"unit_id", "technician": {…}});
+// earthquake: a car's state in an earthquake restoration changed.
+enum class push_type : std::uint8_t { status, alert, technician, earthquake };
 std::string_view to_string(push_type type) noexcept;
 
 struct stream_event {

@@ -2,9 +2,13 @@
 // (/healthz, /metrics, /openapi.yaml). A function of the request, the live view, the directory
 // and the queries: no sockets, so every route is tested directly.
 //
-// Tenancy: every /api/v1 route needs an API key (Authorization: Bearer hwk_…); a unit of
-// another customer, or one that does not exist, answers 404 alike. Real-time data (status,
-// events, usage, availability, the stream) needs a monitoring contract (403 without one).
+// Tenancy: every /api/v1 route needs an API key (Authorization: Bearer hwk_…) or a browser's
+// signed-in session (api_context::session); a unit of another customer, or one that does not
+// exist, answers 404 alike. Real-time data (status, events, usage, availability, the stream)
+// needs a monitoring contract (403 without one). A portal session sees what a key sees; an
+// eService session sees its customer's units without real-time data, their visits and reports,
+// and gets 403 on the real-time routes. A session's writes need the double-submit CSRF token
+// (the hw_csrf cookie repeated in X-CSRF-Token; 403 without it); a key needs none.
 //
 // Event streams (GET /api/v1/stream) are capped per API key and in total (429 over a cap). Each
 // take() re-checks, from the directory's cached snapshot (no store access: take() runs on the
@@ -42,6 +46,25 @@ namespace hoistway::cloud {
 // that is not one of its routes.
 using route_module = std::function<std::optional<http_response>(const http_request&)>;
 
+// What a browser's session cookie came to (api_context::session).
+enum class session_check {
+  none,       // no session cookie: the request has only what an API key gives it
+  signed_in,  // a fully signed-in, unexpired session: `who` is its caller
+  refused,    // a cookie that names no signed-in session (unknown, expired, mid-login, signed out)
+  unavailable,  // the store could not be read: refuse (fail closed), never let it through
+};
+struct session_lookup {
+  session_check outcome = session_check::none;
+  caller who;
+  std::string detail;  // why it was refused, for the 401's detail
+};
+// Resolves the session cookies of a request (the accounts module provides it; the portal room
+// does not link accounts). Called on the fast lane: a cheap lookup, never a password hash.
+using session_resolver = std::function<session_lookup(const http_request&)>;
+// For an event stream opened by a session: a check the stream calls at every take() on the I/O
+// strand, so it must read memory only; false once the session is signed out or expired.
+using session_watcher = std::function<std::function<bool()>(const caller&)>;
+
 struct api_counters {
   std::atomic<std::uint64_t> unauthenticated{0};
   std::atomic<std::uint64_t> bad_requests{0};
@@ -51,6 +74,11 @@ struct api_counters {
   std::atomic<std::uint64_t> streams_refused_total{0};    // 429: the server has max_streams
   std::atomic<std::uint64_t> streams_revoked{0};          // streams ended: key revoked
   std::atomic<std::uint64_t> stream_units_ended{0};       // units dropped from a stream: contract
+  std::atomic<std::uint64_t> sessions_refused{0};      // 401: a cookie naming no signed-in session
+  std::atomic<std::uint64_t> sessions_unavailable{0};  // 503: the session could not be checked
+  std::atomic<std::uint64_t> csrf_refused{0};  // 403: a session's write without its CSRF token
+  std::atomic<std::uint64_t> role_refused{0};  // 403: an eService session on a real-time route
+  std::atomic<std::uint64_t> streams_signed_out{0};  // streams ended: session signed out/expired
 };
 
 struct api_context {
@@ -64,7 +92,10 @@ struct api_context {
   const http_server_stats* http = nullptr;
   std::string_view openapi_yaml;                      // served at /openapi.yaml
   std::chrono::milliseconds max_status_gap{150'000};  // availability: a status holds this long
-  std::vector<route_module> modules;                  // tried in order before the 404
+  // How long a unit's silence is normal (the agents' snapshot_interval_s, 60 by default): in
+  // every status the API answers, so a page marks a tile stale by itself.
+  std::int64_t expected_interval_s = 60;
+  std::vector<route_module> modules;  // tried in order before the 404
   // What the modules count, for /metrics: each returns whole metric families in Prometheus'
   // text format, called at every scrape (from any thread).
   std::vector<std::function<std::string()>> metrics_sections;
@@ -75,6 +106,10 @@ struct api_context {
   std::size_t max_streams_per_key = 8;  // open event streams of one API key
   bool metrics_on_main = true;          // false: /metrics is on a listener of its own
   std::string metrics_token;            // non-empty: /metrics needs "Bearer <token>"
+  // Browser sessions on the /api/v1 data routes (unset: API keys only). A request that sends an
+  // API key is taken by its key, whatever cookies it carries.
+  session_resolver session;
+  session_watcher watch_session;  // unset: a session's stream ends when the session expires
 };
 
 // One route of the core API, as cloud/openapi.yaml names it ("/api/v1/units/{unit_id}/status").
@@ -98,10 +133,25 @@ class api {
  private:
   http_response route_v1(const http_request& request, const caller& who) const;
   http_response units(const caller& who) const;
+  http_response buildings(const caller& who) const;
+  http_response earthquake(const http_request& request, const caller& who) const;
+  // A unit as /units, /status and /buildings show it: its status (no real-time fields without a
+  // contract or to an eService session), expected_interval_s and technician.
+  common::result<nlohmann::json> unit_json(const unit_entry& entry, const caller& who,
+                                           std::int64_t now) const;
   http_response unit_route(const http_request& request, const caller& who, const unit_entry& unit,
                            std::string_view rest) const;
   http_response alerts(const http_request& request, const caller& who) const;
-  http_response ack_alert(const caller& who, std::string_view id) const;
+  http_response alert(const caller& who, std::string_view id) const;
+  std::vector<std::string> monitored_units(const caller& who) const;
+  // The unit's inspection work status (a technician on site), for its status JSON.
+  common::result<nlohmann::json> technician_of(const unit_view& v) const;
+  http_response ack_alert(const http_request& request, const caller& who,
+                          std::string_view id) const;
+  // 403 for an eService session on a real-time route (counted).
+  http_response refuse_role(const caller& who) const;
+  // nullopt if the write may go on: a key, or a session whose X-CSRF-Token repeats hw_csrf.
+  std::optional<http_response> refuse_csrf(const http_request& request, const caller& who) const;
   http_response stream(const http_request& request, const caller& who) const;
   http_response healthz() const;
   http_response metrics() const;

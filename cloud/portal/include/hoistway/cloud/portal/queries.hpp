@@ -51,16 +51,58 @@ class queries {
   common::result<nlohmann::json> availability(const std::string& unit_id, time_range range,
                                               std::int64_t max_gap_ms);
   common::result<nlohmann::json> visits(const std::string& unit_id, std::size_t limit);
+  // The customer's buildings with their units (by device, then car), for the overview:
+  // [{building_id, name, address, time_zone, units: [{unit_id, device_id, car, name, landings,
+  // floor_labels}]}], buildings by id.
+  common::result<nlohmann::json> buildings(const std::string& customer_id);
+  // The earthquake restorations (views.hpp restoration_json) of the given units whose seismic
+  // stop was at or after `since_ms`, by unit.
+  common::result<nlohmann::json> restorations(const std::vector<std::string>& unit_ids,
+                                              std::int64_t since_ms);
+  // The unit's inspection work status (views.hpp technician_json): its open visit, and whether
+  // the car is in inspection mode now (from the live view) and since when (the status log).
+  common::result<nlohmann::json> technician(const std::string& unit_id, bool in_inspection);
   // A visit with its checklist and what the controller data shows during it; nullopt if the
   // visit is not this unit's.
   common::result<std::optional<nlohmann::json>> visit_report(const std::string& unit_id,
                                                              const std::string& visit_id);
-  // Alerts of the given units (newest first); `state` filters ("" = all, "open" = not cleared).
+  // Alerts of the given units (newest first, by raised time), filtered: `state` ("" = all,
+  // "open" = not cleared), `kind` ("" = all), raised within `range` (if set); a page of `limit`
+  // after `cursor` (the previous page's next_cursor). {"alerts": […], "next_cursor": …}.
+  // errc::invalid_argument for a malformed cursor.
+  struct alert_filter {
+    std::string state;
+    std::string kind;
+    std::optional<time_range> range;
+    std::size_t limit = 100;
+    std::string cursor;
+  };
   common::result<nlohmann::json> alerts(const std::vector<std::string>& unit_ids,
-                                        const std::string& state, std::size_t limit);
+                                        const alert_filter& filter);
+  common::result<nlohmann::json> alerts(const std::vector<std::string>& unit_ids,
+                                        const std::string& state, std::size_t limit) {
+    return alerts(unit_ids, alert_filter{state, {}, {}, limit, {}});
+  }
+  // One alert with its timeline ("timeline": [{step, at, …}] oldest first); nullopt if it is
+  // not among `unit_ids`' alerts.
+  common::result<std::optional<nlohmann::json>> alert(const std::vector<std::string>& unit_ids,
+                                                      std::int64_t alert_id);
+  // Who acknowledges: an API key (its id) or a session's account (name, e-mail).
+  struct acknowledger {
+    std::string kind = "api_key";  // "api_key" or "portal"
+    std::string by;                // the key's id, or the account's name
+    std::string email;             // a session's
+  };
+  // Acknowledges (raised → acknowledged) with who and a comment (may be empty), and writes the
+  // timeline's step in the same transaction; acknowledging again changes nothing.
   // nullopt: no such alert among `unit_ids`. errc::conflict if it is already cleared.
   common::result<std::optional<nlohmann::json>> acknowledge_alert(
-      const std::vector<std::string>& unit_ids, std::int64_t alert_id, const std::string& by);
+      const std::vector<std::string>& unit_ids, std::int64_t alert_id, const acknowledger& who,
+      const std::string& comment);
+  common::result<std::optional<nlohmann::json>> acknowledge_alert(
+      const std::vector<std::string>& unit_ids, std::int64_t alert_id, const std::string& by) {
+    return acknowledge_alert(unit_ids, alert_id, acknowledger{"api_key", by, {}}, {});
+  }
 
  private:
   queries(common::sqlite::database db, std::shared_ptr<common::clock> clock)

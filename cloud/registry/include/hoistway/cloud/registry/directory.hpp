@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "hoistway/common/result.hpp"
@@ -30,9 +31,27 @@ struct unit_entry {
   bool monitored = false;
 };
 
+// How a caller proved who it is: an API key, or a browser's signed-in session (the accounts
+// module resolves the cookie). A portal session sees what an API key sees; an eService session
+// sees its customer's units without real-time data, and the visits and inspection reports.
+enum class caller_kind { api_key, portal_session, eservice_session };
+std::string_view to_string(caller_kind kind) noexcept;
+
 struct caller {
   std::string customer_id;
+  // An API key's id; for a session "session:" and the first 16 hex digits of its token's
+  // SHA-256 (what the stream caps count under; never the token).
   std::string key_id;
+  caller_kind kind = caller_kind::api_key;
+  // A session's account: its name and e-mail (who acknowledged an alert) and language.
+  std::string name;
+  std::string email;
+  std::string language;
+  // A session's token digest (hex), for the accounts module to watch it; empty for a key.
+  std::string session_digest;
+  std::int64_t session_expires_ms = 0;
+
+  bool is_session() const { return kind != caller_kind::api_key; }
 };
 
 enum class auth_failure { missing, malformed, unknown_or_revoked };

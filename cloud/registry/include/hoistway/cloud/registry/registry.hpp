@@ -31,6 +31,7 @@ struct building_info {
   std::string customer_id;
   std::string name;
   std::string address;
+  std::string time_zone;  // IANA name; empty: not set
 };
 
 struct unit_info {
@@ -39,8 +40,19 @@ struct unit_info {
   std::uint8_t car = 0;
   std::string building_id;  // empty: not yet placed in a building
   std::string name;
-  std::string customer_id;  // through the building; empty when unplaced
-  bool monitored = false;   // an open monitoring contract now
+  std::string customer_id;                // through the building; empty when unplaced
+  bool monitored = false;                 // an open monitoring contract now
+  int landings = 0;                       // 0: not set
+  std::vector<std::string> floor_labels;  // lowest landing first; empty: not set
+};
+
+// The units table's floor_labels column (a JSON array of strings) read back; empty if unset.
+std::vector<std::string> floor_labels_from(const std::string& json_text);
+
+// A unit's hoistway, for the portal to draw: its landing count and their labels.
+struct unit_layout {
+  int landings = 0;                       // 1-256
+  std::vector<std::string> floor_labels;  // empty, or one per landing (1-8 characters each)
 };
 
 struct device_info {
@@ -105,6 +117,8 @@ class registry {
   common::status add_building(const std::string& building_id, const std::string& customer_id,
                               const std::string& name, const std::string& address);
   common::result<std::vector<building_info>> buildings(const std::string& customer_id = {});
+  // Sets a building's time zone (an IANA name the system knows, e.g. Asia/Tokyo).
+  common::status set_time_zone(const std::string& building_id, const std::string& time_zone);
 
   // A new device with a fresh 32-byte key (or the given one) and MQTT password.
   common::result<device_secrets> add_device(const std::string& device_id,
@@ -117,6 +131,8 @@ class registry {
                           std::uint8_t car, const std::string& building_id,
                           const std::string& name);
   common::result<std::vector<unit_info>> units(const std::string& customer_id = {});
+  // Sets how many landings a unit serves and, optionally, their labels ("B1", "1", "2", …).
+  common::status set_layout(const std::string& unit_id, const unit_layout& layout);
 
   common::result<std::int64_t> add_contract(const std::string& unit_id, std::int64_t starts_ms,
                                             std::optional<std::int64_t> ends_ms);
