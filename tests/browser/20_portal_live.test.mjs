@@ -108,28 +108,11 @@ test("the unit page: live status, inspection work, usage, availability with unkn
   await page.context().close();
 });
 
-test("a broken stream says so (reconnecting) and recovers by itself", async () => {
-  const page = await portalPage({ lang: "en" });
-  await page.goto(`${baseUrl}/portal`);
-  await page.locator('[data-stream="live"]').first().waitFor({ timeout: 10000 });
-  // The ingest of this test's own stack stops; its supervisor starts it again after 1 s.
-  const config = `${process.env.HOISTWAY_DEMO_RUN}/ingest.toml`;
-  const pid = execFileSync("pgrep", ["-f", "-x", `\\S*hoistway-ingest --config ${config}`], { encoding: "utf8" }).trim();
-  assert.match(pid, /^\d+$/, `one ingest of this stack: ${pid}`);
-  process.kill(Number(pid), "SIGTERM");
-  await page.locator('[data-stream="reconnecting"]').first().waitFor({ timeout: 10000 });
-  assert.match(await page.locator(".stream-state").first().textContent(), /Reconnecting/);
-  await page.locator('[data-stream="live"]').first().waitFor({ timeout: 30000 });
-  // Live again means data again: a tile's floor changes after the reconnect.
-  await page.waitForFunction(() => document.querySelectorAll(".car-tile[data-floor]").length === 4);
-  page.problems.length = 0; // the requests the restart failed
-  await page.context().close();
-});
-
 test("a unit whose agent falls silent turns stale, in words, and recovers", async () => {
   const page = await portalPage({ lang: "en" });
   await page.goto(`${baseUrl}/portal`);
-  await page.locator('.car-tile[data-unit="TOWER-1"] .as-of[data-stale="no"]').waitFor({ timeout: 15000 });
+  // (A car at rest is confirmed by its agent's snapshot every 60 s.)
+  await page.locator('.car-tile[data-unit="TOWER-1"] .as-of[data-stale="no"]').waitFor({ timeout: 90000 });
   // The tower's agent of this test's own stack stops (SIGSTOP: no exit, no restart).
   const config = `${process.env.HOISTWAY_DEMO_RUN}/agent-demo-tower.toml`;
   const pid = Number(execFileSync("pgrep", ["-f", "-x", `\\S*hoistway-agent --config ${config}`], { encoding: "utf8" }).trim());
@@ -147,6 +130,24 @@ test("a unit whose agent falls silent turns stale, in words, and recovers", asyn
     process.kill(pid, "SIGCONT");
   }
   await page.locator('.car-tile[data-unit="TOWER-1"] .as-of[data-stale="no"]').waitFor({ timeout: 120000 });
+  await page.context().close();
+});
+
+test("a broken stream says so (reconnecting) and recovers by itself", async () => {
+  const page = await portalPage({ lang: "en" });
+  await page.goto(`${baseUrl}/portal`);
+  await page.locator('[data-stream="live"]').first().waitFor({ timeout: 10000 });
+  // The ingest of this test's own stack stops; its supervisor starts it again after 1 s.
+  const config = `${process.env.HOISTWAY_DEMO_RUN}/ingest.toml`;
+  const pid = execFileSync("pgrep", ["-f", "-x", `\\S*hoistway-ingest --config ${config}`], { encoding: "utf8" }).trim();
+  assert.match(pid, /^\d+$/, `one ingest of this stack: ${pid}`);
+  process.kill(Number(pid), "SIGTERM");
+  await page.locator('[data-stream="reconnecting"]').first().waitFor({ timeout: 10000 });
+  assert.match(await page.locator(".stream-state").first().textContent(), /Reconnecting/);
+  await page.locator('[data-stream="live"]').first().waitFor({ timeout: 30000 });
+  // Live again means data again: a tile's floor changes after the reconnect.
+  await page.waitForFunction(() => document.querySelectorAll(".car-tile[data-floor]").length === 4);
+  page.problems.length = 0; // the requests the restart failed
   await page.context().close();
 });
 

@@ -36,7 +36,8 @@ export async function apiGet(page, path) {
 
 // A write from the page's context (its cookies), e.g. signing out behind the page's back.
 export async function apiPost(page, path, data = {}) {
-  const cookies = await page.context().cookies(baseUrl);
+  // The session cookies have Path=/api/v1: ask for that path's.
+  const cookies = await page.context().cookies(`${baseUrl}/api/v1/`);
   const csrf = cookies.find((c) => c.name === "hw_csrf")?.value ?? "";
   return page.request.post(`${baseUrl}${path}`, { data, headers: { "X-CSRF-Token": csrf } });
 }
