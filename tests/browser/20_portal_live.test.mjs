@@ -164,6 +164,11 @@ test("signing out returns to the sign-in; so does a session ended elsewhere", as
   const r = await apiPost(other, "/api/v1/portal/logout");
   assert.equal(r.status(), 200);
   await other.waitForURL(/\/portal\/login$/, { timeout: 10000 });
+  // The sign-in says why the page came back to it, once.
+  await other.getByRole("status").filter({ hasText: "You were signed out, or your sign-in expired" }).waitFor();
+  await other.reload();
+  await other.getByRole("heading", { level: 1 }).waitFor();
+  assert.equal(await other.getByText("You were signed out, or your sign-in expired").count(), 0);
   await page.context().close();
   await other.context().close();
 });

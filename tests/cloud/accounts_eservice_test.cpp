@@ -14,7 +14,7 @@ const std::string taro = "taro@sakura.example.jp";
 }
 
 TEST_CASE(
-    "operator registration queues mail ①; issue-password mail ② holds 5 characters and the URL") {
+    "operator registration queues mail ①, issue-password mail ② holds 5 characters and the URL") {
   fixture f;
   REQUIRE(f.ops().register_eservice(" Taro@Sakura.example.jp ", "C1", ""));
   auto first = f.mails(taro);
@@ -148,7 +148,7 @@ TEST_CASE(
   CHECK(fixture::body(r)["question"]["text"] == "What is your pet's name?");
 }
 
-TEST_CASE("a temporary password expires; the login screen's language picks the question's") {
+TEST_CASE("a temporary password expires, the login screen's language picks the question's") {
   fixture f("[policy]\ntemp_password_valid_days = 2\n");
   REQUIRE(f.ops().register_eservice(taro, "C1", ""));
   REQUIRE(f.ops().issue_password(taro));
@@ -267,7 +267,7 @@ TEST_CASE("forgot security answer: the operator resets it and the next login set
 }
 
 TEST_CASE(
-    "throttling: five failures from an address delay it on that account, known or not; many lock "
+    "throttling: five failures from an address delay it on that account, known or not, many lock "
     "the address") {
   fixture f;
   f.sign_up(taro, "C1");
@@ -356,7 +356,7 @@ TEST_CASE("CSRF: state-changing requests need the double-submit token, as JSON")
   CHECK(f.call("PUT", "/api/v1/eservice/profile", "{}").status == 405);
 }
 
-TEST_CASE("the module answers only its own routes; others are left to the core API") {
+TEST_CASE("the module answers only its own routes, others are left to the core API") {
   fixture f;
   hoistway::cloud::http_request r;
   r.method = "GET";

@@ -107,7 +107,7 @@ TEST_CASE("mobile phone: the national number without 0 and hyphens becomes E.164
   CHECK_FALSE(mobile_to_e164(japan, ""));
 }
 
-TEST_CASE("e-mail addresses are trimmed and lower-cased; malformed ones are refused") {
+TEST_CASE("e-mail addresses are trimmed and lower-cased, malformed ones are refused") {
   CHECK(normalize_email("  Taro.Yamada@Example.CO.JP ").value() == "taro.yamada@example.co.jp");
   CHECK_FALSE(normalize_email("taro"));
   CHECK_FALSE(normalize_email("taro@localhost"));
@@ -117,7 +117,7 @@ TEST_CASE("e-mail addresses are trimmed and lower-cased; malformed ones are refu
   CHECK_FALSE(normalize_email("a@example.jp\r\nBcc: x@example.jp"));
 }
 
-TEST_CASE("temporary passwords have 5 unambiguous characters; codes 6 digits") {
+TEST_CASE("temporary passwords have 5 unambiguous characters, codes 6 digits") {
   std::set<std::string> seen;
   for (int i = 0; i < 200; ++i) {
     const auto p = make_temp_password(japan);
@@ -131,7 +131,7 @@ TEST_CASE("temporary passwords have 5 unambiguous characters; codes 6 digits") {
   CHECK(seen.size() > 190);
 }
 
-TEST_CASE("settings: the Japanese guide's numbers are the defaults; the profile is configurable") {
+TEST_CASE("settings: the Japanese guide's numbers are the defaults, the profile is configurable") {
   const auto s = load("");
   CHECK(s.rules.temp_password_length == 5);
   CHECK(s.rules.eservice_password_min == 8);
@@ -164,7 +164,7 @@ TEST_CASE("settings: the Japanese guide's numbers are the defaults; the profile 
             .find("portal_password_min") != std::string::npos);
 }
 
-TEST_CASE("settings: TLS on by default; protection limits that hold") {
+TEST_CASE("settings: TLS on by default, protection limits that hold") {
   const auto s = load("");
   CHECK(s.cookie_secure);
   CHECK(s.smtp.require_tls);

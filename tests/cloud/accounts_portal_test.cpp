@@ -319,7 +319,7 @@ TEST_CASE("mail outbox: durable, retried with backoff, given up after max_attemp
   CHECK(f.audit("mail_failed").size() == 1);
 }
 
-TEST_CASE("mime: a Japanese subject becomes encoded words; the body base64") {
+TEST_CASE("mime: a Japanese subject becomes encoded words, the body base64") {
   hoistway::cloud::accounts::queued_mail m{"k", "from@x.example", "to@y.example",
                                            "【Hoistway】eService ご登録完了のお知らせ", "本文"};
   const auto text = hoistway::cloud::accounts::mime_message(m, 0, "id@x");

@@ -130,7 +130,7 @@ TEST_CASE(
   f.sign_in(taro, "newpass123", "Pochi");
 }
 
-TEST_CASE("every path of sign-in and reset costs exactly one Argon2id; the code routes none") {
+TEST_CASE("every path of sign-in and reset costs exactly one Argon2id, the code routes none") {
   fixture f;
   f.sign_up(taro, "C1");  // permanent password, question, logged in
   REQUIRE(f.ops().register_eservice(hana, "C2", ""));
@@ -280,7 +280,7 @@ TEST_CASE(
   CHECK(counter(f, "mail_suppressed") > 0);
 }
 
-TEST_CASE("mails: a daily cap per requesting address; temporary passwords under the same caps") {
+TEST_CASE("mails: a daily cap per requesting address, temporary passwords under the same caps") {
   fixture f("limits.mails_per_address_per_day = 3\n");
   std::vector<std::string> people;
   for (int i = 0; i < 5; ++i) {
@@ -364,7 +364,7 @@ TEST_CASE("fail closed: a broken store refuses sign-in (503), never lets it thro
 }
 
 TEST_CASE(
-    "a store that cannot write: no half-done sign-in; failures and resets are logged and counted") {
+    "a store that cannot write: no half-done sign-in, failures and resets are logged and counted") {
   fixture f;
   f.sign_up(taro, "C1");
   f.post("/api/v1/eservice/logout", json::object());
@@ -421,7 +421,7 @@ TEST_CASE("a burst of resets for one address mails once: the caps are decided in
 }
 
 TEST_CASE(
-    "the hash gate: a flood never runs more Argon2id at once than configured; the rest get 503") {
+    "the hash gate: a flood never runs more Argon2id at once than configured, the rest get 503") {
   // A hasher that blocks inside its first call until the test lets it go.
   class blocking_hasher final : public counting_hasher {
    public:
@@ -490,7 +490,7 @@ TEST_CASE("hash_gate: slots, a short wait, a bounded queue") {
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(30));
 }
 
-TEST_CASE("throttle: bounded, least recently used first; IPv6 throttled per /64") {
+TEST_CASE("throttle: bounded, least recently used first, IPv6 throttled per /64") {
   acc::throttle t(100);
   for (int i = 0; i < 1000; ++i) t.fail("k" + std::to_string(i), 5, 60'000, 60'000, 0);
   CHECK(t.size() == 100);

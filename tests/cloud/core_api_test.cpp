@@ -994,7 +994,7 @@ TEST_CASE("api: event streams are capped per key and in total: 429 with Retry-Af
   }
 }
 
-TEST_CASE("api: a revoked key ends its stream; an ended contract stops that unit's events") {
+TEST_CASE("api: a revoked key ends its stream, an ended contract stops that unit's events") {
   fixture f;
   hoistway::testing::tenancy tenancy(f.path, f.clock);
   REQUIRE(f.key_a.key_id != f.key_b.key_id);

@@ -552,7 +552,7 @@ TEST_CASE("projector: status JSON as the API and the stream show it") {
   CHECK(data["updated_at"] == common::format_rfc3339(t0));
 }
 
-TEST_CASE("projector: run states raise or clear out_of_service; the log keeps changes") {
+TEST_CASE("projector: run states raise or clear out_of_service, the log keeps changes") {
   fixture f;
   auto out = f.apply("U1", t0, status_of(true));
   CHECK(out.empty());  // the first status, in service: nothing to alert (statuses are pushed

@@ -408,7 +408,7 @@ TEST_CASE("alerts: an entrapment's timeline, detected to cleared, with who and t
   CHECK(s.get("/api/v1/alerts/abc").status == 404);
 }
 
-TEST_CASE("alerts: a timeline holds at most max_steps_per_alert steps; the rest are counted") {
+TEST_CASE("alerts: a timeline holds at most max_steps_per_alert steps, the rest are counted") {
   stack s;
   const auto now = s.f.clock().wall_ms();
   std::vector<std::tuple<std::string, std::string, std::int64_t, common::record_body>> visits;

@@ -262,7 +262,7 @@ std::int64_t count_samples(const frame& f) {
 // The frames mix samples and events as agents send them: a frame goes whole once it is old (its
 // events live on in `events`, visits, checklists and alerts), so what is left of the old period
 // is exactly what the portal reads, and the archive keeps the recent frames only.
-TEST_CASE("retention: old raw frames go; recent frames, events, usage, visits and alerts stay") {
+TEST_CASE("retention: old raw frames go, recent frames, events, usage, visits and alerts stay") {
   fixture f;
   const auto old_frame = old_history(f, t0);
   constexpr std::size_t per_frame = 2;
@@ -337,7 +337,7 @@ TEST_CASE("retention: old raw frames go; recent frames, events, usage, visits an
   }
 }
 
-TEST_CASE("retention: a replayed old frame after the sweep stores nothing; the ack stays") {
+TEST_CASE("retention: a replayed old frame after the sweep stores nothing, the ack stays") {
   fixture f;
   const auto old_frame = old_history(f, t0);
   const auto ack = f.deliver(old_frame);
@@ -382,7 +382,7 @@ TEST_CASE("retention: a replayed old frame after the sweep stores nothing; the a
   }
 }
 
-TEST_CASE("retention: frames above a gap are kept; their dedupe survives a restart") {
+TEST_CASE("retention: frames above a gap are kept, their dedupe survives a restart") {
   fixture f;
   frame first;  // seq 1..5
   for (int i = 0; i < 5; ++i) first.records.push_back(f.make(t0 + i * minute, sample(true)));

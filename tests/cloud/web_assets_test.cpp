@@ -72,7 +72,7 @@ TEST_CASE("web assets: the API's paths are not the pages'") {
 }
 
 TEST_CASE(
-    "web assets: content-named files are cached for good; a missing file is 404, not the shell") {
+    "web assets: content-named files are cached for good, a missing file is 404, not the shell") {
   built b;
   const auto assets = b.load();
   const auto js = assets->handle(request("/assets/app-ABC.js"));
@@ -130,7 +130,7 @@ TEST_CASE("web assets: If-None-Match with the current ETag answers 304 without a
   CHECK(assets->handle(again)->status == 200);
 }
 
-TEST_CASE("web assets: only GET and HEAD; no path leaves the built directory") {
+TEST_CASE("web assets: only GET and HEAD, no path leaves the built directory") {
   built b;
   b.dir.write("../outside.txt", "secret");
   std::filesystem::create_symlink(b.dir.path() / ".." / "outside.txt", b.dir.path() / "link.txt");
@@ -152,7 +152,7 @@ TEST_CASE("web assets: a directory without index.html is refused at load, with t
   CHECK(a.error().message.find("index.html") != std::string::npos);
 }
 
-TEST_CASE("security headers: a strict CSP, no framing, no sniffing; a handler's own CSP stays") {
+TEST_CASE("security headers: a strict CSP, no framing, no sniffing, a handler's own CSP stays") {
   hc::http_response r;
   hc::security_headers(r);
   const auto csp = header(r, "Content-Security-Policy");

@@ -208,7 +208,7 @@ TEST_CASE("child readers report into the parent with a dotted prefix") {
   CHECK(contains(r.errors().back(), "storage.inner.k: custom reason"));
 }
 
-TEST_CASE("tables() reads arrays of tables; element readers report into the parent") {
+TEST_CASE("tables() reads arrays of tables, element readers report into the parent") {
   const auto table = parse_sample();
   cfg::reader r(table, "cfg.toml");
   const auto devices = r.tables("devices");

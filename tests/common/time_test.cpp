@@ -122,7 +122,7 @@ TEST_CASE("manual_clock moves only when told") {
   CHECK(defaults.mono_ms() == 0);
 }
 
-TEST_CASE("system_clock tracks the system time; its monotonic time does not go back") {
+TEST_CASE("system_clock tracks the system time, its monotonic time does not go back") {
   const hc::system_clock clock;
   const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::system_clock::now().time_since_epoch())

@@ -74,7 +74,7 @@ TEST_CASE("agent_config: a minimal file gets the documented defaults") {
   CHECK(c->config_path == f.path());
 }
 
-TEST_CASE("agent_config: [[faults]] add and override codes; bad entries are named") {
+TEST_CASE("agent_config: [[faults]] add and override codes, bad entries are named") {
   {
     temp_file f(minimal() +
                 "[[faults]]\ncode = 402\nseverity = \"critical\"\nblocks_service = true\n"
@@ -178,7 +178,7 @@ TEST_CASE("agent_config: a missing file is an error naming it") {
   CHECK(c.error().message.find("/nonexistent/agent.toml") != std::string::npos);
 }
 
-TEST_CASE("agent_config: TLS needs a CA file; client certificate optional") {
+TEST_CASE("agent_config: TLS needs a CA file, client certificate optional") {
   temp_file f(minimal() +
               "[mqtt]\nuri = \"ssl://broker:8883\"\n[mqtt.tls]\ncert_file = \"c.pem\"\n");
   auto c = agent_config::load(f.path());

@@ -162,7 +162,7 @@ std::vector<hc::record> faults(int n) {
 }  // namespace
 
 TEST_CASE(
-    "agent loop: publishes the outbox in order within the window; an ack deletes and "
+    "agent loop: publishes the outbox in order within the window, an ack deletes and "
     "makes room") {
   temp_dir dir;
   auto config = test_config(dir);

@@ -226,7 +226,7 @@ TEST_CASE("deriver: faults raised and cleared, with severity from the catalogue"
   CHECK(states[0].in_service);
 }
 
-TEST_CASE("deriver: a warning fault leaves the car in service; a blocking one does not") {
+TEST_CASE("deriver: a warning fault leaves the car in service, a blocking one does not") {
   deriver d{deriver_options{}};
   auto c = standing();
   for (const int warning : {103, 201, 402, 701}) {
@@ -407,7 +407,7 @@ TEST_CASE("deriver: periodic snapshots, and one on request") {
   CHECK(bodies<hc::run_state>(d.step(standing())).empty());
 }
 
-TEST_CASE("deriver: run states are change-driven; position alone is not a change") {
+TEST_CASE("deriver: run states are change-driven, position alone is not a change") {
   drive d;
   d.step(standing());
   auto c = standing();
@@ -525,7 +525,7 @@ TEST_CASE("deriver: doors opening while the car still levels end the trip (advan
   CHECK(collect<hc::trip>(steps).size() == 1);
 }
 
-TEST_CASE("deriver: a relevel is a start but no trip; a stop between landings joins the runs") {
+TEST_CASE("deriver: a relevel is a start but no trip, a stop between landings joins the runs") {
   deriver_options options;
   options.rollup_interval = std::chrono::seconds(60);
   drive d(options, ten_landings());
@@ -637,7 +637,7 @@ TEST_CASE("deriver: doors closed and reopened between two reads are two door cyc
   CHECK(cycles[1].reopens == 0);
 }
 
-TEST_CASE("deriver: roll-ups take the controller's counters; a reset falls back and is counted") {
+TEST_CASE("deriver: roll-ups take the controller's counters, a reset falls back and is counted") {
   deriver_options options;
   options.rollup_interval = std::chrono::seconds(10);
   drive d(options);

@@ -79,7 +79,7 @@ TEST_CASE("flush: a request already covered is answered at the first report") {
   CHECK(reply->finished);
 }
 
-TEST_CASE("flush: a client that left is forgotten unanswered; clear() forgets every request") {
+TEST_CASE("flush: a client that left is forgotten unanswered, clear() forgets every request") {
   edge::flush_tracker flushes;
   auto gone = std::make_shared<recorded_reply>();
   auto waiting = std::make_shared<recorded_reply>();

@@ -224,7 +224,7 @@ TEST_CASE("outbox: the cap drops the oldest samples only, never events, and repo
   }
 }
 
-TEST_CASE("outbox: events alone may exceed the cap; they are never dropped") {
+TEST_CASE("outbox: events alone may exceed the cap, they are never dropped") {
   temp_dir dir;
   auto box = open_box(dir, 3);
   std::vector<hc::record> records{event(1), event(2), event(3), event(4), event(5)};

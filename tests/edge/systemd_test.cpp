@@ -12,7 +12,7 @@
 #include <cstring>
 #include <string>
 
-TEST_CASE("systemd: notify sends one datagram to $NOTIFY_SOCKET; nothing without it") {
+TEST_CASE("systemd: notify sends one datagram to $NOTIFY_SOCKET, nothing without it") {
   const std::string path = "/tmp/hoistway-notify-test-" + std::to_string(::getpid()) + ".sock";
   ::unlink(path.c_str());
   const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);

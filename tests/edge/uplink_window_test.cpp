@@ -49,7 +49,7 @@ std::vector<std::uint8_t> signed_ack(std::uint64_t through, std::string device =
 
 }  // namespace
 
-TEST_CASE("uplink window: nothing goes before the link is up; then batches in order") {
+TEST_CASE("uplink window: nothing goes before the link is up, then batches in order") {
   fixture f;
   CHECK_FALSE(f.window.next_batch().has_value());
   f.window.connected();

@@ -47,7 +47,7 @@ TEST_CASE("trips of every length end exactly at the target within the limits") {
   }
 }
 
-TEST_CASE("a long trip reaches rated speed and cruises; a short one does not") {
+TEST_CASE("a long trip reaches rated speed and cruises, a short one does not") {
   const motion_limits lim{1600.0, 900.0, 1200.0, 80.0, 40.0};
   const auto long_trip = motion_profile::trip(0.0, 33300.0, lim);
   CHECK(long_trip.peak_speed() == doctest::Approx(1600.0));

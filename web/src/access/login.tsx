@@ -22,6 +22,16 @@ export function PortalLoginScreen() {
   const [busy, setBusy] = useState(false);
   const [refusal, setRefusal] = useState<Refusal | null>(null);
   const formRef = useRef<HTMLFormElement>(null);
+  // Sent here by the portal's pages because the session ended (portal/live.ts): said once.
+  const [ended] = useState(() => {
+    try {
+      const flag = window.sessionStorage.getItem("hoistway.portal.expired") === "1";
+      window.sessionStorage.removeItem("hoistway.portal.expired");
+      return flag;
+    } catch {
+      return false;
+    }
+  });
   useFocusHeading("portal-login");
   useFocusError(refusal, formRef);
   useEffect(() => {
@@ -47,6 +57,11 @@ export function PortalLoginScreen() {
   const f = refusal?.fields ?? {};
   return (
     <Layout service={t("service")} title={t("login_title")}>
+      {ended && (
+        <p class="form-error" role="status">
+          {t("session_ended")}
+        </p>
+      )}
       <form class="form card" ref={formRef} onSubmit={submit} noValidate>
         <FormError text={refusal?.form ?? ""} />
         <Field id="pl-email" label={t("login_email")} required error={f.email?.text} errorLang={f.email?.lang}>
