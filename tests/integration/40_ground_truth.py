@@ -1,4 +1,7 @@
 #!/usr/bin/env python3
+# Reads at 10 Hz in real time: never beside a browser test (Chromium takes a core), which made
+# a read late enough to miss a door cycle under load.
+# ctest-resource-lock: realtime
 """40 ground truth: what the cloud stored against what the controller did, trip for trip.
 
 The real stack (hoistway-sim with --trace, hoistway-agent, Mosquitto, hoistway-ingest) runs

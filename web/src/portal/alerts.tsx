@@ -48,7 +48,7 @@ export function AlertTable(props: { alerts: Alert[]; zone?: string | null; label
               <td>
                 <a href={`/portal/alerts/${a.alert_id}`}>
                   {kind_word(a.kind)}
-                  {a.code != null ? ` (${a.code})` : ""}
+                  {a.kind === "fault" && a.code != null ? ` (${a.code})` : ""}
                 </a>
               </td>
               <td>{unit_name(a.unit_id)}</td>
