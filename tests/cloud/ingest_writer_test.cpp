@@ -217,7 +217,7 @@ TEST_CASE_FIXTURE(fixture, "ingest: a forged frame is dead-lettered, counted and
 }
 
 TEST_CASE_FIXTURE(fixture,
-                  "ingest: a failing store is retried; nothing is acked before it stores") {
+                  "ingest: a failing store is retried, nothing is acked before it stores") {
   start();
   // Another connection holds the write lock longer than the writer's busy timeout (5 s).
   auto holder = common::sqlite::database::open(config.store_path);
@@ -236,7 +236,7 @@ TEST_CASE_FIXTURE(fixture,
 }
 
 TEST_CASE_FIXTURE(fixture,
-                  "ingest: a batch the store refuses at its end is narrowed; only the failing "
+                  "ingest: a batch the store refuses at its end is narrowed, only the failing "
                   "frame is set aside") {
   config.devices.push_back({"d2", 1, other_key, {"U2"}});
   start();
@@ -285,7 +285,7 @@ TEST_CASE_FIXTURE(fixture,
   stop();
 }
 
-TEST_CASE_FIXTURE(fixture, "ingest: a birth is taken; a will from an earlier connect is stale") {
+TEST_CASE_FIXTURE(fixture, "ingest: a birth is taken, a will from an earlier connect is stale") {
   start();
   auto announce = [&](common::presence::status state, std::uint64_t session,
                       const std::vector<std::uint8_t>& key = device_key) {
