@@ -31,22 +31,6 @@ constexpr std::array<std::string_view, refusal_count> refusal_names = {
 constexpr std::string_view portal_cookie = "hw_portal";
 constexpr std::string_view eservice_cookie = "hw_eservice";
 
-// The value of one cookie ("" if absent). A browser sends each name once for one path.
-std::string cookie_of(const http_request& r, std::string_view name) {
-  const auto header = r.header("cookie");
-  std::string_view rest(header);
-  while (!rest.empty()) {
-    const auto end = rest.find(';');
-    auto part = rest.substr(0, end);
-    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
-    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
-    const auto eq = part.find('=');
-    if (eq != std::string_view::npos && part.substr(0, eq) == name)
-      return std::string(part.substr(eq + 1));
-  }
-  return {};
-}
-
 bool is_token(std::string_view text) {
   if (text.size() != 32) return false;
   for (const char c : text) {
@@ -70,7 +54,7 @@ class session_auth_impl final : public session_auth {
     session_lookup out;
     for (const auto kind : {session_kind::portal, session_kind::eservice}) {
       const auto value =
-          cookie_of(request, kind == session_kind::portal ? portal_cookie : eservice_cookie);
+          request.cookie(kind == session_kind::portal ? portal_cookie : eservice_cookie);
       if (value.empty()) continue;
       auto one = resolve_one(kind, value);
       if (one.outcome == session_check::signed_in || one.outcome == session_check::unavailable)

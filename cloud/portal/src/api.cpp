@@ -132,22 +132,6 @@ std::optional<int> parse_offset(const std::string& text) {
   return static_cast<int>((text[0] == '-' ? -1 : 1) * (*h * 60 + *m));
 }
 
-// The value of one cookie of the request ("" if it has none).
-std::string cookie_value(const http_request& r, std::string_view name) {
-  const auto header = r.header("cookie");
-  std::string_view rest(header);
-  while (!rest.empty()) {
-    const auto end = rest.find(';');
-    auto part = rest.substr(0, end);
-    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
-    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
-    const auto eq = part.find('=');
-    if (eq != std::string_view::npos && part.substr(0, eq) == name)
-      return std::string(part.substr(eq + 1));
-  }
-  return {};
-}
-
 // A loopback peer that is not relaying for someone else (a reverse proxy on the same host sets
 // one of these headers; without them the peer is a local process).
 bool local_peer(const http_request& r) {
@@ -427,7 +411,7 @@ std::optional<http_response> api::refuse_csrf(const http_request& request,
                                               const caller& who) const {
   if (!who.is_session()) return std::nullopt;  // a key is not sent by a browser on its own
   const auto header = request.header("x-csrf-token");
-  const auto cookie = cookie_value(request, "hw_csrf");
+  const auto cookie = request.cookie("hw_csrf");
   if (!header.empty() && cookie.size() == header.size() &&
       common::crypto::constant_time_equal(common::crypto::as_bytes(header),
                                           common::crypto::as_bytes(cookie))) {

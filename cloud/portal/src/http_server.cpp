@@ -846,6 +846,21 @@ std::uint64_t http_server_stats::rejected_total() const {
   return sum;
 }
 
+std::string http_request::cookie(std::string_view name) const {
+  const auto value = header("cookie");
+  std::string_view rest(value);
+  while (!rest.empty()) {
+    const auto end = rest.find(';');
+    auto part = rest.substr(0, end);
+    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    const auto eq = part.find('=');
+    if (eq != std::string_view::npos && part.substr(0, eq) == name)
+      return std::string(part.substr(eq + 1));
+  }
+  return {};
+}
+
 bool parse_target(const std::string& target, std::string& path,
                   std::map<std::string, std::string>& query) {
   if (target.empty() || target.front() != '/') return false;

@@ -46,6 +46,9 @@ struct http_request {
     const auto it = headers.find(lower_name);
     return it == headers.end() ? std::string() : it->second;
   }
+  // The value of one cookie of the Cookie header ("" if it has none). A browser sends each name
+  // once for one path.
+  std::string cookie(std::string_view name) const;
 };
 
 // A response body that goes on (Server-Sent Events): the server sends the headers, then whatever
